@@ -1,0 +1,1 @@
+//! The local control plane: etcd, kube-apiserver, controller manager, scheduler and kwok.

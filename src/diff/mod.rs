@@ -1,0 +1,1 @@
+//! Diff: normalise, compare, mask, render. Pure.

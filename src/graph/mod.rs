@@ -1,0 +1,1 @@
+//! Graph: the dependency DAG over objects, and the plan.

@@ -1,0 +1,1 @@
+//! Manifest: load layers and files, parse, validate.

@@ -1,0 +1,169 @@
+//! The object model shared by every stage: an object's identity, where it was declared, and its body.
+
+use std::cmp::Ordering;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// Identity of a Kubernetes object. `Ord` is the one total order used everywhere for determinism.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ObjectId {
+    /// API group, empty for the core group (not the version: versions do not change identity).
+    pub group: String,
+    pub kind: String,
+    /// `None` for cluster-scoped objects.
+    pub namespace: Option<String>,
+    pub name: String,
+}
+
+impl ObjectId {
+    pub fn new(group: &str, kind: &str, namespace: Option<&str>, name: &str) -> Self {
+        ObjectId {
+            group: group.to_string(),
+            kind: kind.to_string(),
+            namespace: namespace.map(str::to_string),
+            name: name.to_string(),
+        }
+    }
+
+    /// `kind.group`, as kubectl prints resource types (`deployment.apps`); just the kind for the core group.
+    pub fn group_kind(&self) -> String {
+        if self.group.is_empty() {
+            self.kind.clone()
+        } else {
+            format!("{}.{}", self.kind, self.group)
+        }
+    }
+}
+
+impl Ord for ObjectId {
+    fn cmp(&self, other: &Self) -> Ordering {
+        (&self.group, &self.kind, &self.namespace, &self.name).cmp(&(
+            &other.group,
+            &other.kind,
+            &other.namespace,
+            &other.name,
+        ))
+    }
+}
+
+impl PartialOrd for ObjectId {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// `Kind/namespace/name` (or `Kind/name` when cluster-scoped): the prefix of every message about an object.
+impl fmt::Display for ObjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.namespace {
+            Some(ns) => write!(f, "{}/{}/{}", self.kind, ns, self.name),
+            None => write!(f, "{}/{}", self.kind, self.name),
+        }
+    }
+}
+
+/// Where an object was declared in the repository.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct SourceLoc {
+    /// Layer name (from `rekube.yaml`, or the folder name).
+    pub layer: String,
+    /// Path relative to the repository root, `/`-separated. For Kustomize output, the kustomization folder.
+    pub path: String,
+    /// 1-based line of the document's first line in `path` (1 for rendered Kustomize output).
+    pub line: usize,
+    /// 0-based index of the document in the file (or in the rendered output).
+    pub document: usize,
+}
+
+impl SourceLoc {
+    /// Value of the `rekube.dev/source` annotation: `layer/path#document`.
+    pub fn annotation(&self) -> String {
+        format!("{}/{}#{}", self.layer, self.path, self.document)
+    }
+}
+
+/// `path:line`, the way compilers point at source.
+impl fmt::Display for SourceLoc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.path, self.line)
+    }
+}
+
+/// One desired object, as loaded from Git.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Object {
+    pub id: ObjectId,
+    /// `group/version` or `version` for the core group, as written.
+    pub api_version: String,
+    /// The full object as a JSON value (namespace defaulted from the layer where needed).
+    pub body: Value,
+    pub source: SourceLoc,
+}
+
+impl Object {
+    /// API version without the group (`v1` for `apps/v1`).
+    pub fn version(&self) -> &str {
+        self.api_version
+            .rsplit_once('/')
+            .map_or(self.api_version.as_str(), |(_, v)| v)
+    }
+
+    pub fn kind(&self) -> &str {
+        &self.id.kind
+    }
+
+    pub fn name(&self) -> &str {
+        &self.id.name
+    }
+
+    pub fn namespace(&self) -> Option<&str> {
+        self.id.namespace.as_deref()
+    }
+
+    /// Value at a JSON pointer (`/spec/template`), if present.
+    pub fn get(&self, pointer: &str) -> Option<&Value> {
+        self.body.pointer(pointer)
+    }
+
+    pub fn annotation(&self, key: &str) -> Option<&str> {
+        self.body
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
+    }
+
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.body
+            .pointer("/metadata/labels")
+            .and_then(|a| a.get(key))
+            .and_then(Value::as_str)
+    }
+}
+
+/// Splits `apiVersion` into (group, version): `apps/v1` → (`apps`, `v1`), `v1` → (``, `v1`).
+pub fn split_api_version(api_version: &str) -> (&str, &str) {
+    api_version.rsplit_once('/').unwrap_or(("", api_version))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn display_and_order() {
+        let a = ObjectId::new("apps", "Deployment", Some("web"), "api");
+        let b = ObjectId::new("", "Namespace", None, "web");
+        assert_eq!(a.to_string(), "Deployment/web/api");
+        assert_eq!(b.to_string(), "Namespace/web");
+        assert_eq!(a.group_kind(), "Deployment.apps");
+        assert!(b < a, "core group sorts first");
+    }
+
+    #[test]
+    fn api_version_split() {
+        assert_eq!(split_api_version("apps/v1"), ("apps", "v1"));
+        assert_eq!(split_api_version("v1"), ("", "v1"));
+    }
+}

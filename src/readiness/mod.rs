@@ -1,0 +1,1 @@
+//! Readiness: kstatus semantics, pure.
