@@ -14,6 +14,8 @@
 //! Only `source`, `cluster` and `inventory` do I/O; ordering, diffing and readiness are pure functions.
 //! [`controlplane`] starts a real local control plane for `--fresh local` and for the integration tests.
 
+pub mod cli;
+pub mod commands;
 pub mod controlplane;
 pub mod diff;
 pub mod graph;
@@ -22,4 +24,4 @@ pub mod object;
 pub mod readiness;
 pub mod source;
 
-pub use object::{Object, ObjectId, SourceLoc};
+pub use object::{Layer, Object, ObjectId, Revision, SourceLoc};

@@ -1,3 +1,28 @@
+//! The `rekube` binary: thin glue over the library (parse arguments, run one command, exit with its code).
+
+use clap::Parser;
+use rekube::cli::Cli;
+
 fn main() {
-    std::process::exit(0);
+    let cli = Cli::parse();
+    init_tracing(&cli.log);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(rekube::commands::EXIT_ERROR);
+        }
+    };
+    let code = runtime.block_on(rekube::commands::run(cli));
+    std::process::exit(code);
+}
+
+fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
 }

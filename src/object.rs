@@ -147,6 +147,42 @@ pub fn split_api_version(api_version: &str) -> (&str, &str) {
     api_version.rsplit_once('/').unwrap_or(("", api_version))
 }
 
+/// A layer of the repository: a folder whose objects wait for every object of the layers it depends on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Layer {
+    pub name: String,
+    /// Folder relative to the repository root, `/`-separated (`.` for the whole repository).
+    pub path: String,
+    #[serde(default)]
+    pub depends_on: Vec<String>,
+    /// Namespace given to namespaced objects of this layer that declare none.
+    #[serde(default)]
+    pub namespace: Option<String>,
+}
+
+/// Which revision of the repository was read: always printed by every command.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Revision {
+    /// What the user named: a folder or a Git URL.
+    pub origin: String,
+    /// The ref asked for with `--ref`, if any.
+    pub reference: Option<String>,
+    /// Full commit id, when the source is a Git repository.
+    pub commit: Option<String>,
+    /// True when a local work tree with uncommitted changes was read from disk.
+    pub dirty: bool,
+}
+
+impl fmt::Display for Revision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.commit {
+            Some(c) if self.dirty => write!(f, "{c} (with uncommitted changes)"),
+            Some(c) => write!(f, "{c}"),
+            None => write!(f, "(not a Git repository)"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,0 +1,277 @@
+//! Command-line arguments. Parsing only: every command turns its arguments into options and calls the library.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// rekube rebuilds and keeps Kubernetes clusters from Git.
+///
+/// Exit codes: 0 success / in sync, 1 differences or drift, 2 error (invalid input, failed apply).
+#[derive(Debug, Parser)]
+#[command(name = "rekube", version, propagate_version = true)]
+pub struct Cli {
+    /// Log filter (tracing syntax), e.g. `rekube=debug`. Also read from REKUBE_LOG.
+    #[arg(long, global = true, env = "REKUBE_LOG", default_value = "warn")]
+    pub log: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Load, validate and order the repository offline; print layers, waves, reasons and the plan digest.
+    Plan(PlanArgs),
+    /// Compare the repository with the cluster through server-side dry-run.
+    Diff(DiffArgs),
+    /// Apply the repository along the dependency DAG, waiting for readiness, then prune.
+    Apply(ApplyArgs),
+    /// Apply into an empty cluster with preflight, progress, per-layer timings and the recovery time.
+    Rebuild(RebuildArgs),
+    /// Report drift between the cluster and the repository (modified, missing, orphaned, unmanaged).
+    Drift(DriftArgs),
+    /// Show where an object is declared, what it depends on, and its status.
+    Explain(ExplainArgs),
+}
+
+/// Where the repository comes from.
+#[derive(Debug, Clone, Args)]
+pub struct SourceArgs {
+    /// Repository: a local folder or a Git URL (https, ssh, file://).
+    pub repository: String,
+
+    /// Branch, tag or commit to read (Git sources; for a local work tree, read that commit instead of the disk).
+    #[arg(long = "ref", value_name = "REF")]
+    pub reference: Option<String>,
+
+    /// Treat references to objects absent from the repository as errors, not warnings.
+    #[arg(long)]
+    pub strict: bool,
+}
+
+/// How to reach the cluster.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster).
+    #[arg(long, env = "KUBECONFIG")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// The kubeconfig context to use.
+    #[arg(long)]
+    pub context: Option<String>,
+
+    /// Start a fresh throwaway cluster instead of using the kubeconfig.
+    #[arg(long, value_enum)]
+    pub fresh: Option<Fresh>,
+
+    /// Maximum number of concurrent API requests.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub concurrency: u16,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Fresh {
+    /// A local control plane built from upstream Go modules (etcd, kube-apiserver, controllers, kwok).
+    Local,
+    /// A kind cluster (needs `kind` on PATH).
+    Kind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlanOutput {
+    Text,
+    Json,
+    Dot,
+    Mermaid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportOutput {
+    Text,
+    Json,
+    Junit,
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = PlanOutput::Text)]
+    pub output: PlanOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Show Secret values instead of masking them.
+    #[arg(long)]
+    pub show_secrets: bool,
+
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportOutput::Text)]
+    pub output: ReportOutput,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ApplyOpts {
+    /// Delete and re-create objects whose change touches an immutable field.
+    #[arg(long)]
+    pub recreate: bool,
+
+    /// How long to wait for each object to become ready (e.g. 5m, 90s).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Do not prune objects that are no longer in the repository.
+    #[arg(long)]
+    pub no_prune: bool,
+
+    /// Allow pruning Namespaces, PVCs, PVs and CRDs.
+    #[arg(long)]
+    pub prune_protected: bool,
+
+    /// Refuse to prune more than this share of the inventory (e.g. 25%, 100%).
+    #[arg(long, default_value = "25%", value_parser = parse_percent)]
+    pub max_prune: u8,
+
+    /// Inventory (ApplySet) name.
+    #[arg(long, default_value = "default")]
+    pub inventory: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub apply: ApplyOpts,
+}
+
+#[derive(Debug, Args)]
+pub struct RebuildArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub apply: ApplyOpts,
+
+    /// Rebuild into a cluster that already holds objects of the repository.
+    #[arg(long)]
+    pub adopt: bool,
+
+    /// Continue an interrupted rebuild from its journal.
+    #[arg(long)]
+    pub resume: bool,
+
+    /// Fail (exit 1) when the recovery time exceeds this budget (e.g. 10m).
+    #[arg(long, value_parser = parse_duration)]
+    pub rto_budget: Option<std::time::Duration>,
+
+    /// Write a JSON report to this file.
+    #[arg(long)]
+    pub report: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Inventory (ApplySet) name.
+    #[arg(long, default_value = "default")]
+    pub inventory: String,
+
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportOutput::Text)]
+    pub output: ReportOutput,
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The object: KIND/NAMESPACE/NAME or KIND/NAME (kind case-insensitive, optionally `kind.group`).
+    pub object: String,
+    #[command(flatten)]
+    pub source: SourceArgs,
+}
+
+/// Parses `90s`, `5m`, `1h`, `1h30m` or a bare number of seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(std::time::Duration::from_secs(secs));
+    }
+    let mut total = 0u64;
+    let mut num = String::new();
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        rest = &rest[c.len_utf8()..];
+        if c.is_ascii_digit() {
+            num.push(c);
+            continue;
+        }
+        let mult = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(format!("invalid duration {s:?}: unit {c:?} (use s, m or h, e.g. 90s, 5m)")),
+        };
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("invalid duration {s:?}: a number must come before {c:?}"))?;
+        total = total.saturating_add(n.saturating_mul(mult));
+        num.clear();
+    }
+    if !num.is_empty() || total == 0 {
+        return Err(format!("invalid duration {s:?} (use e.g. 90s, 5m, 1h30m)"));
+    }
+    Ok(std::time::Duration::from_secs(total))
+}
+
+/// Parses `25%` or `25` into a percentage from 0 to 100.
+pub fn parse_percent(s: &str) -> Result<u8, String> {
+    let n = s.trim().trim_end_matches('%');
+    match n.parse::<u8>() {
+        Ok(p) if p <= 100 => Ok(p),
+        _ => Err(format!("invalid percentage {s:?} (use 0% to 100%)")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("90").unwrap().as_secs(), 90);
+        assert_eq!(parse_duration("5m").unwrap().as_secs(), 300);
+        assert_eq!(parse_duration("1h30m").unwrap().as_secs(), 5400);
+        assert!(parse_duration("5x").is_err());
+        assert!(parse_duration("m").is_err());
+        assert!(parse_duration("5m3").is_err());
+    }
+
+    #[test]
+    fn percents() {
+        assert_eq!(parse_percent("25%").unwrap(), 25);
+        assert_eq!(parse_percent("100").unwrap(), 100);
+        assert!(parse_percent("101%").is_err());
+        assert!(parse_percent("-1").is_err());
+    }
+
+    #[test]
+    fn cli_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,49 @@
+//! One file per command: arguments → options → one library call → rendering → exit code.
+
+use crate::cli::{Cli, Command};
+
+pub mod plan;
+
+/// Exit code: success, or in sync.
+pub const EXIT_OK: i32 = 0;
+/// Exit code: differences or drift found (as `kubectl diff`).
+pub const EXIT_DIFF: i32 = 1;
+/// Exit code: an error (invalid input, unreachable cluster, failed apply).
+pub const EXIT_ERROR: i32 = 2;
+
+/// The error type of the command layer: each library stage's error, rendered with its cause chain.
+pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Runs a parsed command line and returns the process exit code.
+pub async fn run(cli: Cli) -> i32 {
+    let result = match cli.command {
+        Command::Plan(args) => plan::run(args).await,
+        Command::Diff(_)
+        | Command::Apply(_)
+        | Command::Rebuild(_)
+        | Command::Drift(_)
+        | Command::Explain(_) => Err("this command is not available in this build yet".into()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {}", render_error(e.as_ref()));
+            EXIT_ERROR
+        }
+    }
+}
+
+/// `outer: inner: root`, the way Go and kubectl chain causes.
+pub fn render_error(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let msg = s.to_string();
+        if !out.contains(&msg) {
+            out.push_str(": ");
+            out.push_str(&msg);
+        }
+        cur = s.source();
+    }
+    out
+}
