@@ -1,1 +1,148 @@
-//! Readiness: kstatus semantics, pure.
+//! Readiness: is an object done? kstatus semantics (cli-utils `pkg/kstatus/status`), ported and pure.
+//!
+//! [`compute`] reads only the object as the API server returned it, never the cluster. In kstatus
+//! order:
+//!
+//! 1. `metadata.deletionTimestamp` set: [`Status::Terminating`];
+//! 2. `status.observedGeneration` reported and behind `metadata.generation`: [`Status::InProgress`];
+//! 3. the abnormal-true conditions: `Reconciling: True` is in progress, `Stalled: True` is failed;
+//! 4. the kind's rule, one entry per kind in a table (CRD, Namespace, workloads, Job, PVC, Pod,
+//!    Service, APIService, webhook configurations, VolumeSnapshot, PodDisruptionBudget…);
+//! 5. any other kind: its `Ready` condition if it has one, else current once it exists.
+//!
+//! What depends on other objects comes in through a [`Context`]: the binding mode of a claim's
+//! StorageClass, and whether the Services behind a webhook configuration or APIService have ready
+//! endpoints ([`service_refs`], [`service_has_ready_endpoints`]).
+//!
+//! Messages never repeat the object: callers prefix them with its `Kind/namespace/name`.
+
+mod endpoints;
+mod generic;
+mod kinds;
+#[cfg(test)]
+mod tests;
+mod workloads;
+
+use std::fmt;
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::object::split_api_version;
+
+pub use endpoints::{service_has_ready_endpoints, service_refs};
+pub use kinds::{
+    is_apiservice_available, is_crd_established, is_job_completed, is_job_failed,
+    is_namespace_active, is_pod_ready, is_pvc_bound, is_wait_for_first_consumer, pvc_storage_class,
+};
+
+/// Where an object stands (kstatus statuses, without `Unknown`: every input gets an answer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+pub enum Status {
+    /// Done: dependents may start.
+    Current,
+    /// Not yet; waiting may help.
+    InProgress,
+    /// Will not get better by waiting.
+    Failed,
+    /// Being deleted.
+    Terminating,
+    /// Does not exist.
+    NotFound,
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Status::Current => "Current",
+            Status::InProgress => "InProgress",
+            Status::Failed => "Failed",
+            Status::Terminating => "Terminating",
+            Status::NotFound => "NotFound",
+        })
+    }
+}
+
+/// A status and why, e.g. `InProgress` / "2 of 3 replicas available".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Readiness {
+    pub status: Status,
+    pub message: String,
+}
+
+impl Readiness {
+    pub fn current(message: impl Into<String>) -> Self {
+        Self::new(Status::Current, message)
+    }
+
+    pub fn in_progress(message: impl Into<String>) -> Self {
+        Self::new(Status::InProgress, message)
+    }
+
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self::new(Status::Failed, message)
+    }
+
+    pub fn terminating(message: impl Into<String>) -> Self {
+        Self::new(Status::Terminating, message)
+    }
+
+    /// For an object the cluster does not have.
+    pub fn not_found() -> Self {
+        Self::new(Status::NotFound, "not found")
+    }
+
+    pub fn is_current(&self) -> bool {
+        self.status == Status::Current
+    }
+
+    fn new(status: Status, message: impl Into<String>) -> Self {
+        Readiness {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+/// `Status: message`, as waits report it.
+impl fmt::Display for Readiness {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.status, self.message)
+    }
+}
+
+/// What readiness of one object depends on besides the object. `Default` is what the cluster layer
+/// passes when it knows nothing more.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    /// For a PersistentVolumeClaim: its StorageClass has `volumeBindingMode: WaitForFirstConsumer`
+    /// (see [`pvc_storage_class`] and [`is_wait_for_first_consumer`]), so `Pending` counts as current.
+    pub wait_for_first_consumer: bool,
+    /// For a Service of type LoadBalancer: also wait for its external address. Off by default: on a
+    /// cluster without a load-balancer controller it never comes.
+    pub wait_for_load_balancer: bool,
+    /// For webhook configurations and APIServices: whether every Service of [`service_refs`] has ready
+    /// endpoints; `None` when the caller did not look (a webhook configuration then stays in progress).
+    pub services_ready: Option<bool>,
+}
+
+/// Readiness of an object as the API server returned it, with the default [`Context`].
+pub fn compute(obj: &Value) -> Readiness {
+    compute_with(obj, &Context::default())
+}
+
+/// Readiness of an object as the API server returned it (with `status`), given what it depends on.
+pub fn compute_with(obj: &Value, ctx: &Context) -> Readiness {
+    if let Some(r) = generic::check(obj) {
+        return r;
+    }
+    let group = obj
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .map_or("", |v| split_api_version(v).0);
+    let kind = obj.get("kind").and_then(Value::as_str).unwrap_or("");
+    match kinds::rule_for(group, kind) {
+        Some(rule) => rule(obj, ctx),
+        None => generic::fallback(obj),
+    }
+}
