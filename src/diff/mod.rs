@@ -5,8 +5,10 @@
 //! 2. [`compare`] classifies a live object against the server-side dry-run result ([`Action`]),
 //!    lists the [`FieldPath`]s that differ, and renders a unified YAML diff, Secrets masked
 //!    ([`mask_pair`]) unless asked otherwise.
-//! 3. [`digest`] is the `rekube.dev/digest` of a desired object.
+//! 3. [`attribute`] names the field manager behind a drifted field, from the live managedFields.
+//! 4. [`digest`] is the `rekube.dev/digest` of a desired object.
 
+mod attribution;
 mod mask;
 mod normalize;
 mod path;
@@ -17,6 +19,7 @@ use serde_json::Value;
 
 use crate::object::ObjectId;
 
+pub use attribution::{Attribution, attribute};
 pub use mask::{MASK, MASK_AFTER, MASK_BEFORE, is_secret, mask_pair, mask_secrets};
 pub use normalize::{IGNORED_ANNOTATIONS, canonical, digest, normalize};
 pub use path::{FieldPath, Segment, changed_paths};
