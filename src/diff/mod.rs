@@ -6,9 +6,11 @@
 //!    lists the [`FieldPath`]s that differ, and renders a unified YAML diff, Secrets masked
 //!    ([`mask_pair`]) unless asked otherwise.
 //! 3. [`attribute`] names the field manager behind a drifted field, from the live managedFields.
-//! 4. [`digest`] is the `rekube.dev/digest` of a desired object.
+//! 4. [`immutable_changes`] finds changes the API server would refuse, from a table.
+//! 5. [`digest`] is the `rekube.dev/digest` of a desired object.
 
 mod attribution;
+mod immutable;
 mod mask;
 mod normalize;
 mod path;
@@ -20,6 +22,7 @@ use serde_json::Value;
 use crate::object::ObjectId;
 
 pub use attribution::{Attribution, attribute};
+pub use immutable::immutable_changes;
 pub use mask::{MASK, MASK_AFTER, MASK_BEFORE, is_secret, mask_pair, mask_secrets};
 pub use normalize::{IGNORED_ANNOTATIONS, canonical, digest, normalize};
 pub use path::{FieldPath, Segment, changed_paths};
