@@ -53,7 +53,7 @@ pub struct SourceArgs {
 #[derive(Debug, Clone, Args)]
 pub struct ClusterArgs {
     /// Path to the kubeconfig file (default: KUBECONFIG, then ~/.kube/config, then in-cluster).
-    #[arg(long, env = "KUBECONFIG")]
+    #[arg(long)]
     pub kubeconfig: Option<PathBuf>,
 
     /// The kubeconfig context to use.

@@ -1,0 +1,314 @@
+//! The scheduler loop and the work done for one object: get live → dry-run → write only on change →
+//! wait for readiness.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::task::JoinSet;
+
+use super::object::{ANNOTATION_RECREATE, desired};
+use super::schedule::Schedule;
+use super::{Action, ApplyOptions, Change, ChangeSet, Journal};
+use crate::cluster::wait::Verdict;
+use crate::cluster::{Cluster, ClusterError, Informers};
+use crate::object::Object;
+use crate::readiness::{self, Status};
+
+/// Progress, reported as it happens (the change set comes at the end).
+#[derive(Debug, Clone, Copy)]
+pub enum ApplyEvent {
+    /// Object `index` started: its dependencies are ready.
+    Started(usize),
+    /// Object `index` is done with this action (ready, unless it failed).
+    Finished(usize, Action),
+}
+
+/// Shared by every per-object task.
+struct Ctx {
+    cluster: Cluster,
+    objects: Arc<Vec<Object>>,
+    opts: ApplyOptions,
+    informers: Informers,
+    journal: Option<Arc<Journal>>,
+    /// StorageClass name → `WaitForFirstConsumer`, from the repository.
+    storage_classes: HashMap<String, bool>,
+}
+
+/// Applies `objects` along `deps` (`deps[i]` = indices object `i` waits for), `on_event` seeing progress.
+/// Never fails as a whole: per-object failures are entries of the change set.
+pub async fn apply<F>(
+    cluster: &Cluster,
+    objects: &[Object],
+    deps: &[Vec<usize>],
+    opts: &ApplyOptions,
+    journal: Option<Arc<Journal>>,
+    mut on_event: F,
+) -> ChangeSet
+where
+    F: FnMut(ApplyEvent),
+{
+    let start = Instant::now();
+    let storage_classes = objects
+        .iter()
+        .filter(|o| o.id.kind == "StorageClass" && o.id.group == "storage.k8s.io")
+        .map(|o| (o.id.name.clone(), readiness::is_wait_for_first_consumer(&o.body)))
+        .collect();
+    let ctx = Arc::new(Ctx {
+        cluster: cluster.clone(),
+        objects: Arc::new(objects.to_vec()),
+        opts: opts.clone(),
+        informers: Informers::default(),
+        journal,
+        storage_classes,
+    });
+    let mut changes: Vec<Option<Change>> = vec![None; objects.len()];
+    let mut schedule = Schedule::new(deps);
+    let mut tasks: JoinSet<(usize, Duration, Result<Action, String>)> = JoinSet::new();
+    let mut starts = vec![Duration::ZERO; objects.len()];
+
+    let mut ready = schedule.initial();
+    loop {
+        for i in ready.drain(..) {
+            starts[i] = start.elapsed();
+            on_event(ApplyEvent::Started(i));
+            let ctx = ctx.clone();
+            tasks.spawn(async move {
+                let begun = Instant::now();
+                let result = apply_one(&ctx, i).await;
+                (i, begun.elapsed(), result)
+            });
+        }
+        let Some(joined) = tasks.join_next().await else { break };
+        let (i, result) = match joined {
+            Ok((i, _, result)) => (i, result),
+            // A panicking task is a bug; its object is unknown here, so stop scheduling cleanly.
+            Err(e) => {
+                tracing::error!("apply task failed: {e}");
+                continue;
+            }
+        };
+        let obj = &objects[i];
+        let (action, error) = match result {
+            Ok(action) => {
+                ready = schedule.complete(i);
+                (action, None)
+            }
+            Err(message) => {
+                for b in schedule.fail(i) {
+                    let blocker = obj.id.to_string();
+                    changes[b] = Some(change(
+                        &objects[b],
+                        Action::Blocked,
+                        Some(format!("not applied: {blocker} failed")),
+                        start.elapsed(),
+                        start.elapsed(),
+                    ));
+                    on_event(ApplyEvent::Finished(b, Action::Blocked));
+                }
+                (Action::Failed, Some(message))
+            }
+        };
+        changes[i] = Some(change(obj, action, error, starts[i], start.elapsed()));
+        on_event(ApplyEvent::Finished(i, action));
+    }
+    ChangeSet {
+        changes: changes
+            .into_iter()
+            .enumerate()
+            .map(|(i, c)| {
+                c.unwrap_or_else(|| {
+                    change(&objects[i], Action::Blocked, Some("never started".into()), Duration::ZERO, Duration::ZERO)
+                })
+            })
+            .collect(),
+        elapsed: start.elapsed(),
+    }
+}
+
+fn change(obj: &Object, action: Action, error: Option<String>, started: Duration, finished: Duration) -> Change {
+    Change {
+        id: obj.id.clone(),
+        source: obj.source.to_string(),
+        layer: obj.source.layer.clone(),
+        action,
+        error,
+        started,
+        finished,
+    }
+}
+
+/// One object: write it if it differs from the live object, then wait until it is ready.
+async fn apply_one(ctx: &Ctx, i: usize) -> Result<Action, String> {
+    let obj = &ctx.objects[i];
+    let body = desired(obj, ctx.opts.revision.as_deref(), &ctx.opts.labels);
+    let digest = crate::diff::digest(&obj.body);
+    if let Some(j) = &ctx.journal {
+        if j.is_done(&obj.id, &digest) {
+            return Ok(Action::Skipped);
+        }
+    }
+    let (action, applied) = write(ctx, obj, &body).await.map_err(|e| crate::commands::render_error(&e))?;
+    if ctx.opts.wait {
+        wait_ready(ctx, obj, &applied).await.map_err(|e| crate::commands::render_error(&e))?;
+    }
+    if let Some(j) = &ctx.journal {
+        j.record(&obj.id, &digest).map_err(|e| crate::commands::render_error(&e))?;
+    }
+    Ok(action)
+}
+
+/// Creates, configures or leaves the object alone; returns what the server now holds.
+async fn write(ctx: &Ctx, obj: &Object, body: &Value) -> Result<(Action, Value), ClusterError> {
+    let cluster = &ctx.cluster;
+    let Some(live) = cluster.get(&obj.id, &obj.api_version).await? else {
+        return Ok((Action::Created, cluster.apply(obj, body, false).await?));
+    };
+    match cluster.apply(obj, body, true).await {
+        Ok(dry) if same(&dry, &live) => Ok((Action::Unchanged, live)),
+        Ok(_) => Ok((Action::Configured, cluster.apply(obj, body, false).await?)),
+        Err(e) if is_immutable_error(&e) && recreate_allowed(ctx, obj) => {
+            cluster.delete(&obj.id, &obj.api_version).await?;
+            let resolved = cluster.resolve(&obj.id, &obj.api_version).await?;
+            ctx.informers
+                .wait(cluster, &resolved, &obj.id, ctx.opts.timeout, |v| match v {
+                    None => Verdict::Done,
+                    Some(_) => Verdict::Pending("still being deleted".into()),
+                })
+                .await?;
+            Ok((Action::Recreated, cluster.apply(obj, body, false).await?))
+        }
+        Err(e) if is_immutable_error(&e) => Err(ClusterError::Failed {
+            object: obj.id.to_string(),
+            message: format!(
+                "{} (an immutable field changed: allow re-creation with --recreate or the annotation {ANNOTATION_RECREATE}: allowed)",
+                e.api_message().unwrap_or("immutable field changed")
+            ),
+        }),
+        Err(e) => Err(e),
+    }
+}
+
+/// The dry-run result equals the live object once both are normalised: applying would change nothing.
+fn same(dry: &Value, live: &Value) -> bool {
+    crate::diff::normalize(dry) == crate::diff::normalize(live)
+}
+
+fn recreate_allowed(ctx: &Ctx, obj: &Object) -> bool {
+    ctx.opts.recreate || obj.annotation(ANNOTATION_RECREATE) == Some("allowed")
+}
+
+/// The API server's ways of saying an immutable field changed.
+pub(crate) fn is_immutable_error(e: &ClusterError) -> bool {
+    e.status_code() == Some(422)
+        && e.api_message().is_some_and(|m| {
+            m.contains("immutable")
+                || m.contains("may not change once set")
+                || m.contains("updates to statefulset spec for fields other than")
+        })
+}
+
+/// Waits until the object is ready (kstatus semantics), watching it through the shared informers.
+async fn wait_ready(ctx: &Ctx, obj: &Object, applied: &Value) -> Result<(), ClusterError> {
+    let cluster = &ctx.cluster;
+    let mut rctx = readiness::Context::default();
+    match (obj.id.group.as_str(), obj.id.kind.as_str()) {
+        ("", "PersistentVolumeClaim") => {
+            rctx.wait_for_first_consumer = match readiness::pvc_storage_class(applied) {
+                Some(sc) => storage_class_wffc(ctx, sc).await,
+                None => false,
+            };
+        }
+        ("admissionregistration.k8s.io", _) | ("apiregistration.k8s.io", "APIService") => {
+            for svc in readiness::service_refs(&obj.body) {
+                let ns = svc.namespace.as_deref().unwrap_or("default");
+                cluster.wait_service_endpoints(ns, &svc.name, ctx.opts.timeout).await?;
+            }
+            rctx.services_ready = Some(true);
+        }
+        _ => {}
+    }
+    let first = readiness::compute_with(applied, &rctx);
+    match first.status {
+        Status::Current => {}
+        Status::Failed => {
+            return Err(ClusterError::Failed {
+                object: obj.id.to_string(),
+                message: first.message,
+            });
+        }
+        _ => {
+            let resolved = cluster.resolve(&obj.id, &obj.api_version).await?;
+            ctx.informers
+                .wait(cluster, &resolved, &obj.id, ctx.opts.timeout, |v| judge(v, &rctx))
+                .await?;
+        }
+    }
+    if obj.id.kind == "CustomResourceDefinition" {
+        wait_served(ctx, obj).await?;
+    }
+    Ok(())
+}
+
+fn judge(v: Option<&Value>, rctx: &readiness::Context) -> Verdict {
+    let Some(v) = v else {
+        return Verdict::Pending("NotFound".into());
+    };
+    let r = readiness::compute_with(v, rctx);
+    match r.status {
+        Status::Current => Verdict::Done,
+        Status::Failed => Verdict::Failed(r.message),
+        _ => Verdict::Pending(r.to_string()),
+    }
+}
+
+async fn storage_class_wffc(ctx: &Ctx, name: &str) -> bool {
+    if let Some(&w) = ctx.storage_classes.get(name) {
+        return w;
+    }
+    let id = crate::object::ObjectId::new("storage.k8s.io", "StorageClass", None, name);
+    match ctx.cluster.get(&id, "storage.k8s.io/v1").await {
+        Ok(Some(sc)) => readiness::is_wait_for_first_consumer(&sc),
+        _ => false,
+    }
+}
+
+/// A CRD is only usable once discovery serves its kind: refresh discovery until it does. Discovery has no
+/// watch, so this is the one bounded poll (with backoff) in the apply path.
+async fn wait_served(ctx: &Ctx, crd: &Object) -> Result<(), ClusterError> {
+    let group = crd.get("/spec/group").and_then(Value::as_str).unwrap_or_default();
+    let kind = crd.get("/spec/names/kind").and_then(Value::as_str).unwrap_or_default();
+    let Some(version) = crd
+        .get("/spec/versions")
+        .and_then(Value::as_array)
+        .and_then(|vs| vs.iter().find(|v| v.get("served") == Some(&Value::Bool(true))))
+        .and_then(|v| v.get("name"))
+        .and_then(Value::as_str)
+    else {
+        return Ok(());
+    };
+    let api_version = format!("{group}/{version}");
+    let resources = ctx.cluster.resources();
+    let deadline = Instant::now() + ctx.opts.timeout;
+    let mut delay = Duration::from_millis(50);
+    loop {
+        if resources.resolve(&api_version, kind).await.is_some() {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(ClusterError::Timeout {
+                object: crd.id.to_string(),
+                timeout: ctx.opts.timeout,
+                status: format!("Established, but discovery does not serve {api_version} {kind}"),
+            });
+        }
+        resources.refresh().await.map_err(|source| ClusterError::Request {
+            object: crd.id.to_string(),
+            verb: "discovery",
+            source,
+        })?;
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(Duration::from_secs(1));
+    }
+}

@@ -1,0 +1,157 @@
+//! Apply: a scheduler over the dependency DAG. Each object starts as soon as its own dependencies are
+//! ready (no wave barriers); objects whose dry-run shows no change are not written; each applied object is
+//! awaited with watch-based readiness before its dependents start. A failure stops only what depends on it.
+//!
+//! The result is a [`ChangeSet`] in input order, whatever order the work finished in.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::object::ObjectId;
+
+mod engine;
+mod journal;
+mod object;
+pub mod schedule;
+
+pub use engine::{ApplyEvent, apply};
+pub use journal::{Journal, JournalError};
+pub use object::{ANNOTATION_DIGEST, ANNOTATION_RECREATE, ANNOTATION_REVISION, ANNOTATION_SOURCE, desired};
+
+/// Options of [`apply`]; `Default` is what `rekube apply` does without flags.
+#[derive(Debug, Clone)]
+pub struct ApplyOptions {
+    /// How long each object may take to become ready.
+    pub timeout: Duration,
+    /// Delete and re-create objects whose change touches an immutable field (also per object with the
+    /// `rekube.dev/recreate: allowed` annotation).
+    pub recreate: bool,
+    /// Git commit recorded in `rekube.dev/revision`.
+    pub revision: Option<String>,
+    /// Labels added to every object (the ApplySet `part-of` label).
+    pub labels: BTreeMap<String, String>,
+    /// Wait for readiness (off: apply in order, don't wait).
+    pub wait: bool,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        ApplyOptions {
+            timeout: Duration::from_secs(300),
+            recreate: false,
+            revision: None,
+            labels: BTreeMap::new(),
+            wait: true,
+        }
+    }
+}
+
+/// What happened to one object (a closed set, as Flux's ssa ChangeSet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, PartialOrd, Ord)]
+#[serde(rename_all = "lowercase")]
+pub enum Action {
+    Created,
+    Configured,
+    Unchanged,
+    /// Deleted and created again because an immutable field changed.
+    Recreated,
+    /// Already done by an earlier run (`--resume`).
+    Skipped,
+    Failed,
+    /// Not attempted: something it depends on failed.
+    Blocked,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::Created => "created",
+            Action::Configured => "configured",
+            Action::Unchanged => "unchanged",
+            Action::Recreated => "recreated",
+            Action::Skipped => "skipped",
+            Action::Failed => "failed",
+            Action::Blocked => "blocked",
+        }
+    }
+
+    /// True for the actions that wrote to the cluster.
+    pub fn wrote(self) -> bool {
+        matches!(self, Action::Created | Action::Configured | Action::Recreated)
+    }
+}
+
+/// One entry of a [`ChangeSet`].
+#[derive(Debug, Clone, Serialize)]
+pub struct Change {
+    pub id: ObjectId,
+    /// `path:line` where the object is declared.
+    pub source: String,
+    pub layer: String,
+    pub action: Action,
+    /// Why it failed or was blocked.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// From the start of the run until this object started.
+    #[serde(with = "secs")]
+    pub started: Duration,
+    /// From the start of the run until this object was ready (or failed).
+    #[serde(with = "secs")]
+    pub finished: Duration,
+}
+
+/// The outcome of an apply, in input order.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct ChangeSet {
+    pub changes: Vec<Change>,
+    #[serde(with = "secs")]
+    pub elapsed: Duration,
+}
+
+impl ChangeSet {
+    /// How many entries have each action.
+    pub fn counts(&self) -> BTreeMap<Action, usize> {
+        let mut m = BTreeMap::new();
+        for c in &self.changes {
+            *m.entry(c.action).or_insert(0) += 1;
+        }
+        m
+    }
+
+    pub fn count(&self, action: Action) -> usize {
+        self.changes.iter().filter(|c| c.action == action).count()
+    }
+
+    /// True when nothing failed or was blocked.
+    pub fn succeeded(&self) -> bool {
+        self.changes
+            .iter()
+            .all(|c| !matches!(c.action, Action::Failed | Action::Blocked))
+    }
+
+    /// `3 created, 1 configured, 40 unchanged, 0 failed`: the summary line.
+    pub fn summary(&self) -> String {
+        let counts = self.counts();
+        let mut parts: Vec<String> = counts
+            .iter()
+            .map(|(a, n)| format!("{n} {}", a.as_str()))
+            .collect();
+        if parts.is_empty() {
+            parts.push("nothing to apply".to_string());
+        }
+        parts.join(", ")
+    }
+}
+
+/// Durations as fractional seconds in JSON reports.
+mod secs {
+    use std::time::Duration;
+
+    use serde::Serializer;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64((d.as_secs_f64() * 1000.0).round() / 1000.0)
+    }
+}

@@ -1,0 +1,224 @@
+//! Shared watches for readiness: one watch per resource type (not one per object), started on first use,
+//! feeding a channel per object. A rebuild of a thousand Deployments waits on one connection, not a thousand.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::{StreamExt, TryStreamExt};
+use kube::api::{Api, DynamicObject};
+use kube::runtime::watcher;
+use serde_json::Value;
+use tokio::sync::watch;
+
+use super::discovery::Resolved;
+use super::wait::Verdict;
+use super::{Cluster, ClusterError};
+use crate::object::ObjectId;
+
+type Key = (Option<String>, String);
+type Slot = watch::Sender<Option<Arc<Value>>>;
+
+/// The latest state of every object of one resource type, as one watch sees it.
+struct Store {
+    objects: Mutex<HashMap<Key, Slot>>,
+    /// True once the initial list is complete: from then on, an empty slot means "does not exist".
+    synced: watch::Sender<bool>,
+    /// Set when the watch itself failed for good (e.g. RBAC forbids it); waiters report it.
+    failure: Mutex<Option<String>>,
+}
+
+impl Store {
+    fn slot(&self, key: &Key) -> watch::Receiver<Option<Arc<Value>>> {
+        let mut objects = self.objects.lock().unwrap_or_else(|p| p.into_inner());
+        objects
+            .entry(key.clone())
+            .or_insert_with(|| watch::channel(None).0)
+            .subscribe()
+    }
+
+    fn set(&self, key: Key, value: Option<Arc<Value>>) {
+        let mut objects = self.objects.lock().unwrap_or_else(|p| p.into_inner());
+        match objects.get(&key) {
+            Some(tx) => {
+                tx.send_replace(value);
+            }
+            None => {
+                objects.insert(key, watch::channel(value).0);
+            }
+        }
+    }
+
+    fn keys(&self) -> Vec<Key> {
+        let objects = self.objects.lock().unwrap_or_else(|p| p.into_inner());
+        objects.keys().cloned().collect()
+    }
+}
+
+/// The set of shared watches of one cluster connection.
+#[derive(Clone, Default)]
+pub struct Informers {
+    stores: Arc<Mutex<HashMap<String, Arc<Store>>>>,
+    tasks: Arc<Tasks>,
+    /// Optional label selector restricting every watch (the ApplySet part-of label).
+    selector: Option<String>,
+}
+
+impl Informers {
+    /// Watches restricted to objects carrying `selector` (e.g. `applyset.kubernetes.io/part-of=…`).
+    pub fn with_selector(selector: Option<String>) -> Informers {
+        Informers {
+            stores: Arc::default(),
+            tasks: Arc::default(),
+            selector,
+        }
+    }
+
+    fn store(&self, cluster: &Cluster, resolved: &Resolved) -> Arc<Store> {
+        let key = format!("{}/{}", resolved.resource.api_version, resolved.resource.plural);
+        let mut stores = self.stores.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(s) = stores.get(&key) {
+            return s.clone();
+        }
+        let store = Arc::new(Store {
+            objects: Mutex::default(),
+            synced: watch::channel(false).0,
+            failure: Mutex::default(),
+        });
+        stores.insert(key, store.clone());
+        let api: Api<DynamicObject> = Api::all_with(cluster.client().clone(), &resolved.resource);
+        let mut config = watcher::Config::default().any_semantic();
+        if let Some(sel) = &self.selector {
+            config = config.labels(sel);
+        }
+        let task = tokio::spawn(run_watch(api, config, store.clone()));
+        self.tasks.0.lock().unwrap_or_else(|p| p.into_inner()).push(task.abort_handle());
+        store
+    }
+
+    /// Waits until `judge` says the object is done or failed, or `timeout` passes. `judge` sees `None` when
+    /// the object does not exist.
+    ///
+    /// # Errors
+    /// [`ClusterError::Timeout`] naming the object and its last status, [`ClusterError::Failed`], or the
+    /// watch's own failure.
+    pub async fn wait<J>(
+        &self,
+        cluster: &Cluster,
+        resolved: &Resolved,
+        id: &ObjectId,
+        timeout: Duration,
+        mut judge: J,
+    ) -> Result<(), ClusterError>
+    where
+        J: FnMut(Option<&Value>) -> Verdict,
+    {
+        let store = self.store(cluster, resolved);
+        let key: Key = (
+            id.namespace.clone().filter(|_| resolved.namespaced),
+            id.name.clone(),
+        );
+        let mut rx = store.slot(&key);
+        let mut synced = store.synced.subscribe();
+        let mut last = String::from("not observed yet");
+        let waiting = async {
+            loop {
+                let current = rx.borrow_and_update().clone();
+                if current.is_some() || *synced.borrow_and_update() {
+                    match judge(current.as_deref()) {
+                        Verdict::Done => return Ok(()),
+                        Verdict::Failed(message) => {
+                            return Err(ClusterError::Failed {
+                                object: id.to_string(),
+                                message,
+                            });
+                        }
+                        Verdict::Pending(why) => last = why,
+                    }
+                }
+                if let Some(failure) = store.failure.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+                    return Err(ClusterError::Failed {
+                        object: id.to_string(),
+                        message: format!("cannot watch {}: {failure}", resolved.resource.plural),
+                    });
+                }
+                tokio::select! {
+                    r = rx.changed() => if r.is_err() { return Ok(()) },
+                    r = synced.changed() => if r.is_err() { return Ok(()) },
+                }
+            }
+        };
+        match tokio::time::timeout(timeout, waiting).await {
+            Ok(result) => result,
+            Err(_) => Err(ClusterError::Timeout {
+                object: id.to_string(),
+                timeout,
+                status: last,
+            }),
+        }
+    }
+}
+
+/// Stops the watches when the last clone of [`Informers`] goes away.
+#[derive(Default)]
+struct Tasks(Mutex<Vec<tokio::task::AbortHandle>>);
+
+impl Drop for Tasks {
+    fn drop(&mut self) {
+        for t in self.0.lock().unwrap_or_else(|p| p.into_inner()).drain(..) {
+            t.abort();
+        }
+    }
+}
+
+fn key_of(obj: &DynamicObject) -> Key {
+    (
+        obj.metadata.namespace.clone(),
+        obj.metadata.name.clone().unwrap_or_default(),
+    )
+}
+
+/// Feeds the store until the process ends; the watcher itself re-lists and re-watches on errors.
+async fn run_watch(api: Api<DynamicObject>, config: watcher::Config, store: Arc<Store>) {
+    let mut stream = watcher(api, config).boxed();
+    let mut listed: HashSet<Key> = HashSet::new();
+    let mut consecutive_errors = 0u32;
+    loop {
+        match stream.try_next().await {
+            Ok(Some(event)) => {
+                consecutive_errors = 0;
+                match event {
+                    watcher::Event::Init => listed.clear(),
+                    watcher::Event::InitApply(o) => {
+                        let key = key_of(&o);
+                        listed.insert(key.clone());
+                        store.set(key, serde_json::to_value(o).ok().map(Arc::new));
+                    }
+                    watcher::Event::InitDone => {
+                        // Objects that vanished while the watch was down are gone now.
+                        for key in store.keys() {
+                            if !listed.contains(&key) {
+                                store.set(key, None);
+                            }
+                        }
+                        store.synced.send_replace(true);
+                    }
+                    watcher::Event::Apply(o) => {
+                        store.set(key_of(&o), serde_json::to_value(o).ok().map(Arc::new));
+                    }
+                    watcher::Event::Delete(o) => store.set(key_of(&o), None),
+                }
+            }
+            Ok(None) => return,
+            Err(e) => {
+                consecutive_errors += 1;
+                tracing::debug!("watch error: {e}");
+                if consecutive_errors >= 10 {
+                    *store.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                    store.synced.send_modify(|_| {});
+                }
+                tokio::time::sleep(Duration::from_millis(200 * u64::from(consecutive_errors.min(10)))).await;
+            }
+        }
+    }
+}
