@@ -14,7 +14,9 @@
 //! Only `source`, `cluster` and `inventory` do I/O; ordering, diffing and readiness are pure functions.
 //! [`controlplane`] starts a real local control plane for `--fresh local` and for the integration tests.
 
+pub mod apply;
 pub mod cli;
+pub mod cluster;
 pub mod commands;
 pub mod controlplane;
 pub mod diff;
