@@ -23,6 +23,7 @@ pub mod diff;
 pub mod graph;
 pub mod manifest;
 pub mod object;
+pub mod ops;
 pub mod readiness;
 pub mod source;
 

@@ -2,6 +2,8 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod common;
+pub mod diff;
 pub mod plan;
 
 /// Exit code: success, or in sync.
@@ -18,8 +20,8 @@ pub type CommandError = Box<dyn std::error::Error + Send + Sync>;
 pub async fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Plan(args) => plan::run(args).await,
-        Command::Diff(_)
-        | Command::Apply(_)
+        Command::Diff(args) => diff::run(args).await,
+        Command::Apply(_)
         | Command::Rebuild(_)
         | Command::Drift(_)
         | Command::Explain(_) => Err("this command is not available in this build yet".into()),
@@ -27,6 +29,7 @@ pub async fn run(cli: Cli) -> i32 {
     match result {
         Ok(code) => code,
         Err(e) => {
+            // Validation errors were printed one by one already; the summary still goes out.
             eprintln!("error: {}", render_error(e.as_ref()));
             EXIT_ERROR
         }

@@ -1,0 +1,114 @@
+//! What several commands share: loading the repository (printing the revision) and connecting to the
+//! cluster (or starting a fresh one).
+
+use std::io::IsTerminal;
+
+use crate::cli::{ClusterArgs, Fresh, SourceArgs};
+use crate::cluster::{Cluster, ClusterOptions};
+use crate::controlplane::{ControlPlane, ControlPlaneOptions};
+use crate::manifest::{self, LoadOptions, Manifest};
+use crate::source::{Source, SourceOptions};
+
+use super::CommandError;
+
+/// A repository that failed validation: the diagnostics are already printed, exit 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{count} validation error(s): nothing was applied")]
+pub struct Invalid {
+    pub count: usize,
+}
+
+/// Reads and validates the repository, printing the revision used and any warnings to stderr.
+///
+/// # Errors
+/// The source cannot be read ([`crate::source::SourceError`]) or the repository is invalid ([`Invalid`],
+/// after printing every diagnostic).
+pub fn load(args: &SourceArgs) -> Result<Manifest, CommandError> {
+    let source = Source::new(&args.repository, args.reference.as_deref());
+    let snapshot = source.snapshot(&SourceOptions::default())?;
+    eprintln!(
+        "repository {} at {}",
+        snapshot.revision.origin, snapshot.revision
+    );
+    match manifest::load(&snapshot, &LoadOptions::default()) {
+        Ok(m) => {
+            for w in &m.warnings {
+                eprintln!("warning: {w}");
+            }
+            Ok(m)
+        }
+        Err(diags) => {
+            for w in &diags.warnings {
+                eprintln!("warning: {w}");
+            }
+            for e in &diags.errors {
+                eprintln!("error: {e}");
+            }
+            Err(Box::new(Invalid {
+                count: diags.errors.len(),
+            }))
+        }
+    }
+}
+
+/// A connected cluster, and the fresh control plane behind it when `--fresh local` started one.
+pub struct Target {
+    pub cluster: Cluster,
+    pub fresh: Option<ControlPlane>,
+}
+
+impl Target {
+    /// With `--fresh local` on a terminal, keeps the control plane up until Ctrl-C so people can look at
+    /// it; elsewhere (CI, scripts) it is torn down at once.
+    pub async fn finish(self) {
+        if let Some(cp) = self.fresh {
+            if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+                eprintln!(
+                    "the local control plane keeps running: kubectl --kubeconfig {} get all -A\npress Ctrl-C to stop it",
+                    cp.kubeconfig().display()
+                );
+                let _ = tokio::signal::ctrl_c().await;
+            }
+            drop(cp);
+        }
+    }
+}
+
+/// Connects with kubeconfig conventions, or starts a fresh local control plane.
+///
+/// # Errors
+/// The cluster cannot be reached, or the fresh control plane cannot be built or started.
+pub async fn connect(args: &ClusterArgs) -> Result<Target, CommandError> {
+    let opts = ClusterOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        concurrency: usize::from(args.concurrency),
+        ..ClusterOptions::default()
+    };
+    match args.fresh {
+        None => Ok(Target {
+            cluster: Cluster::connect(&opts).await?,
+            fresh: None,
+        }),
+        Some(Fresh::Local) => {
+            eprintln!("starting a fresh local control plane…");
+            let cp = ControlPlane::start(ControlPlaneOptions::default()).await?;
+            eprintln!(
+                "fresh local control plane ready in {:.1}s at {} (kubeconfig {})",
+                cp.ready_in().as_secs_f64(),
+                cp.server_url(),
+                cp.kubeconfig().display()
+            );
+            let client = cp.client()?;
+            let cluster = Cluster::from_client(client, cp.server_url().to_string(), &opts).await?;
+            Ok(Target {
+                cluster,
+                fresh: Some(cp),
+            })
+        }
+        Some(Fresh::Kind) => Err(
+            "--fresh kind needs `kind` on PATH and a container runtime; neither is supported on this build yet, use --fresh local"
+                .into(),
+        ),
+    }
+}

@@ -1,0 +1,4 @@
+//! Operations: the pipeline stages composed for one command (cargo's `ops`). Each takes options, talks
+//! to the cluster through [`crate::cluster`], and returns a typed report that the commands only render.
+
+pub mod diff;
