@@ -1,0 +1,81 @@
+//! The control plane's error type.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitStatus;
+use std::time::Duration;
+
+use super::ASSETS_ENV;
+
+/// Errors of the local control plane.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlPlaneError {
+    /// A binary is missing from the assets folder.
+    #[error(
+        "{binary} is missing from the control plane binaries in {dir} (set {ASSETS_ENV} to a folder \
+         holding at least etcd and kube-apiserver, or unset it to build them)"
+    )]
+    MissingBinary { binary: &'static str, dir: PathBuf },
+    /// The binaries must be built and Go is missing or too old.
+    #[error("the control plane must be built and Go is missing: {message}")]
+    GoMissing { message: String },
+    /// The build script failed.
+    #[error("building the control plane failed ({status}):\n{tail}")]
+    Build { status: ExitStatus, tail: String },
+    /// A file-system or process operation failed.
+    #[error("{what} {}", path.display())]
+    Io {
+        what: String,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Certificate generation failed.
+    #[error("generating the control plane's certificates")]
+    Certificates(#[source] rcgen::Error),
+    /// A component exited while the control plane was starting.
+    #[error("{component} exited during start ({status}); last lines of {}:\n{tail}", log.display())]
+    ComponentExited {
+        component: &'static str,
+        status: ExitStatus,
+        log: PathBuf,
+        tail: String,
+    },
+    /// The control plane did not become ready in time.
+    #[error("control plane not ready after {timeout:?}: still waiting for {waiting_for}; logs in {}", logs.display())]
+    Timeout {
+        timeout: Duration,
+        waiting_for: String,
+        logs: PathBuf,
+    },
+    /// The generated kubeconfig could not be loaded.
+    #[error("loading kubeconfig {}", path.display())]
+    Kubeconfig {
+        path: PathBuf,
+        #[source]
+        source: kube::config::KubeconfigError,
+    },
+    /// A request to the control plane failed.
+    #[error("{what}")]
+    Api {
+        what: String,
+        #[source]
+        source: kube::Error,
+    },
+    /// Waiting on an object failed.
+    #[error("waiting for {what}")]
+    Wait {
+        what: String,
+        #[source]
+        source: kube::runtime::wait::Error,
+    },
+}
+
+impl ControlPlaneError {
+    pub(crate) fn io(what: &str, path: impl AsRef<Path>, source: std::io::Error) -> Self {
+        Self::Io {
+            what: what.to_owned(),
+            path: path.as_ref().to_owned(),
+            source,
+        }
+    }
+}
