@@ -1,1 +1,194 @@
-//! Manifest: load layers and files, parse, validate.
+//! Manifest: find the layers, read and render their files, parse and validate every object, offline.
+//!
+//! 1. [`layers`]: `rekube.yaml`, or the `cluster/`, `tools/`, `apps/` folders, or one `default` layer.
+//! 2. [`files`]: `.yaml`/`.yml`/`.json` files in sorted order; Kustomize folders ([`kustomize`]).
+//! 3. [`yaml`] / [`json`] / [`documents`]: multi-document YAML split as kubectl does, JSON streams,
+//!    `kind: List` expanded, positions kept for error messages.
+//! 4. [`validate`] and [`schema`]: apiVersion, kind, metadata, names, removed API versions, built-in
+//!    kinds against their k8s-openapi types (mistyped and unknown fields).
+//! 5. [`resolve`]: scopes ([`scope`]), layer namespaces, duplicates.
+//!
+//! Every problem is collected, so one run reports them all: [`load`] returns [`Diagnostics`] listing each
+//! as `path:line:col: Kind/namespace/name: message`.
+
+pub mod diagnostics;
+pub mod documents;
+pub mod field;
+pub mod files;
+pub mod json;
+pub mod kustomize;
+pub mod layers;
+pub mod names;
+pub mod resolve;
+pub mod schema;
+pub mod scope;
+pub mod validate;
+pub mod versions;
+pub mod yaml;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use serde::Serialize;
+
+pub use diagnostics::{Diagnostic, Diagnostics};
+pub use kustomize::Kustomize;
+pub use scope::{Scope, Scopes, builtin_scope};
+
+use crate::object::{Layer, Object, ObjectId, Revision};
+use crate::source::Snapshot;
+use documents::Origin;
+use files::Input;
+use resolve::Reporter;
+use validate::Context;
+
+/// Default [`LoadOptions::max_file_size`]: 8 MiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 * 1024 * 1024;
+
+/// Options of [`load`].
+#[derive(Debug, Clone)]
+pub struct LoadOptions {
+    /// Files larger than this are an error (protects against accidents and hostile repositories).
+    pub max_file_size: u64,
+    /// How Kustomize folders are rendered.
+    pub kustomize: Kustomize,
+    /// Scopes known beyond the built-in table (e.g. from discovery). CRDs in the repository are added.
+    pub scopes: Scopes,
+}
+
+impl Default for LoadOptions {
+    fn default() -> Self {
+        LoadOptions {
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
+            kustomize: Kustomize::Auto,
+            scopes: Scopes::default(),
+        }
+    }
+}
+
+/// The validated content of a repository revision.
+#[derive(Debug, Clone, Serialize)]
+pub struct Manifest {
+    pub revision: Revision,
+    /// In dependency order.
+    pub layers: Vec<Layer>,
+    /// In layer order, then file order, then document order: the same repository always gives the
+    /// same list.
+    pub objects: Vec<Object>,
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl Manifest {
+    pub fn get(&self, id: &ObjectId) -> Option<&Object> {
+        self.objects.iter().find(|o| &o.id == id)
+    }
+
+    pub fn layer(&self, name: &str) -> Option<&Layer> {
+        self.layers.iter().find(|l| l.name == name)
+    }
+
+    /// Objects of one layer, in order.
+    pub fn objects_in<'a>(&'a self, layer: &'a str) -> impl Iterator<Item = &'a Object> + 'a {
+        self.objects.iter().filter(move |o| o.source.layer == layer)
+    }
+}
+
+/// Loads and validates the repository of `snapshot`, without any cluster access.
+///
+/// # Errors
+/// [`Diagnostics`] with every problem found (and the warnings), each naming file, line and object.
+pub fn load(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Diagnostics> {
+    let fail = |errors: Vec<Diagnostic>| Diagnostics {
+        errors,
+        warnings: Vec::new(),
+    };
+    let root = std::fs::canonicalize(&snapshot.root).map_err(|e| {
+        fail(vec![Diagnostic::new(
+            snapshot.root.display().to_string(),
+            format!("cannot read the repository folder: {e}"),
+        )])
+    })?;
+    let layers = layers::resolve(&root).map_err(fail)?;
+
+    let mut errors = Vec::new();
+    let mut warnings = Vec::new();
+    let mut objects = Vec::new();
+    let mut rendered = BTreeSet::new();
+    for layer in &layers {
+        let walk = files::collect(&root, layer);
+        errors.extend(walk.errors);
+        warnings.extend(walk.warnings);
+        for input in walk.inputs {
+            let (rel, origin, parsed) = match input {
+                Input::File { rel, abs } => {
+                    let parsed = files::read_text(&abs, &rel, options.max_file_size).map(|text| {
+                        if rel.to_ascii_lowercase().ends_with(".json") {
+                            documents::parse_json_file(&text, &rel)
+                        } else {
+                            documents::parse_yaml(&text, &rel, Origin::File)
+                        }
+                    });
+                    (rel, Origin::File, parsed)
+                }
+                Input::Kustomization { rel, abs } => {
+                    rendered.insert(rel.clone());
+                    let parsed = kustomize::render(&options.kustomize, &abs, &rel)
+                        .map(|text| documents::parse_yaml(&text, &rel, Origin::Rendered));
+                    (rel, Origin::Rendered, parsed)
+                }
+            };
+            let (docs, parse_errors) = match parsed {
+                Ok(p) => p,
+                Err(d) => {
+                    errors.push(d);
+                    continue;
+                }
+            };
+            errors.extend(parse_errors);
+            let ctx = Context {
+                layer: &layer.name,
+                rel: &rel,
+                origin,
+            };
+            for doc in docs {
+                objects.extend(validate::check_object(&ctx, doc, &mut errors));
+            }
+        }
+    }
+
+    let mut scopes = options.scopes.clone();
+    for o in &objects {
+        scopes.insert_crd(o);
+    }
+    let mut reporter = Reporter {
+        rendered: &rendered,
+        errors,
+        warnings,
+    };
+    resolve::apply_scopes(&mut objects, &layers, &scopes, &mut reporter);
+    resolve::check_duplicates(&objects, &mut reporter);
+    let Reporter {
+        mut errors,
+        mut warnings,
+        ..
+    } = reporter;
+    diagnostics::sort(&mut errors);
+    diagnostics::sort(&mut warnings);
+    if !errors.is_empty() {
+        return Err(Diagnostics { errors, warnings });
+    }
+    Ok(Manifest {
+        revision: snapshot.revision.clone(),
+        layers,
+        objects,
+        warnings,
+    })
+}
+
+/// [`load`] for a plain folder (no Git information).
+pub fn load_dir(root: &Path, options: &LoadOptions) -> Result<Manifest, Diagnostics> {
+    load(&Snapshot::from_dir(root), options)
+}

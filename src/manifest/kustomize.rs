@@ -1,0 +1,105 @@
+//! Rendering a Kustomize folder: `kustomize build DIR` when `kustomize` is on PATH, else
+//! `kubectl kustomize DIR`, or the program given in [`LoadOptions::kustomize`](super::LoadOptions).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use super::diagnostics::Diagnostic;
+
+/// Which program renders Kustomize folders.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Kustomize {
+    /// `kustomize` on PATH, else `kubectl`.
+    #[default]
+    Auto,
+    /// A `kustomize` binary, run as `PROGRAM build DIR`.
+    Kustomize(PathBuf),
+    /// A `kubectl` binary, run as `PROGRAM kustomize DIR`.
+    Kubectl(PathBuf),
+}
+
+impl Kustomize {
+    /// The command line for `dir`, or `None` when nothing can render Kustomize folders.
+    fn command(&self, dir: &Path) -> Option<Command> {
+        let (program, sub) = match self {
+            Kustomize::Kustomize(p) => (p.clone(), "build"),
+            Kustomize::Kubectl(p) => (p.clone(), "kustomize"),
+            Kustomize::Auto => match find_on_path("kustomize") {
+                Some(p) => (p, "build"),
+                None => (find_on_path("kubectl")?, "kustomize"),
+            },
+        };
+        let mut cmd = Command::new(program);
+        cmd.arg(sub).arg(dir);
+        Some(cmd)
+    }
+}
+
+fn find_on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+}
+
+/// The rendered multi-document YAML of the Kustomize folder `abs` (`rel` names it in errors).
+pub fn render(tool: &Kustomize, abs: &Path, rel: &str) -> Result<String, Diagnostic> {
+    let Some(mut cmd) = tool.command(abs) else {
+        return Err(Diagnostic::new(
+            rel,
+            "folder has a kustomization but neither kustomize nor kubectl is on PATH",
+        ));
+    };
+    let program = cmd.get_program().to_string_lossy().into_owned();
+    let output = cmd
+        .output()
+        .map_err(|e| Diagnostic::new(rel, format!("cannot run {program}: {e}")))?;
+    if !output.status.success() {
+        let stderr = clean_stderr(&String::from_utf8_lossy(&output.stderr), abs);
+        return Err(Diagnostic::new(
+            rel,
+            format!(
+                "kustomize build failed ({program}, {}): {stderr}",
+                output.status
+            ),
+        ));
+    }
+    String::from_utf8(output.stdout)
+        .map_err(|e| Diagnostic::new(rel, format!("kustomize output is not UTF-8: {e}")))
+}
+
+/// kustomize's message, without kubectl's log prefix (`E1121 08:22:17.797 123 run.go:72] "command failed"
+/// err="…"`) and with paths relative to the kustomization folder; continuation lines indented.
+fn clean_stderr(stderr: &str, dir: &Path) -> String {
+    let dir = format!("{}/", dir.display());
+    stderr
+        .trim()
+        .lines()
+        .map(|line| match line.split_once(" err=\"") {
+            Some((_, err)) => err.strip_suffix('"').unwrap_or(err).replace("\\\"", "\""),
+            None => line.to_string(),
+        })
+        .map(|line| line.replace(&dir, ""))
+        .collect::<Vec<_>>()
+        .join("\n      ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stderr_is_cleaned() {
+        let dir = Path::new("/repo/app");
+        let kubectl = "E1121 08:22:17.797714   12113 run.go:72] \"command failed\" err=\"accumulating resources: lstat /repo/app/missing.yaml: no such file\"\n";
+        assert_eq!(
+            clean_stderr(kubectl, dir),
+            "accumulating resources: lstat missing.yaml: no such file"
+        );
+        let kustomize = "Error: accumulating resources: '/repo/app/x.yaml'\n";
+        assert_eq!(
+            clean_stderr(kustomize, dir),
+            "Error: accumulating resources: 'x.yaml'"
+        );
+    }
+}
