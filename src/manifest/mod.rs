@@ -101,6 +101,26 @@ impl Manifest {
 /// # Errors
 /// [`Diagnostics`] with every problem found (and the warnings), each naming file, line and object.
 pub fn load(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Diagnostics> {
+    // Parsing and checking recurse once per nesting level of a document (up to the parser's limit of
+    // 128): run them on a thread whose stack does not depend on the caller's (test threads get 2 MiB).
+    std::thread::scope(|scope| {
+        let worker = std::thread::Builder::new()
+            .name("rekube-load".into())
+            .stack_size(LOAD_STACK_SIZE)
+            .spawn_scoped(scope, || load_here(snapshot, options));
+        match worker {
+            Ok(handle) => handle
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            Err(_) => load_here(snapshot, options),
+        }
+    })
+}
+
+/// Stack of the loading thread: virtual memory, only the pages used are committed.
+const LOAD_STACK_SIZE: usize = 64 * 1024 * 1024;
+
+fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Diagnostics> {
     let fail = |errors: Vec<Diagnostic>| Diagnostics {
         errors,
         warnings: Vec::new(),
@@ -119,6 +139,10 @@ pub fn load(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Diag
     let mut rendered = BTreeSet::new();
     for layer in &layers {
         let walk = files::collect(&root, layer);
+        if walk.inputs.is_empty() && walk.errors.is_empty() {
+            let msg = format!("layer {:?} holds no .yaml, .yml or .json file", layer.name);
+            warnings.push(Diagnostic::new(&layer.path, msg));
+        }
         errors.extend(walk.errors);
         warnings.extend(walk.warnings);
         for input in walk.inputs {

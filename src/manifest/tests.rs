@@ -439,3 +439,32 @@ fn loading_is_deterministic() {
         .collect();
     assert_eq!(paths, ["a/y.yaml", "a-b/x.yaml", "b/z.yaml"]);
 }
+
+#[test]
+fn deep_documents_load_and_deeper_ones_fail_cleanly() {
+    let nested = |depth: usize| {
+        let flow = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c, namespace: w}}\nx: {flow}\n")
+    };
+    // Runs on a test thread (2 MiB stack): loading must not depend on the caller's stack.
+    let dir = repo(&[("a.yaml", &nested(120))]);
+    let errors = load(dir.path()).expect_err("x is unknown");
+    assert_eq!(errors, ["a.yaml:4:1: ConfigMap/w/c: unknown field x"]);
+    let dir = repo(&[("a.yaml", &nested(200))]);
+    let errors = load(dir.path()).expect_err("too deep");
+    assert!(
+        errors[0].contains("nested more than 128 levels deep"),
+        "{errors:?}"
+    );
+}
+
+#[test]
+fn empty_layer_is_a_warning() {
+    let dir = repo(&[("cluster/README.md", "nothing\n"), ("apps/a.yaml", CM)]);
+    let m = load(dir.path()).expect("valid");
+    let warnings: Vec<String> = m.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        ["cluster: layer \"cluster\" holds no .yaml, .yml or .json file"]
+    );
+}

@@ -105,13 +105,16 @@ pub fn parse_single(text: &str) -> Result<Option<Tree>, SyntaxError> {
     })
 }
 
+/// Deepest nesting accepted; CustomResourceDefinition schemas are the deepest real documents (~60).
+const MAX_DEPTH: usize = 128;
+
 fn options() -> serde_saphyr::Options {
     serde_saphyr::options! {
         legacy_octal_numbers: true,
         duplicate_keys: DuplicateKeyPolicy::Error,
         with_snippet: false,
         budget: serde_saphyr::budget! {
-            max_depth: 128,
+            max_depth: MAX_DEPTH,
             max_aliases: 10_000,
         },
         alias_limits: serde_saphyr::alias_limits! {
@@ -141,6 +144,10 @@ fn message(e: &serde_saphyr::Error) -> String {
         | E::AliasReplayCounterOverflow { .. } => {
             format!("aliases expand beyond the limit (an alias bomb?): {text}")
         }
+        E::Budget {
+            breach: serde_saphyr::budget::BudgetBreach::Depth { .. },
+            ..
+        } => format!("the document is nested more than {MAX_DEPTH} levels deep"),
         E::Budget { .. } => {
             format!("{text} (parser limits guard against alias bombs and huge documents)")
         }
