@@ -163,7 +163,13 @@ fn build() -> Result<PathBuf, ControlPlaneError> {
         .map_err(|source| ControlPlaneError::io("running", &script, source))?;
     let tail = forward.join().unwrap_or_default();
     if status.code() == Some(EXIT_GO_MISSING) {
-        return Err(ControlPlaneError::GoMissing { message: tail });
+        let message = tail.lines().last().unwrap_or_default();
+        let message = message
+            .strip_prefix("control-plane build: ")
+            .unwrap_or(message);
+        return Err(ControlPlaneError::GoMissing {
+            message: message.to_owned(),
+        });
     }
     if !status.success() {
         return Err(ControlPlaneError::Build { status, tail });

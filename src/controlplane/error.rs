@@ -16,7 +16,7 @@ pub enum ControlPlaneError {
     )]
     MissingBinary { binary: &'static str, dir: PathBuf },
     /// The binaries must be built and Go is missing or too old.
-    #[error("the control plane must be built and Go is missing: {message}")]
+    #[error("cannot build the control plane binaries: {message}")]
     GoMissing { message: String },
     /// The build script failed.
     #[error("building the control plane failed ({status}):\n{tail}")]

@@ -75,6 +75,8 @@ impl ControlPlane {
             })?;
         let dir = tempfile::Builder::new()
             .prefix("rekube-control-plane-")
+            // It holds the CA key and the admin credentials.
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()
             .map_err(|source| ControlPlaneError::io("creating a temp folder", "", source))?
             .keep();

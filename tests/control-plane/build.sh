@@ -135,6 +135,7 @@ for stage in node/fast/node-initialize node/heartbeat-with-lease/node-heartbeat-
   cat "$kwok_src/kustomize/stage/$stage.yaml"
 done > "$tmp/kwok-stages.yaml"
 
+chmod 755 "$tmp"
 echo "$stamp" > "$tmp/.rekube-stamp"
 rm -rf "$dest"
 mv "$tmp" "$dest"
