@@ -165,3 +165,10 @@ fn conventional_layer_folders() {
         ]
     );
 }
+
+#[test]
+fn builtin_kinds_written_the_usual_ways_are_valid() {
+    let m = load("builtin-kinds");
+    assert_eq!(m.objects.len(), 11);
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+}

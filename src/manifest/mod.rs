@@ -98,6 +98,18 @@ impl Manifest {
 
 /// Loads and validates the repository of `snapshot`, without any cluster access.
 ///
+/// ```
+/// use rekube::manifest::{LoadOptions, load};
+/// use rekube::source::{Source, SourceOptions};
+///
+/// let snapshot = Source::new("fixtures/good/layers", None).snapshot(&SourceOptions::default())?;
+/// let manifest = load(&snapshot, &LoadOptions::default())?;
+/// let frontend = &manifest.objects[4];
+/// assert_eq!(frontend.id.to_string(), "Deployment/shop/frontend");
+/// assert_eq!(frontend.source.to_string(), "apps/shop.yaml:1");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
 /// # Errors
 /// [`Diagnostics`] with every problem found (and the warnings), each naming file, line and object.
 pub fn load(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Diagnostics> {
