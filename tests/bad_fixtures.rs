@@ -166,6 +166,13 @@ const CASES: &[(&str, usize, &[&str])] = &[
         &["app: kustomize build failed", "missing.yaml"],
     ),
     (
+        "kustomize-escape",
+        1,
+        &[
+            "app: app/kustomization.yaml refers to \"../../kustomize-error/app\", which is outside the repository",
+        ],
+    ),
+    (
         "crd-wrong-name",
         1,
         &[

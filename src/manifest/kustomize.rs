@@ -1,10 +1,15 @@
 //! Rendering a Kustomize folder: `kustomize build DIR` when `kustomize` is on PATH, else
 //! `kubectl kustomize DIR`, or the program given in [`LoadOptions::kustomize`](super::LoadOptions).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use serde_json::Value;
+
 use super::diagnostics::Diagnostic;
+use super::files::KUSTOMIZATION_FILES;
+use super::yaml;
 
 /// Which program renders Kustomize folders.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -42,8 +47,10 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
         .find(|p| p.is_file())
 }
 
-/// The rendered multi-document YAML of the Kustomize folder `abs` (`rel` names it in errors).
-pub fn render(tool: &Kustomize, abs: &Path, rel: &str) -> Result<String, Diagnostic> {
+/// The rendered multi-document YAML of the Kustomize folder `abs` (`rel` names it in errors) of the
+/// repository at `root` (canonical).
+pub fn render(tool: &Kustomize, root: &Path, abs: &Path, rel: &str) -> Result<String, Diagnostic> {
+    check_references(root, abs, rel)?;
     let Some(mut cmd) = tool.command(abs) else {
         return Err(Diagnostic::new(
             rel,
@@ -66,6 +73,68 @@ pub fn render(tool: &Kustomize, abs: &Path, rel: &str) -> Result<String, Diagnos
     }
     String::from_utf8(output.stdout)
         .map_err(|e| Diagnostic::new(rel, format!("kustomize output is not UTF-8: {e}")))
+}
+
+/// Local folders and files that kustomizations refer to (`resources`, `bases`, `components`, followed
+/// through nested kustomizations) must stay in the repository: Kustomize itself would read `../..` of
+/// the folder a commit was exported to. Unreadable entries are left to Kustomize to report.
+fn check_references(root: &Path, dir: &Path, rel: &str) -> Result<(), Diagnostic> {
+    let mut queue = vec![dir.to_path_buf()];
+    let mut seen = BTreeSet::new();
+    while let Some(dir) = queue.pop() {
+        let Ok(dir) = std::fs::canonicalize(&dir) else {
+            continue;
+        };
+        if !seen.insert(dir.clone()) {
+            continue;
+        }
+        let Some(file) = KUSTOMIZATION_FILES
+            .iter()
+            .map(|f| dir.join(f))
+            .find(|p| p.is_file())
+        else {
+            continue;
+        };
+        let Ok(text) = std::fs::read_to_string(&file) else {
+            continue;
+        };
+        let Ok(Some(tree)) = yaml::parse_single(&text) else {
+            continue;
+        };
+        let value = tree.to_value();
+        let entries = ["resources", "bases", "components"]
+            .iter()
+            .filter_map(|key| value.get(key).and_then(Value::as_array))
+            .flatten()
+            .filter_map(Value::as_str)
+            .filter(|entry| !is_remote(entry));
+        for entry in entries {
+            let Ok(target) = std::fs::canonicalize(dir.join(entry)) else {
+                continue;
+            };
+            if !target.starts_with(root) {
+                let file = file
+                    .strip_prefix(root)
+                    .unwrap_or(&file)
+                    .display()
+                    .to_string();
+                let msg = format!("{file} refers to {entry:?}, which is outside the repository");
+                return Err(Diagnostic::new(rel, msg));
+            }
+            if target.is_dir() {
+                queue.push(target);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Remote resources (Git URLs, `github.com/org/repo//path?ref=x`) are fetched by Kustomize.
+fn is_remote(entry: &str) -> bool {
+    entry.contains("://")
+        || entry.starts_with("git@")
+        || entry.starts_with("github.com/")
+        || entry.contains("?ref=")
 }
 
 /// kustomize's message, without kubectl's log prefix (`E1121 08:22:17.797 123 run.go:72] "command failed"

@@ -171,7 +171,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
                 }
                 Input::Kustomization { rel, abs } => {
                     rendered.insert(rel.clone());
-                    let parsed = kustomize::render(&options.kustomize, &abs, &rel)
+                    let parsed = kustomize::render(&options.kustomize, &root, &abs, &rel)
                         .map(|text| documents::parse_yaml(&text, &rel, Origin::Rendered));
                     (rel, Origin::Rendered, parsed)
                 }
