@@ -25,6 +25,7 @@ pub mod manifest;
 pub mod object;
 pub mod ops;
 pub mod readiness;
+pub mod report;
 pub mod source;
 
 pub use object::{Layer, Object, ObjectId, Revision, SourceLoc};

@@ -10,7 +10,7 @@ use tokio::task::JoinSet;
 
 use super::object::{ANNOTATION_RECREATE, desired};
 use super::schedule::Schedule;
-use super::{Action, ApplyOptions, Change, ChangeSet, Journal};
+use super::{Action, ApplyOptions, Change, ChangeSet, Dag, Journal};
 use crate::cluster::wait::Verdict;
 use crate::cluster::{Cluster, ClusterError, Informers};
 use crate::object::Object;
@@ -36,12 +36,12 @@ struct Ctx {
     storage_classes: HashMap<String, bool>,
 }
 
-/// Applies `objects` along `deps` (`deps[i]` = indices object `i` waits for), `on_event` seeing progress.
-/// Never fails as a whole: per-object failures are entries of the change set.
+/// Applies `objects` along `dag`, `on_event` seeing progress (by object index). Never fails as a whole:
+/// per-object failures are entries of the change set.
 pub async fn apply<F>(
     cluster: &Cluster,
     objects: &[Object],
-    deps: &[Vec<usize>],
+    dag: &Dag,
     opts: &ApplyOptions,
     journal: Option<Arc<Journal>>,
     mut on_event: F,
@@ -64,48 +64,50 @@ where
         storage_classes,
     });
     let mut changes: Vec<Option<Change>> = vec![None; objects.len()];
-    let mut schedule = Schedule::new(deps);
-    let mut tasks: JoinSet<(usize, Duration, Result<Action, String>)> = JoinSet::new();
+    let mut schedule = Schedule::new(&dag.deps);
+    let mut tasks: JoinSet<(usize, Result<Action, String>)> = JoinSet::new();
     let mut starts = vec![Duration::ZERO; objects.len()];
 
-    let mut ready = schedule.initial();
+    let mut ready: Vec<usize> = schedule.initial();
     loop {
-        for i in ready.drain(..) {
+        // Barriers are virtual: they complete as soon as they start, unblocking what waits on them.
+        while let Some(node) = ready.pop() {
+            let Some(i) = dag.object[node] else {
+                ready.extend(schedule.complete(node));
+                continue;
+            };
             starts[i] = start.elapsed();
             on_event(ApplyEvent::Started(i));
             let ctx = ctx.clone();
-            tasks.spawn(async move {
-                let begun = Instant::now();
-                let result = apply_one(&ctx, i).await;
-                (i, begun.elapsed(), result)
-            });
+            tasks.spawn(async move { (node, apply_one(&ctx, i).await) });
         }
         let Some(joined) = tasks.join_next().await else { break };
-        let (i, result) = match joined {
-            Ok((i, _, result)) => (i, result),
-            // A panicking task is a bug; its object is unknown here, so stop scheduling cleanly.
+        let (node, result) = match joined {
+            Ok(r) => r,
+            // A panicking task is a bug; its object is unknown here, so carry on with the rest.
             Err(e) => {
                 tracing::error!("apply task failed: {e}");
                 continue;
             }
         };
+        let Some(i) = dag.object[node] else { continue };
         let obj = &objects[i];
         let (action, error) = match result {
             Ok(action) => {
-                ready = schedule.complete(i);
+                ready = schedule.complete(node);
                 (action, None)
             }
             Err(message) => {
-                for b in schedule.fail(i) {
-                    let blocker = obj.id.to_string();
-                    changes[b] = Some(change(
-                        &objects[b],
+                for b in schedule.fail(node) {
+                    let Some(bi) = dag.object[b] else { continue };
+                    changes[bi] = Some(change(
+                        &objects[bi],
                         Action::Blocked,
-                        Some(format!("not applied: {blocker} failed")),
+                        Some(format!("not applied: {} failed", obj.id)),
                         start.elapsed(),
                         start.elapsed(),
                     ));
-                    on_event(ApplyEvent::Finished(b, Action::Blocked));
+                    on_event(ApplyEvent::Finished(bi, Action::Blocked));
                 }
                 (Action::Failed, Some(message))
             }

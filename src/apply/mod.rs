@@ -20,6 +20,39 @@ pub use engine::{ApplyEvent, apply};
 pub use journal::{Journal, JournalError};
 pub use object::{ANNOTATION_DIGEST, ANNOTATION_RECREATE, ANNOTATION_REVISION, ANNOTATION_SOURCE, desired};
 
+/// The DAG as the scheduler walks it: nodes are objects or virtual barriers (layer and wave ordering
+/// kept linear), `deps[n]` the nodes `n` waits for, `object[n]` the object index of node `n`.
+#[derive(Debug, Clone, Default)]
+pub struct Dag {
+    pub deps: Vec<Vec<usize>>,
+    pub object: Vec<Option<usize>>,
+}
+
+impl Dag {
+    /// The scheduling view of a built graph (object indices are positions in the slice given to
+    /// [`crate::graph::build`]).
+    pub fn from_graph(graph: &crate::graph::Graph) -> Dag {
+        let nodes = graph.nodes();
+        let deps = (0..nodes.len())
+            .map(|n| {
+                graph
+                    .dependencies(crate::graph::NodeId(n))
+                    .iter()
+                    .map(|e| e.to.index())
+                    .collect()
+            })
+            .collect();
+        let object = nodes.iter().map(|n| n.as_object().map(|o| o.input)).collect();
+        Dag { deps, object }
+    }
+
+    /// A DAG of objects only, `deps[i]` being object indices (tests, simple callers).
+    pub fn of_objects(deps: Vec<Vec<usize>>) -> Dag {
+        let object = (0..deps.len()).map(Some).collect();
+        Dag { deps, object }
+    }
+}
+
 /// Options of [`apply`]; `Default` is what `rekube apply` does without flags.
 #[derive(Debug, Clone)]
 pub struct ApplyOptions {

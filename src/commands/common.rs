@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use crate::cli::{ClusterArgs, Fresh, SourceArgs};
 use crate::cluster::{Cluster, ClusterOptions};
 use crate::controlplane::{ControlPlane, ControlPlaneOptions};
+use crate::graph::{Graph, GraphOptions, Node};
 use crate::manifest::{self, LoadOptions, Manifest};
 use crate::source::{Source, SourceOptions};
 
@@ -111,4 +112,37 @@ pub async fn connect(args: &ClusterArgs) -> Result<Target, CommandError> {
                 .into(),
         ),
     }
+}
+
+/// Builds the dependency graph and its scheduling view, printing external references (errors with
+/// `--strict`).
+///
+/// # Errors
+/// A cycle or an invalid ordering annotation; external references with `strict`.
+pub fn dependencies(manifest: &Manifest, strict: bool) -> Result<crate::apply::Dag, CommandError> {
+    let graph = crate::graph::build(&manifest.layers, &manifest.objects, &GraphOptions::default())?;
+    report_externals(&graph, strict)?;
+    Ok(crate::apply::Dag::from_graph(&graph))
+}
+
+/// Prints references to objects absent from the repository: warnings, or an error with `--strict`.
+///
+/// # Errors
+/// [`Invalid`] when `strict` and there is any external reference.
+pub fn report_externals(graph: &Graph, strict: bool) -> Result<(), CommandError> {
+    let level = if strict { "error" } else { "warning" };
+    for x in graph.externals() {
+        if let Node::Object(o) = graph.node(x.from) {
+            eprintln!(
+                "{level}: {} ({}): references {} ({}, {}), which is not in the repository",
+                o.id, o.source, x.target, x.rule, x.detail
+            );
+        }
+    }
+    if strict && !graph.externals().is_empty() {
+        return Err(Box::new(Invalid {
+            count: graph.externals().len(),
+        }));
+    }
+    Ok(())
 }

@@ -2,9 +2,11 @@
 
 use crate::cli::{Cli, Command};
 
+pub mod apply;
 pub mod common;
 pub mod diff;
 pub mod plan;
+pub mod rebuild;
 
 /// Exit code: success, or in sync.
 pub const EXIT_OK: i32 = 0;
@@ -21,9 +23,9 @@ pub async fn run(cli: Cli) -> i32 {
     let result = match cli.command {
         Command::Plan(args) => plan::run(args).await,
         Command::Diff(args) => diff::run(args).await,
-        Command::Apply(_)
-        | Command::Rebuild(_)
-        | Command::Drift(_)
+        Command::Apply(args) => apply::run(args).await,
+        Command::Rebuild(args) => rebuild::run(args).await,
+        Command::Drift(_)
         | Command::Explain(_) => Err("this command is not available in this build yet".into()),
     };
     match result {

@@ -2,3 +2,4 @@
 //! to the cluster through [`crate::cluster`], and returns a typed report that the commands only render.
 
 pub mod diff;
+pub mod rebuild;

@@ -1,0 +1,49 @@
+//! `rekube rebuild`: apply into an empty cluster with a preflight, progress, per-layer timings and the
+//! total recovery time; a journal lets `--resume` continue after a failure.
+
+use std::io::IsTerminal;
+use std::time::Instant;
+
+use crate::cli::RebuildArgs;
+use crate::ops::rebuild::{RebuildOptions, rebuild};
+use crate::report::Progress;
+
+use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common};
+
+pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
+    let started = Instant::now();
+    let manifest = common::load(&args.source)?;
+    let dag = common::dependencies(&manifest, args.source.strict)?;
+    let target = common::connect(&args.cluster).await?;
+    let opts = RebuildOptions {
+        apply: super::apply::options(&args.apply, &manifest),
+        adopt: args.adopt,
+        resume: args.resume,
+        rto_budget: args.rto_budget,
+        cache_dir: None,
+    };
+    let layers: Vec<String> = manifest.layers.iter().map(|l| l.name.clone()).collect();
+    eprintln!(
+        "rebuilding {} objects in {} layer(s) into {}",
+        manifest.objects.len(),
+        layers.len(),
+        target.cluster.server()
+    );
+    let mut progress = Progress::new(&manifest.objects, &layers, std::io::stderr().is_terminal());
+    let report = rebuild(&target.cluster, &manifest, &dag, &opts, started, |e| progress.event(e)).await?;
+    eprint!("{}", report.render_text());
+    if let Some(path) = &args.report {
+        std::fs::write(path, serde_json::to_vec_pretty(&report)?)
+            .map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
+    }
+    let code = if !report.succeeded {
+        eprintln!("continue with: rekube rebuild --resume (same repository and cluster)");
+        EXIT_ERROR
+    } else if !report.within_budget {
+        EXIT_DIFF
+    } else {
+        EXIT_OK
+    };
+    target.finish().await;
+    Ok(code)
+}

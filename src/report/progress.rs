@@ -1,0 +1,133 @@
+//! Progress of an apply: which objects are ready of how many per layer, and what is being waited on.
+
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::apply::{Action, ApplyEvent};
+use crate::object::Object;
+
+/// Renders [`ApplyEvent`]s to stderr: redrawn in place on a terminal, one line per object otherwise.
+pub struct Progress<'a> {
+    objects: &'a [Object],
+    layers: Vec<String>,
+    totals: Vec<usize>,
+    done: Vec<usize>,
+    running: BTreeSet<usize>,
+    start: Instant,
+    terminal: bool,
+    drawn_lines: usize,
+    last_draw: Option<Instant>,
+}
+
+impl<'a> Progress<'a> {
+    pub fn new(objects: &'a [Object], layer_order: &[String], terminal: bool) -> Progress<'a> {
+        let layers: Vec<String> = layer_order.to_vec();
+        let totals = layers
+            .iter()
+            .map(|l| objects.iter().filter(|o| &o.source.layer == l).count())
+            .collect();
+        Progress {
+            objects,
+            done: vec![0; layers.len()],
+            layers,
+            totals,
+            running: BTreeSet::new(),
+            start: Instant::now(),
+            terminal,
+            drawn_lines: 0,
+            last_draw: None,
+        }
+    }
+
+    fn layer_index(&self, i: usize) -> Option<usize> {
+        self.layers.iter().position(|l| *l == self.objects[i].source.layer)
+    }
+
+    /// Takes one event.
+    pub fn event(&mut self, event: ApplyEvent) {
+        match event {
+            ApplyEvent::Started(i) => {
+                self.running.insert(i);
+            }
+            ApplyEvent::Finished(i, action) => {
+                self.running.remove(&i);
+                if let Some(l) = self.layer_index(i) {
+                    self.done[l] += 1;
+                    if !self.terminal && self.done[l] == self.totals[l] {
+                        eprintln!(
+                            "[{:>6.1}s] layer {} done ({} objects)",
+                            self.start.elapsed().as_secs_f64(),
+                            self.layers[l],
+                            self.totals[l]
+                        );
+                    }
+                }
+                if !self.terminal {
+                    let o = &self.objects[i];
+                    eprintln!(
+                        "[{:>6.1}s] {:<10} {} ({})",
+                        self.start.elapsed().as_secs_f64(),
+                        action.as_str(),
+                        o.id,
+                        o.source
+                    );
+                }
+            }
+        }
+        if self.terminal {
+            let now = Instant::now();
+            let due = self
+                .last_draw
+                .is_none_or(|t| now.duration_since(t) >= Duration::from_millis(100));
+            let finished = self.done.iter().sum::<usize>() == self.objects.len();
+            if due || finished {
+                self.draw();
+                self.last_draw = Some(now);
+            }
+        }
+    }
+
+    /// The status block: one line per layer, then what is being waited on.
+    fn draw(&mut self) {
+        let mut out = String::new();
+        if self.drawn_lines > 0 {
+            out.push_str(&format!("\x1b[{}A", self.drawn_lines));
+        }
+        let mut lines = Vec::new();
+        for (l, name) in self.layers.iter().enumerate() {
+            let mark = if self.done[l] == self.totals[l] { "✓" } else { " " };
+            lines.push(format!("{mark} {name:<16} {:>5}/{:<5}", self.done[l], self.totals[l]));
+        }
+        let waiting: Vec<String> = self
+            .running
+            .iter()
+            .take(3)
+            .map(|&i| self.objects[i].id.to_string())
+            .collect();
+        let more = self.running.len().saturating_sub(waiting.len());
+        let mut w = format!(
+            "  {:.1}s  waiting on: {}",
+            self.start.elapsed().as_secs_f64(),
+            if waiting.is_empty() { "-".to_string() } else { waiting.join(", ") }
+        );
+        if more > 0 {
+            w.push_str(&format!(" (+{more} more)"));
+        }
+        lines.push(w);
+        for line in &lines {
+            out.push_str("\x1b[2K");
+            out.push_str(line);
+            out.push('\n');
+        }
+        self.drawn_lines = lines.len();
+        let mut err = std::io::stderr().lock();
+        let _ = err.write_all(out.as_bytes());
+        let _ = err.flush();
+    }
+
+    /// Whether an action is worth a line in the final list (failures and blocks always are).
+    pub fn is_problem(action: Action) -> bool {
+        matches!(action, Action::Failed | Action::Blocked)
+    }
+}
