@@ -114,6 +114,9 @@ pub(crate) fn kube_controller_manager(layout: &Layout) -> Vec<String> {
         path("cluster-signing-key-file", &pki.ca_key),
         flag("service-cluster-ip-range", SERVICE_CIDR),
         flag("profiling", false),
+        // The default client rate (20/s) makes a thousand-replica rollout take a minute.
+        flag("kube-api-qps", 500),
+        flag("kube-api-burst", 1000),
     ]
 }
 
@@ -123,6 +126,8 @@ pub(crate) fn kube_scheduler(layout: &Layout) -> Vec<String> {
         flag("secure-port", 0),
         flag("leader-elect", false),
         flag("profiling", false),
+        flag("kube-api-qps", 500),
+        flag("kube-api-burst", 1000),
     ]
 }
 

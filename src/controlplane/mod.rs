@@ -56,6 +56,8 @@ use process::{Cleanup, Component};
 /// Environment variable that keeps the control plane's folder (logs, kubeconfig, certificates).
 pub const KEEP_LOGS_ENV: &str = "REKUBE_KEEP_LOGS";
 
+/// Prefix of control plane folders in the temp folder, followed by the owning process id.
+const CONTROL_PLANE_DIR_PREFIX: &str = "rekube-control-plane-";
 /// Prefix of etcd data folders on tmpfs, followed by the owning process id.
 const ETCD_DIR_PREFIX: &str = "rekube-etcd-";
 

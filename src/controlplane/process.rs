@@ -161,7 +161,11 @@ pub(crate) fn log_tail(path: &Path, lines: usize) -> String {
     }
 }
 
-/// Removes the folders `<dir>/<prefix><pid>-*` whose process is gone (killed before its cleanup).
+/// Marks a folder whose logs were kept on purpose: [`sweep_orphans`] leaves it alone.
+const KEPT_MARKER: &str = "KEPT";
+
+/// Removes the folders `<dir>/<prefix><pid>-*` whose process is gone (killed before its cleanup),
+/// except those kept on purpose.
 pub(crate) fn sweep_orphans(dir: &Path, prefix: &str) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -177,6 +181,7 @@ pub(crate) fn sweep_orphans(dir: &Path, prefix: &str) {
         if let Some(pid) = pid
             && unsafe { libc::kill(pid, 0) } != 0
             && io::Error::last_os_error().raw_os_error() == Some(libc::ESRCH)
+            && !entry.path().join(KEPT_MARKER).exists()
         {
             let _ = std::fs::remove_dir_all(entry.path());
         }
@@ -270,7 +275,10 @@ fn remove(entry: Entry, keep: bool) -> io::Result<Option<PathBuf>> {
         result = result.and(remove_dir(dir));
     }
     if keep || entry.keep {
-        result.map(|()| Some(entry.logs))
+        let marker = entry.logs.join(KEPT_MARKER);
+        result
+            .and(std::fs::write(marker, "logs kept for inspection\n"))
+            .map(|()| Some(entry.logs))
     } else {
         result.and(remove_dir(&entry.logs)).map(|()| None)
     }
@@ -356,13 +364,16 @@ mod tests {
         let mine = dir.path().join(format!("x-{}-abc", std::process::id()));
         // pid_max is at most 2^22: this pid cannot exist.
         let orphan = dir.path().join("x-99999999-abc");
+        let kept = dir.path().join("x-99999999-def");
         let other = dir.path().join("y-99999999-abc");
-        for d in [&mine, &orphan, &other] {
+        for d in [&mine, &orphan, &kept, &other] {
             std::fs::create_dir(d).unwrap();
         }
+        std::fs::write(kept.join(KEPT_MARKER), "").unwrap();
         sweep_orphans(dir.path(), "x-");
         assert!(mine.exists());
         assert!(!orphan.exists());
+        assert!(kept.exists());
         assert!(other.exists());
     }
 

@@ -15,7 +15,8 @@ use super::components::{self, Layout};
 use super::pki::{Pki, PkiPaths};
 use super::process::{self, Cleanup, Component};
 use super::{
-    Assets, ControlPlane, ControlPlaneError, ControlPlaneOptions, ETCD_DIR_PREFIX, assets, nodes,
+    Assets, CONTROL_PLANE_DIR_PREFIX, ControlPlane, ControlPlaneError, ControlPlaneOptions,
+    ETCD_DIR_PREFIX, assets, nodes,
 };
 
 /// When the start must be done, and the limit that set it (for the message).
@@ -73,19 +74,21 @@ impl ControlPlane {
             free_ports().map_err(|source| {
                 ControlPlaneError::io("finding free ports on", "127.0.0.1", source)
             })?;
+        // The pid in the names lets a later start remove what a killed process left behind.
+        let pid = std::process::id();
+        process::sweep_orphans(&std::env::temp_dir(), CONTROL_PLANE_DIR_PREFIX);
         let dir = tempfile::Builder::new()
-            .prefix("rekube-control-plane-")
+            .prefix(&format!("{CONTROL_PLANE_DIR_PREFIX}{pid}-"))
             // It holds the CA key and the admin credentials.
             .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir()
             .map_err(|source| ControlPlaneError::io("creating a temp folder", "", source))?
             .keep();
-        // etcd writes constantly: tmpfs keeps that off the disk when the machine has one. The pid
-        // in the name lets a later start remove what a SIGKILLed process left in memory.
+        // etcd writes constantly: tmpfs keeps that off the disk when the machine has one.
         let shm = Path::new("/dev/shm");
         process::sweep_orphans(shm, ETCD_DIR_PREFIX);
         let etcd_data = match tempfile::Builder::new()
-            .prefix(&format!("{ETCD_DIR_PREFIX}{}-", std::process::id()))
+            .prefix(&format!("{ETCD_DIR_PREFIX}{pid}-"))
             .tempdir_in(shm)
         {
             Ok(data) => data.keep(),
