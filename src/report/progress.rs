@@ -52,6 +52,16 @@ impl<'a> Progress<'a> {
             }
             ApplyEvent::Finished(i, action) => {
                 self.running.remove(&i);
+                if !self.terminal {
+                    let o = &self.objects[i];
+                    eprintln!(
+                        "[{:>6.1}s] {:<10} {} ({})",
+                        self.start.elapsed().as_secs_f64(),
+                        action.as_str(),
+                        o.id,
+                        o.source
+                    );
+                }
                 if let Some(l) = self.layer_index(i) {
                     self.done[l] += 1;
                     if !self.terminal && self.done[l] == self.totals[l] {
@@ -62,16 +72,6 @@ impl<'a> Progress<'a> {
                             self.totals[l]
                         );
                     }
-                }
-                if !self.terminal {
-                    let o = &self.objects[i];
-                    eprintln!(
-                        "[{:>6.1}s] {:<10} {} ({})",
-                        self.start.elapsed().as_secs_f64(),
-                        action.as_str(),
-                        o.id,
-                        o.source
-                    );
                 }
             }
         }
