@@ -21,6 +21,7 @@ pub mod commands;
 pub mod controlplane;
 pub mod diff;
 pub mod graph;
+pub mod inventory;
 pub mod manifest;
 pub mod object;
 pub mod ops;
