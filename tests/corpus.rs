@@ -1,112 +1,163 @@
-//! The real-world corpus (`../shared/corpus`, unmodified public manifests) loads with zero errors.
+//! Real-world manifests from `../shared/corpus`, rebuilt together into the real local control plane in one
+//! run: Argo CD's install, ingress-nginx (with its admission webhook and certificate Jobs) and
+//! microservices-demo (through its kustomization). Checks the order the objects were applied in.
+
+mod support;
 
 use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
-use rekube::manifest::{LoadOptions, Manifest, load_dir};
+use serde_json::Value;
+
+use support::cluster;
 
 fn corpus() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
     assert!(
         dir.is_dir(),
-        "the corpus is missing: expected the public manifests in {} (see its SOURCES.md)",
+        "{} is missing: these tests read the real manifests of ../shared/corpus (check out shared/ beside this repository)",
         dir.display()
     );
     dir
 }
 
 fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read corpus") {
+        let entry = entry.expect("entry");
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
+        if entry.file_type().expect("type").is_dir() {
             copy_dir(&entry.path(), &target);
         } else {
-            std::fs::copy(entry.path(), &target).unwrap();
+            std::fs::copy(entry.path(), target).expect("copy");
         }
     }
 }
 
-/// A repository whose one layer is a copy of a corpus folder, with `namespace` as the layer default.
-fn load_corpus(name: &str, namespace: Option<&str>) -> Manifest {
-    let repo = tempfile::tempdir().unwrap();
-    copy_dir(&corpus().join(name), &repo.path().join(name));
-    let ns = namespace
-        .map(|n| format!(", namespace: {n}"))
-        .unwrap_or_default();
+#[tokio::test]
+async fn argo_cd_ingress_nginx_and_microservices_demo_rebuild_together_in_order() {
+    let cp = cluster().await;
+    let corpus = corpus();
+    let repo = tempfile::tempdir().expect("temp");
+    let root = repo.path();
     std::fs::write(
-        repo.path().join("rekube.yaml"),
-        format!("layers:\n  - {{name: app, path: {name}{ns}}}\n"),
+        root.join("rekube.yaml"),
+        "layers:\n  - {name: cluster, path: cluster}\n  - {name: argocd, path: argocd, namespace: argocd, dependsOn: [cluster]}\n  - {name: ingress, path: ingress, dependsOn: [cluster]}\n  - {name: shop, path: shop, namespace: shop, dependsOn: [cluster]}\n",
     )
-    .unwrap();
-    match load_dir(repo.path(), &LoadOptions::default()) {
-        Ok(m) => m,
-        Err(e) => panic!("{name}: {e}"),
+    .expect("rekube.yaml");
+    std::fs::create_dir_all(root.join("cluster")).expect("mkdir");
+    std::fs::write(
+        root.join("cluster/namespaces.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: argocd\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
+    )
+    .expect("namespaces");
+    copy_dir(&corpus.join("argo-cd"), &root.join("argocd"));
+    copy_dir(&corpus.join("ingress-nginx"), &root.join("ingress"));
+    copy_dir(&corpus.join("microservices-demo"), &root.join("shop"));
+
+    let cache = tempfile::tempdir().expect("cache");
+    let report_path = cache.path().join("report.json");
+    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
+        .arg("rebuild")
+        .arg(root)
+        .arg("--kubeconfig")
+        .arg(cp.kubeconfig())
+        .args(["--timeout", "180s", "--report"])
+        .arg(&report_path)
+        .env("REKUBE_CACHE_DIR", cache.path())
+        .stdin(Stdio::null())
+        .output()
+        .expect("rekube runs");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprintln!("{stderr}");
+    assert_eq!(out.status.code(), Some(0), "the rebuild succeeds");
+
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report_path).expect("report")).expect("json");
+    let changes = report["changes"]["changes"].as_array().expect("changes");
+    assert!(
+        changes.len() > 100,
+        "the three projects together: {}",
+        changes.len()
+    );
+    assert!(
+        changes.iter().all(|c| c["action"] == "created"),
+        "everything created and ready"
+    );
+
+    let times = |pred: &dyn Fn(&Value) -> bool| -> Vec<(f64, f64)> {
+        changes
+            .iter()
+            .filter(|c| pred(c))
+            .map(|c| {
+                (
+                    c["started"].as_f64().unwrap_or(0.0),
+                    c["finished"].as_f64().unwrap_or(0.0),
+                )
+            })
+            .collect()
+    };
+    let kind = |k: &'static str| move |c: &Value| c["id"]["kind"] == k;
+    let last_finish = |v: &[(f64, f64)]| v.iter().map(|t| t.1).fold(0.0, f64::max);
+
+    // Every namespaced object starts after its own Namespace is ready.
+    let finished_at = |k: &str, ns: Option<&str>, n: &str| {
+        changes
+            .iter()
+            .find(|c| {
+                c["id"]["kind"] == k && c["id"]["name"] == n && c["id"]["namespace"].as_str() == ns
+            })
+            .map(|c| c["finished"].as_f64().unwrap_or(0.0))
+    };
+    for c in changes {
+        if let Some(ns) = c["id"]["namespace"].as_str() {
+            let ns_ready =
+                finished_at("Namespace", None, ns).expect("every namespace is in the repository");
+            let started = c["started"].as_f64().unwrap_or(0.0);
+            assert!(
+                ns_ready <= started,
+                "{} started before its Namespace",
+                c["id"]
+            );
+        }
     }
-}
+    // Custom resources' CRDs are established first (the corpus has CRDs; none of its objects is a CR).
+    assert!(!times(&kind("CustomResourceDefinition")).is_empty());
 
-fn count(m: &Manifest, kind: &str) -> usize {
-    m.objects.iter().filter(|o| o.id.kind == kind).count()
-}
-
-#[test]
-fn argo_cd_install() {
-    let m = load_corpus("argo-cd", Some("argocd"));
-    assert_eq!(m.objects.len(), 59);
-    assert!(count(&m, "CustomResourceDefinition") >= 3);
+    // The admission webhook is applied after every other object of its layer, and after its Service.
+    let webhook = times(&kind("ValidatingWebhookConfiguration"));
+    assert_eq!(webhook.len(), 1);
+    let ingress_rest = times(&|c: &Value| {
+        c["layer"] == "ingress" && c["id"]["kind"] != "ValidatingWebhookConfiguration"
+    });
     assert!(
-        m.objects
+        last_finish(&ingress_rest) <= webhook[0].0,
+        "webhook configuration last in its layer"
+    );
+
+    // ServiceAccounts and ConfigMaps before the workloads that use them (argocd-server uses both).
+    let by_name = |k: &str, n: &str| {
+        changes
             .iter()
-            .filter(|o| o.id.kind == "Deployment")
-            .all(|o| o.namespace() == Some("argocd"))
+            .find(|c| c["id"]["kind"] == k && c["id"]["name"] == n)
+            .map(|c| {
+                (
+                    c["started"].as_f64().unwrap_or(0.0),
+                    c["finished"].as_f64().unwrap_or(0.0),
+                )
+            })
+            .unwrap_or_else(|| panic!("{k}/{n} in the report"))
+    };
+    let server = by_name("Deployment", "argocd-server");
+    assert!(by_name("ServiceAccount", "argocd-server").1 <= server.0);
+    assert!(by_name("ConfigMap", "argocd-cmd-params-cm").1 <= server.0);
+    assert!(
+        by_name("ClusterRole", "argocd-server").1
+            <= by_name("ClusterRoleBinding", "argocd-server").0
     );
     assert!(
-        m.objects
-            .iter()
-            .filter(|o| o.id.kind == "ClusterRole")
-            .all(|o| o.namespace().is_none())
+        by_name("Service", "ingress-nginx-controller-admission").1 <= webhook[0].0,
+        "the webhook's Service is ready before the webhook configuration"
     );
-}
-
-#[test]
-fn ingress_nginx() {
-    let m = load_corpus("ingress-nginx", None);
-    assert_eq!(m.objects.len(), 19);
-    assert_eq!(count(&m, "ValidatingWebhookConfiguration"), 1);
-}
-
-#[test]
-fn microservices_demo_via_kustomize() {
-    let m = load_corpus("microservices-demo", Some("shop"));
-    // loadgenerator.yaml is not listed in the kustomization.
-    assert!(!m.objects.iter().any(|o| o.name() == "loadgenerator"));
-    assert!(
-        m.objects
-            .iter()
-            .any(|o| o.name() == "frontend" && o.kind() == "Deployment")
-    );
-    assert!(
-        m.objects
-            .iter()
-            .all(|o| o.source.path == "microservices-demo")
-    );
-}
-
-#[test]
-fn sock_shop_via_kustomize() {
-    let m = load_corpus("sock-shop", Some("sock-shop"));
-    assert_eq!(count(&m, "Ingress"), 1);
-    assert!(m.objects.len() >= 29);
-}
-
-#[test]
-fn reloader() {
-    let m = load_corpus("reloader", Some("reloader"));
-    assert_eq!(count(&m, "Deployment"), 1);
-}
-
-#[test]
-fn guestbook() {
-    let m = load_corpus("guestbook", Some("guestbook"));
-    assert_eq!(m.objects.len(), 2);
+    assert!(stderr.contains("recovery time"));
 }

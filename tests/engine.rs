@@ -70,7 +70,14 @@ fn repo(files: &[(&str, String)]) -> tempfile::TempDir {
 fn resource_versions(kubeconfig: &Path, namespace: &str) -> Vec<(String, String)> {
     let out = kubectl(
         kubeconfig,
-        &["get", "deployments,services,configmaps,secrets,serviceaccounts", "-n", namespace, "-o", "json"],
+        &[
+            "get",
+            "deployments,services,configmaps,secrets,serviceaccounts",
+            "-n",
+            namespace,
+            "-o",
+            "json",
+        ],
     );
     let list: Value = serde_json::from_slice(&out.stdout).expect("kubectl json");
     let mut v: Vec<(String, String)> = list["items"]
@@ -80,8 +87,15 @@ fn resource_versions(kubeconfig: &Path, namespace: &str) -> Vec<(String, String)
         .filter(|o| o["metadata"]["annotations"]["rekube.dev/source"].is_string())
         .map(|o| {
             (
-                format!("{}/{}", o["kind"].as_str().unwrap_or(""), o["metadata"]["name"].as_str().unwrap_or("")),
-                o["metadata"]["resourceVersion"].as_str().unwrap_or("").to_string(),
+                format!(
+                    "{}/{}",
+                    o["kind"].as_str().unwrap_or(""),
+                    o["metadata"]["name"].as_str().unwrap_or("")
+                ),
+                o["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
             )
         })
         .collect();
@@ -160,29 +174,55 @@ async fn rebuild_then_noop_apply_then_diff_and_drift_repair() {
     let dep: Value = serde_json::from_slice(&dep.stdout).expect("json");
     assert_eq!(dep["status"]["readyReplicas"], 2, "{dep}");
     assert!(dep["metadata"]["annotations"]["rekube.dev/digest"].is_string());
-    assert_eq!(dep["metadata"]["annotations"]["rekube.dev/source"], "apps/apps/web.yaml#0");
+    assert_eq!(
+        dep["metadata"]["annotations"]["rekube.dev/source"],
+        "apps/apps/web.yaml#0"
+    );
 
     // A second apply writes nothing.
     let before = resource_versions(kc, &ns);
     let out = rekube(kc, cache.path(), &["apply", path]);
     assert_eq!(code(&out), 0);
     assert!(stderr(&out).contains("5 unchanged"), "{}", stderr(&out));
-    assert_eq!(resource_versions(kc, &ns), before, "no-op apply changed resourceVersions");
+    assert_eq!(
+        resource_versions(kc, &ns),
+        before,
+        "no-op apply changed resourceVersions"
+    );
 
     let out = rekube(kc, cache.path(), &["diff", path]);
     assert_eq!(code(&out), 0, "in sync after apply");
 
     // Drift by hand: kubectl scale and set image.
     kubectl(kc, &["scale", "deployment/web", "-n", &ns, "--replicas=4"]);
-    kubectl(kc, &["set", "image", "deployment/web", "-n", &ns, "web=registry.example/web:hacked"]);
+    kubectl(
+        kc,
+        &[
+            "set",
+            "image",
+            "deployment/web",
+            "-n",
+            &ns,
+            "web=registry.example/web:hacked",
+        ],
+    );
     let out = rekube(kc, cache.path(), &["diff", path]);
     assert_eq!(code(&out), 1, "differences");
     let diff = String::from_utf8_lossy(&out.stdout);
-    assert!(diff.contains("-  replicas: 4") && diff.contains("+  replicas: 2"), "{diff}");
-    let has = |prefix: char, text: &str| diff.lines().any(|l| l.starts_with(prefix) && l.contains(text));
+    assert!(
+        diff.contains("-  replicas: 4") && diff.contains("+  replicas: 2"),
+        "{diff}"
+    );
+    let has = |prefix: char, text: &str| {
+        diff.lines()
+            .any(|l| l.starts_with(prefix) && l.contains(text))
+    };
     assert!(has('-', "image: registry.example/web:hacked"), "{diff}");
     assert!(has('+', "image: registry.example/web:1.0"), "{diff}");
-    assert!(!diff.contains("hunter2"), "Secret values are masked: {diff}");
+    assert!(
+        !diff.contains("hunter2"),
+        "Secret values are masked: {diff}"
+    );
 
     let out = rekube(kc, cache.path(), &["apply", path]);
     assert_eq!(code(&out), 0);
@@ -216,7 +256,10 @@ spec:
         )
     };
     let namespace = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n");
-    let dir = repo(&[("namespace.yaml", namespace.clone()), ("job.yaml", job("up"))]);
+    let dir = repo(&[
+        ("namespace.yaml", namespace.clone()),
+        ("job.yaml", job("up")),
+    ]);
     let path = dir.path().to_str().expect("utf-8");
     let out = rekube(kc, cache.path(), &["apply", path, "--timeout", "120s"]);
     assert_eq!(code(&out), 0, "the Job completes on kwok");
@@ -225,15 +268,25 @@ spec:
     let out = rekube(kc, cache.path(), &["apply", path]);
     assert_eq!(code(&out), 2, "an immutable change fails");
     let err = stderr(&out);
-    assert!(err.contains(&format!("Job/{ns}/migrate")) && err.contains("immutable"), "{err}");
+    assert!(
+        err.contains(&format!("Job/{ns}/migrate")) && err.contains("immutable"),
+        "{err}"
+    );
     assert!(err.contains("--recreate"), "says how to allow it: {err}");
 
-    let out = rekube(kc, cache.path(), &["apply", path, "--recreate", "--timeout", "120s"]);
+    let out = rekube(
+        kc,
+        cache.path(),
+        &["apply", path, "--recreate", "--timeout", "120s"],
+    );
     assert_eq!(code(&out), 0);
     assert!(stderr(&out).contains("1 recreated"), "{}", stderr(&out));
     let live = kubectl(kc, &["get", "job", "migrate", "-n", &ns, "-o", "json"]);
     let live: Value = serde_json::from_slice(&live.stdout).expect("json");
-    assert_eq!(live["spec"]["template"]["spec"]["containers"][0]["command"][0], "down");
+    assert_eq!(
+        live["spec"]["template"]["spec"]["containers"][0]["command"][0],
+        "down"
+    );
 }
 
 #[tokio::test]
@@ -260,7 +313,10 @@ async fn a_killed_rebuild_completes_with_resume() {
     let stderr_pipe = child.stderr.take().expect("stderr");
     let saw_layer = tokio::task::spawn_blocking(move || {
         use std::io::BufRead;
-        for line in std::io::BufReader::new(stderr_pipe).lines().map_while(Result::ok) {
+        for line in std::io::BufReader::new(stderr_pipe)
+            .lines()
+            .map_while(Result::ok)
+        {
             eprintln!("(first run) {line}");
             if line.contains("layer cluster done") {
                 return true;
@@ -272,14 +328,24 @@ async fn a_killed_rebuild_completes_with_resume() {
     let saw = tokio::time::timeout(Duration::from_secs(120), saw_layer).await;
     child.kill().expect("kill rekube");
     let _ = child.wait();
-    assert!(matches!(saw, Ok(Ok(true))), "the first layer finished before the kill");
+    assert!(
+        matches!(saw, Ok(Ok(true))),
+        "the first layer finished before the kill"
+    );
     assert!(started.elapsed() < Duration::from_secs(120));
 
     let p = path.to_str().expect("utf-8");
-    let out = rekube(&kc, cache.path(), &["rebuild", p, "--resume", "--timeout", "120s"]);
+    let out = rekube(
+        &kc,
+        cache.path(),
+        &["rebuild", p, "--resume", "--timeout", "120s"],
+    );
     assert_eq!(code(&out), 0, "resume completes");
     let err = stderr(&out);
-    assert!(err.contains("resuming: 1 object(s)"), "the Namespace is not redone: {err}");
+    assert!(
+        err.contains("resuming: 1 object(s)"),
+        "the Namespace is not redone: {err}"
+    );
     assert!(err.contains("1 skipped"), "{err}");
     let out = rekube(&kc, cache.path(), &["diff", p]);
     assert_eq!(code(&out), 0);
