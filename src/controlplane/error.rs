@@ -71,11 +71,39 @@ pub enum ControlPlaneError {
 }
 
 impl ControlPlaneError {
+    /// A component could not bind its port (taken between our probe and its bind).
+    pub(crate) fn is_port_conflict(&self) -> bool {
+        matches!(self, Self::ComponentExited { tail, .. } if tail.contains("address already in use"))
+    }
+
     pub(crate) fn io(what: &str, path: impl AsRef<Path>, source: std::io::Error) -> Self {
         Self::Io {
             what: what.to_owned(),
             path: path.as_ref().to_owned(),
             source,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::process::ExitStatusExt as _;
+
+    use super::*;
+
+    fn exited(tail: &str) -> ControlPlaneError {
+        ControlPlaneError::ComponentExited {
+            component: "etcd",
+            status: ExitStatus::from_raw(256),
+            log: "etcd.log".into(),
+            tail: tail.to_owned(),
+        }
+    }
+
+    #[test]
+    fn a_taken_port_is_recognised_from_the_log() {
+        let taken = "listen tcp 127.0.0.1:2379: bind: address already in use";
+        assert!(exited(taken).is_port_conflict());
+        assert!(!exited("error reading public key file").is_port_conflict());
     }
 }

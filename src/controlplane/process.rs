@@ -285,9 +285,17 @@ fn remove(entry: Entry, keep: bool) -> io::Result<Option<PathBuf>> {
 }
 
 fn remove_dir(dir: &Path) -> io::Result<()> {
-    match std::fs::remove_dir_all(dir) {
-        Err(err) if err.kind() != io::ErrorKind::NotFound => Err(err),
-        _ => Ok(()),
+    // A few tries: a process that was just killed may still be releasing files as we walk.
+    let mut tries = 0;
+    loop {
+        match std::fs::remove_dir_all(dir) {
+            Err(err) if err.kind() == io::ErrorKind::NotFound => return Ok(()),
+            Err(_) if tries < 3 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            result => return result,
+        }
     }
 }
 

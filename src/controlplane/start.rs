@@ -43,27 +43,36 @@ impl ControlPlane {
                     std::io::Error::other(join.to_string()),
                 )
             })??;
-        let started = Instant::now();
-        let mut cp = Self::prepare(assets, &options)?;
         let deadline = Deadline {
             at: tokio::time::Instant::now() + options.start_timeout,
             limit: options.start_timeout,
         };
-        match cp.boot(&options, deadline).await {
-            Ok(()) => {
-                cp.ready_in = started.elapsed();
-                tracing::info!(
-                    server = %cp.server_url,
-                    ready_in = ?cp.ready_in,
-                    folder = %cp.dir.display(),
-                    "local control plane ready"
-                );
-                Ok(cp)
-            }
-            Err(err) => {
-                // The logs explain the failure: keep them (where is printed when dropped).
-                cp.keep_logs = true;
-                Err(err)
+        let mut attempts = 0;
+        loop {
+            let started = Instant::now();
+            let mut cp = Self::prepare(assets.clone(), &options)?;
+            match cp.boot(&options, deadline).await {
+                Ok(()) => {
+                    cp.ready_in = started.elapsed();
+                    tracing::info!(
+                        server = %cp.server_url,
+                        ready_in = ?cp.ready_in,
+                        folder = %cp.dir.display(),
+                        "local control plane ready"
+                    );
+                    return Ok(cp);
+                }
+                // Free ports are found by binding and releasing them: another process can take
+                // one before the component binds it. Fresh ports then, with a fresh folder.
+                Err(err) if attempts < 2 && err.is_port_conflict() => {
+                    attempts += 1;
+                    tracing::info!("{err}; retrying on other ports");
+                }
+                Err(err) => {
+                    // The logs explain the failure: keep them (where is printed when dropped).
+                    cp.keep_logs = true;
+                    return Err(err);
+                }
             }
         }
     }
@@ -89,6 +98,7 @@ impl ControlPlane {
         process::sweep_orphans(shm, ETCD_DIR_PREFIX);
         let etcd_data = match tempfile::Builder::new()
             .prefix(&format!("{ETCD_DIR_PREFIX}{pid}-"))
+            .permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700))
             .tempdir_in(shm)
         {
             Ok(data) => data.keep(),
