@@ -98,6 +98,14 @@ pub fn describe(v: &Value) -> &'static str {
     }
 }
 
+/// YAML reads `name: 0123`, `name: yes` or `name: n` as a number or a boolean: say how to keep the text.
+fn quote_hint(v: &Value) -> &'static str {
+    match v {
+        Value::Bool(_) | Value::Number(_) => " (quote the value to keep it as text)",
+        _ => "",
+    }
+}
+
 /// Checks `doc`; returns the object when apiVersion, kind and name are known (even with other errors).
 /// `id.namespace` is the namespace as written: scope and layer defaults are applied later.
 pub fn check_object(ctx: &Context<'_>, doc: Doc, errors: &mut Vec<Diagnostic>) -> Option<Object> {
@@ -215,7 +223,11 @@ fn check_name_field<'v>(
         Some(v @ (Value::Bool(_) | Value::Number(_) | Value::Array(_) | Value::Object(_))) => {
             c.error(
                 Some(&name_at),
-                format!("metadata.name must be a string, found {}", describe(v)),
+                format!(
+                    "metadata.name must be a string, found {}{}",
+                    describe(v),
+                    quote_hint(v)
+                ),
             );
             None
         }
@@ -249,7 +261,11 @@ fn check_namespace_field(
         Some(v) => {
             c.error(
                 Some(&ns_at),
-                format!("metadata.namespace must be a string, found {}", describe(v)),
+                format!(
+                    "metadata.namespace must be a string, found {}{}",
+                    describe(v),
+                    quote_hint(v)
+                ),
             );
             Err(())
         }
