@@ -243,18 +243,20 @@ fn every_bad_fixture_fails_with_file_line_and_object() {
 }
 
 #[test]
-fn every_fixture_folder_has_a_case() {
+fn every_fixture_the_manifest_rejects_has_a_case() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    assert!(names.len() >= 25, "{} fixtures", names.len());
+    assert!(CASES.len() >= 25, "{} cases", CASES.len());
     for name in names {
+        // Fixtures that load are invalid for a later stage (a dependency cycle, say): not ours.
+        let rejected = load_dir(&dir.join(&name), &LoadOptions::default()).is_err();
         assert!(
-            CASES.iter().any(|(n, _, _)| *n == name),
-            "fixtures/bad/{name} has no case in CASES"
+            !rejected || CASES.iter().any(|(n, _, _)| *n == name),
+            "fixtures/bad/{name} fails to load but has no case in CASES"
         );
     }
 }
