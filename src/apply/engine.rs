@@ -53,7 +53,12 @@ where
     let storage_classes = objects
         .iter()
         .filter(|o| o.id.kind == "StorageClass" && o.id.group == "storage.k8s.io")
-        .map(|o| (o.id.name.clone(), readiness::is_wait_for_first_consumer(&o.body)))
+        .map(|o| {
+            (
+                o.id.name.clone(),
+                readiness::is_wait_for_first_consumer(&o.body),
+            )
+        })
         .collect();
     let ctx = Arc::new(Ctx {
         cluster: cluster.clone(),
@@ -81,7 +86,9 @@ where
             let ctx = ctx.clone();
             tasks.spawn(async move { (node, apply_one(&ctx, i).await) });
         }
-        let Some(joined) = tasks.join_next().await else { break };
+        let Some(joined) = tasks.join_next().await else {
+            break;
+        };
         let (node, result) = match joined {
             Ok(r) => r,
             // A panicking task is a bug; its object is unknown here, so carry on with the rest.
@@ -121,7 +128,13 @@ where
             .enumerate()
             .map(|(i, c)| {
                 c.unwrap_or_else(|| {
-                    change(&objects[i], Action::Blocked, Some("never started".into()), Duration::ZERO, Duration::ZERO)
+                    change(
+                        &objects[i],
+                        Action::Blocked,
+                        Some("never started".into()),
+                        Duration::ZERO,
+                        Duration::ZERO,
+                    )
                 })
             })
             .collect(),
@@ -129,7 +142,13 @@ where
     }
 }
 
-fn change(obj: &Object, action: Action, error: Option<String>, started: Duration, finished: Duration) -> Change {
+fn change(
+    obj: &Object,
+    action: Action,
+    error: Option<String>,
+    started: Duration,
+    finished: Duration,
+) -> Change {
     Change {
         id: obj.id.clone(),
         source: obj.source.to_string(),
@@ -151,12 +170,17 @@ async fn apply_one(ctx: &Ctx, i: usize) -> Result<Action, String> {
             return Ok(Action::Skipped);
         }
     }
-    let (action, applied) = write(ctx, obj, &body).await.map_err(|e| crate::commands::render_error(&e))?;
+    let (action, applied) = write(ctx, obj, &body)
+        .await
+        .map_err(|e| crate::commands::render_error(&e))?;
     if ctx.opts.wait {
-        wait_ready(ctx, obj, &applied).await.map_err(|e| crate::commands::render_error(&e))?;
+        wait_ready(ctx, obj, &applied)
+            .await
+            .map_err(|e| crate::commands::render_error(&e))?;
     }
     if let Some(j) = &ctx.journal {
-        j.record(&obj.id, &digest).map_err(|e| crate::commands::render_error(&e))?;
+        j.record(&obj.id, &digest)
+            .map_err(|e| crate::commands::render_error(&e))?;
     }
     Ok(action)
 }
@@ -225,7 +249,9 @@ async fn wait_ready(ctx: &Ctx, obj: &Object, applied: &Value) -> Result<(), Clus
         ("admissionregistration.k8s.io", _) | ("apiregistration.k8s.io", "APIService") => {
             for svc in readiness::service_refs(&obj.body) {
                 let ns = svc.namespace.as_deref().unwrap_or("default");
-                cluster.wait_service_endpoints(ns, &svc.name, ctx.opts.timeout).await?;
+                cluster
+                    .wait_service_endpoints(ns, &svc.name, ctx.opts.timeout)
+                    .await?;
             }
             rctx.services_ready = Some(true);
         }
@@ -243,7 +269,9 @@ async fn wait_ready(ctx: &Ctx, obj: &Object, applied: &Value) -> Result<(), Clus
         _ => {
             let resolved = cluster.resolve(&obj.id, &obj.api_version).await?;
             ctx.informers
-                .wait(cluster, &resolved, &obj.id, ctx.opts.timeout, |v| judge(v, &rctx))
+                .wait(cluster, &resolved, &obj.id, ctx.opts.timeout, |v| {
+                    judge(v, &rctx)
+                })
                 .await?;
         }
     }
@@ -279,12 +307,21 @@ async fn storage_class_wffc(ctx: &Ctx, name: &str) -> bool {
 /// A CRD is only usable once discovery serves its kind: refresh discovery until it does. Discovery has no
 /// watch, so this is the one bounded poll (with backoff) in the apply path.
 async fn wait_served(ctx: &Ctx, crd: &Object) -> Result<(), ClusterError> {
-    let group = crd.get("/spec/group").and_then(Value::as_str).unwrap_or_default();
-    let kind = crd.get("/spec/names/kind").and_then(Value::as_str).unwrap_or_default();
+    let group = crd
+        .get("/spec/group")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let kind = crd
+        .get("/spec/names/kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let Some(version) = crd
         .get("/spec/versions")
         .and_then(Value::as_array)
-        .and_then(|vs| vs.iter().find(|v| v.get("served") == Some(&Value::Bool(true))))
+        .and_then(|vs| {
+            vs.iter()
+                .find(|v| v.get("served") == Some(&Value::Bool(true)))
+        })
         .and_then(|v| v.get("name"))
         .and_then(Value::as_str)
     else {
@@ -305,11 +342,14 @@ async fn wait_served(ctx: &Ctx, crd: &Object) -> Result<(), ClusterError> {
                 status: format!("Established, but discovery does not serve {api_version} {kind}"),
             });
         }
-        resources.refresh().await.map_err(|source| ClusterError::Request {
-            object: crd.id.to_string(),
-            verb: "discovery",
-            source,
-        })?;
+        resources
+            .refresh()
+            .await
+            .map_err(|source| ClusterError::Request {
+                object: crd.id.to_string(),
+                verb: "discovery",
+                source,
+            })?;
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(1));
     }

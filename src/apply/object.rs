@@ -35,7 +35,11 @@ pub fn desired(obj: &Object, revision: Option<&str>, labels: &BTreeMap<String, S
 }
 
 /// Inserts string pairs into `metadata.<key>`, creating (or replacing a non-map) as needed.
-fn insert_all(meta: &mut Map<String, Value>, key: &str, pairs: impl IntoIterator<Item = (String, String)>) {
+fn insert_all(
+    meta: &mut Map<String, Value>,
+    key: &str,
+    pairs: impl IntoIterator<Item = (String, String)>,
+) {
     let mut map = match meta.remove(key) {
         Some(Value::Object(m)) => m,
         _ => Map::new(),
@@ -65,11 +69,20 @@ mod tests {
                 document: 0,
             },
         };
-        let labels = BTreeMap::from([("applyset.kubernetes.io/part-of".to_string(), "x".to_string())]);
+        let labels = BTreeMap::from([(
+            "applyset.kubernetes.io/part-of".to_string(),
+            "x".to_string(),
+        )]);
         let d = desired(&obj, Some("abc"), &labels);
-        assert_eq!(d["metadata"]["annotations"][ANNOTATION_SOURCE], "apps/apps/c.yaml#0");
+        assert_eq!(
+            d["metadata"]["annotations"][ANNOTATION_SOURCE],
+            "apps/apps/c.yaml#0"
+        );
         assert_eq!(d["metadata"]["annotations"][ANNOTATION_REVISION], "abc");
-        assert_eq!(d["metadata"]["labels"]["applyset.kubernetes.io/part-of"], "x");
+        assert_eq!(
+            d["metadata"]["labels"]["applyset.kubernetes.io/part-of"],
+            "x"
+        );
         assert_eq!(
             d["metadata"]["annotations"][ANNOTATION_DIGEST],
             crate::diff::digest(&obj.body)

@@ -136,7 +136,11 @@ mod tests {
         let mut s = Schedule::new(&deps);
         assert_eq!(s.initial(), vec![0, 3]);
         assert_eq!(s.fail(0), vec![1, 2]);
-        assert_eq!(s.state(3), NodeState::Running, "independent branch carries on");
+        assert_eq!(
+            s.state(3),
+            NodeState::Running,
+            "independent branch carries on"
+        );
         s.complete(3);
         assert!(s.finished());
     }

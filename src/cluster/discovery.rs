@@ -78,7 +78,9 @@ async fn run(client: &Client) -> Result<Discovery, kube::Error> {
     match Discovery::new(client.clone()).run_aggregated().await {
         Ok(d) => Ok(d),
         Err(e) => {
-            tracing::debug!("aggregated discovery failed ({e}), falling back to per-group discovery");
+            tracing::debug!(
+                "aggregated discovery failed ({e}), falling back to per-group discovery"
+            );
             Discovery::new(client.clone()).run().await
         }
     }

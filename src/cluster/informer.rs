@@ -75,7 +75,10 @@ impl Informers {
     }
 
     fn store(&self, cluster: &Cluster, resolved: &Resolved) -> Arc<Store> {
-        let key = format!("{}/{}", resolved.resource.api_version, resolved.resource.plural);
+        let key = format!(
+            "{}/{}",
+            resolved.resource.api_version, resolved.resource.plural
+        );
         let mut stores = self.stores.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(s) = stores.get(&key) {
             return s.clone();
@@ -92,7 +95,11 @@ impl Informers {
             config = config.labels(sel);
         }
         let task = tokio::spawn(run_watch(api, config, store.clone()));
-        self.tasks.0.lock().unwrap_or_else(|p| p.into_inner()).push(task.abort_handle());
+        self.tasks
+            .0
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(task.abort_handle());
         store
     }
 
@@ -136,7 +143,12 @@ impl Informers {
                         Verdict::Pending(why) => last = why,
                     }
                 }
-                if let Some(failure) = store.failure.lock().unwrap_or_else(|p| p.into_inner()).clone() {
+                if let Some(failure) = store
+                    .failure
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone()
+                {
                     return Err(ClusterError::Failed {
                         object: id.to_string(),
                         message: format!("cannot watch {}: {failure}", resolved.resource.plural),
@@ -217,7 +229,10 @@ async fn run_watch(api: Api<DynamicObject>, config: watcher::Config, store: Arc<
                     *store.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
                     store.synced.send_modify(|_| {});
                 }
-                tokio::time::sleep(Duration::from_millis(200 * u64::from(consecutive_errors.min(10)))).await;
+                tokio::time::sleep(Duration::from_millis(
+                    200 * u64::from(consecutive_errors.min(10)),
+                ))
+                .await;
             }
         }
     }

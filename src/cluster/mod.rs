@@ -83,12 +83,13 @@ impl Cluster {
         server: String,
         opts: &ClusterOptions,
     ) -> Result<Cluster, ClusterError> {
-        let resources = Resources::discover(&client)
-            .await
-            .map_err(|source| ClusterError::Connect {
-                server: server.clone(),
-                source,
-            })?;
+        let resources =
+            Resources::discover(&client)
+                .await
+                .map_err(|source| ClusterError::Connect {
+                    server: server.clone(),
+                    source,
+                })?;
         Ok(Cluster {
             client,
             resources,
@@ -130,12 +131,16 @@ async fn load_config(opts: &ClusterOptions) -> Result<Config, ClusterError> {
                     source,
                 })
         }
-        None if opts.context.is_some() => Config::from_kubeconfig(&kopts).await.map_err(|source| {
-            ClusterError::Kubeconfig {
-                what: "the default kubeconfig".to_string(),
-                source,
-            }
-        }),
-        None => Config::infer().await.map_err(|source| ClusterError::Infer { source }),
+        None if opts.context.is_some() => {
+            Config::from_kubeconfig(&kopts)
+                .await
+                .map_err(|source| ClusterError::Kubeconfig {
+                    what: "the default kubeconfig".to_string(),
+                    source,
+                })
+        }
+        None => Config::infer()
+            .await
+            .map_err(|source| ClusterError::Infer { source }),
     }
 }

@@ -47,9 +47,16 @@ impl PlanContext {
                     ctx.planned_namespaces.insert(o.id.name.clone());
                 }
                 ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-                    let group = o.get("/spec/group").and_then(Value::as_str).unwrap_or_default();
-                    let kind = o.get("/spec/names/kind").and_then(Value::as_str).unwrap_or_default();
-                    ctx.planned_kinds.insert((group.to_string(), kind.to_string()));
+                    let group = o
+                        .get("/spec/group")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    let kind = o
+                        .get("/spec/names/kind")
+                        .and_then(Value::as_str)
+                        .unwrap_or_default();
+                    ctx.planned_kinds
+                        .insert((group.to_string(), kind.to_string()));
                 }
                 _ => {}
             }
@@ -82,7 +89,10 @@ impl Cluster {
                 return Observation {
                     live: None,
                     dry_run: DryRun::Pending {
-                        reason: format!("its CustomResourceDefinition ({}) is not installed yet", obj.id.group_kind()),
+                        reason: format!(
+                            "its CustomResourceDefinition ({}) is not installed yet",
+                            obj.id.group_kind()
+                        ),
                     },
                 };
             }
@@ -110,11 +120,13 @@ impl Cluster {
 }
 
 fn planned_kind(plan: &PlanContext, id: &ObjectId) -> bool {
-    plan.planned_kinds.contains(&(id.group.clone(), id.kind.clone()))
+    plan.planned_kinds
+        .contains(&(id.group.clone(), id.kind.clone()))
 }
 
 fn planned_namespace(plan: &PlanContext, obj: &Object) -> bool {
-    obj.namespace().is_some_and(|ns| plan.planned_namespaces.contains(ns))
+    obj.namespace()
+        .is_some_and(|ns| plan.planned_namespaces.contains(ns))
 }
 
 /// A dry-run create in a namespace that does not exist answers 404 naming the namespace.

@@ -15,7 +15,11 @@ impl Cluster {
     ///
     /// # Errors
     /// [`ClusterError::UnknownKind`] when the cluster does not serve the kind even after a refresh.
-    pub async fn resolve(&self, id: &ObjectId, api_version: &str) -> Result<Resolved, ClusterError> {
+    pub async fn resolve(
+        &self,
+        id: &ObjectId,
+        api_version: &str,
+    ) -> Result<Resolved, ClusterError> {
         if let Some(r) = self.resources.resolve(api_version, &id.kind).await {
             return Ok(r);
         }
@@ -52,7 +56,12 @@ impl Cluster {
     ///
     /// # Errors
     /// The kind is not served, or the server refuses the object (validation, admission, immutability).
-    pub async fn apply(&self, obj: &Object, body: &Value, dry_run: bool) -> Result<Value, ClusterError> {
+    pub async fn apply(
+        &self,
+        obj: &Object,
+        body: &Value,
+        dry_run: bool,
+    ) -> Result<Value, ClusterError> {
         let resolved = self.resolve(&obj.id, &obj.api_version).await?;
         let api = self.api(&resolved, obj.namespace());
         let mut params = PatchParams::apply(FIELD_MANAGER).force();
@@ -72,7 +81,11 @@ impl Cluster {
     ///
     /// # Errors
     /// The kind is not served, or the request fails after retries.
-    pub async fn get(&self, id: &ObjectId, api_version: &str) -> Result<Option<Value>, ClusterError> {
+    pub async fn get(
+        &self,
+        id: &ObjectId,
+        api_version: &str,
+    ) -> Result<Option<Value>, ClusterError> {
         let resolved = self.resolve(id, api_version).await?;
         let api = self.api(&resolved, id.namespace.as_deref());
         let out = self.request(id, "get", || api.get_opt(&id.name)).await?;
@@ -87,7 +100,10 @@ impl Cluster {
         let resolved = self.resolve(id, api_version).await?;
         let api = self.api(&resolved, id.namespace.as_deref());
         let params = DeleteParams::background();
-        match self.request(id, "delete", || api.delete(&id.name, &params)).await {
+        match self
+            .request(id, "delete", || api.delete(&id.name, &params))
+            .await
+        {
             Ok(_) => Ok(()),
             Err(e) if e.status_code() == Some(404) => Ok(()),
             Err(e) => Err(e),

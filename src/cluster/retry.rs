@@ -70,8 +70,8 @@ fn classify(error: &kube::Error) -> Transient {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use kube::core::response::StatusDetails;
     use kube::core::Status;
+    use kube::core::response::StatusDetails;
 
     fn api(code: u16, retry_after: i32) -> kube::Error {
         let mut s = Status::failure("x", "y");
@@ -92,7 +92,11 @@ mod tests {
     #[test]
     fn classification() {
         let cases = [
-            ("429 with retry-after", api(429, 3), Transient::RetryAfter(Duration::from_secs(3))),
+            (
+                "429 with retry-after",
+                api(429, 3),
+                Transient::RetryAfter(Duration::from_secs(3)),
+            ),
             ("429 without", api(429, 0), Transient::Backoff),
             ("503", api(503, 0), Transient::Backoff),
             ("404 is final", api(404, 0), Transient::No),

@@ -112,7 +112,12 @@ impl Cluster {
         timeout: Duration,
     ) -> Result<(), ClusterError> {
         let id = ObjectId::new("", "Service", Some(namespace), name);
-        let resolved = self.resolve(&ObjectId::new("discovery.k8s.io", "EndpointSlice", Some(namespace), name), "discovery.k8s.io/v1").await?;
+        let resolved = self
+            .resolve(
+                &ObjectId::new("discovery.k8s.io", "EndpointSlice", Some(namespace), name),
+                "discovery.k8s.io/v1",
+            )
+            .await?;
         let api = self.api(&resolved, Some(namespace));
         let config =
             watcher::Config::default().labels(&format!("kubernetes.io/service-name={name}"));

@@ -94,19 +94,23 @@ pub async fn diff(cluster: &Cluster, manifest: &Manifest, opts: &DiffRunOptions)
         .zip(observations)
         .map(|((obj, body), obs)| {
             let outcome = match obs.dry_run {
-                DryRun::Ok(dry) => match d::compare(&obj.id, obs.live.as_ref(), Some(&dry), &opts.diff) {
-                    Ok(diff) if diff.action == d::Action::Unchanged => Outcome::Unchanged,
-                    Ok(diff) => Outcome::Changed { diff },
-                    Err(e) => Outcome::Error {
-                        message: e.to_string(),
-                    },
-                },
-                DryRun::Pending { reason } => match d::compare(&obj.id, None, Some(body), &opts.diff) {
-                    Ok(diff) => Outcome::Pending { reason, diff },
-                    Err(e) => Outcome::Error {
-                        message: e.to_string(),
-                    },
-                },
+                DryRun::Ok(dry) => {
+                    match d::compare(&obj.id, obs.live.as_ref(), Some(&dry), &opts.diff) {
+                        Ok(diff) if diff.action == d::Action::Unchanged => Outcome::Unchanged,
+                        Ok(diff) => Outcome::Changed { diff },
+                        Err(e) => Outcome::Error {
+                            message: e.to_string(),
+                        },
+                    }
+                }
+                DryRun::Pending { reason } => {
+                    match d::compare(&obj.id, None, Some(body), &opts.diff) {
+                        Ok(diff) => Outcome::Pending { reason, diff },
+                        Err(e) => Outcome::Error {
+                            message: e.to_string(),
+                        },
+                    }
+                }
                 DryRun::Failed(e) => Outcome::Error {
                     message: crate::commands::render_error(&e),
                 },

@@ -41,7 +41,9 @@ impl<'a> Progress<'a> {
     }
 
     fn layer_index(&self, i: usize) -> Option<usize> {
-        self.layers.iter().position(|l| *l == self.objects[i].source.layer)
+        self.layers
+            .iter()
+            .position(|l| *l == self.objects[i].source.layer)
     }
 
     /// Takes one event.
@@ -96,8 +98,15 @@ impl<'a> Progress<'a> {
         }
         let mut lines = Vec::new();
         for (l, name) in self.layers.iter().enumerate() {
-            let mark = if self.done[l] == self.totals[l] { "✓" } else { " " };
-            lines.push(format!("{mark} {name:<16} {:>5}/{:<5}", self.done[l], self.totals[l]));
+            let mark = if self.done[l] == self.totals[l] {
+                "✓"
+            } else {
+                " "
+            };
+            lines.push(format!(
+                "{mark} {name:<16} {:>5}/{:<5}",
+                self.done[l], self.totals[l]
+            ));
         }
         let waiting: Vec<String> = self
             .running
@@ -109,7 +118,11 @@ impl<'a> Progress<'a> {
         let mut w = format!(
             "  {:.1}s  waiting on: {}",
             self.start.elapsed().as_secs_f64(),
-            if waiting.is_empty() { "-".to_string() } else { waiting.join(", ") }
+            if waiting.is_empty() {
+                "-".to_string()
+            } else {
+                waiting.join(", ")
+            }
         );
         if more > 0 {
             w.push_str(&format!(" (+{more} more)"));

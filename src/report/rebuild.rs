@@ -64,7 +64,8 @@ impl RebuildReport {
                     objects: of_layer.len(),
                     started: secs(started),
                     finished: secs(finished),
-                    seconds: ((finished.saturating_sub(started)).as_secs_f64() * 1000.0).round() / 1000.0,
+                    seconds: ((finished.saturating_sub(started)).as_secs_f64() * 1000.0).round()
+                        / 1000.0,
                 })
             })
             .collect();
@@ -75,10 +76,15 @@ impl RebuildReport {
             .map(|c| SlowObject {
                 id: c.id.clone(),
                 source: c.source.clone(),
-                seconds: ((c.finished.saturating_sub(c.started)).as_secs_f64() * 1000.0).round() / 1000.0,
+                seconds: ((c.finished.saturating_sub(c.started)).as_secs_f64() * 1000.0).round()
+                    / 1000.0,
             })
             .collect();
-        slow.sort_by(|a, b| b.seconds.total_cmp(&a.seconds).then_with(|| a.id.cmp(&b.id)));
+        slow.sort_by(|a, b| {
+            b.seconds
+                .total_cmp(&a.seconds)
+                .then_with(|| a.id.cmp(&b.id))
+        });
         slow.truncate(5);
         let rto = offset + changes.elapsed;
         RebuildReport {
@@ -116,12 +122,24 @@ impl RebuildReport {
         }
         for c in &self.changes.changes {
             if let Some(e) = &c.error {
-                out.push_str(&format!("{} {} ({}): {e}\n", c.action.as_str(), c.id, c.source));
+                out.push_str(&format!(
+                    "{} {} ({}): {e}\n",
+                    c.action.as_str(),
+                    c.id,
+                    c.source
+                ));
             }
         }
         out.push_str(&format!("{}\n", self.changes.summary()));
-        let verdict = if self.succeeded { "rebuilt" } else { "rebuild FAILED" };
-        out.push_str(&format!("{verdict}: recovery time {:.2}s", self.rto_seconds));
+        let verdict = if self.succeeded {
+            "rebuilt"
+        } else {
+            "rebuild FAILED"
+        };
+        out.push_str(&format!(
+            "{verdict}: recovery time {:.2}s",
+            self.rto_seconds
+        ));
         if let Some(b) = self.rto_budget_seconds {
             let word = if self.within_budget { "within" } else { "OVER" };
             out.push_str(&format!(" ({word} the budget of {b:.0}s)"));
@@ -151,11 +169,22 @@ mod tests {
     #[test]
     fn layer_timings_and_budget() {
         let cs = ChangeSet {
-            changes: vec![change("cluster", "a", 0, 2), change("apps", "b", 2, 7), change("apps", "c", 3, 4)],
+            changes: vec![
+                change("cluster", "a", 0, 2),
+                change("apps", "b", 2, 7),
+                change("apps", "c", 3, 4),
+            ],
             elapsed: Duration::from_secs(7),
         };
         let order = vec!["cluster".to_string(), "apps".to_string()];
-        let r = RebuildReport::new(cs, &order, Duration::from_secs(1), Some(Duration::from_secs(5)), None, "s".into());
+        let r = RebuildReport::new(
+            cs,
+            &order,
+            Duration::from_secs(1),
+            Some(Duration::from_secs(5)),
+            None,
+            "s".into(),
+        );
         assert_eq!(r.layers.len(), 2);
         assert_eq!(r.layers[1].seconds, 5.0);
         assert_eq!(r.layers[1].finished, 8.0, "preflight offset included");

@@ -1,0 +1,112 @@
+//! The binary end to end, offline: every malformed repository exits 2 with a message naming file, line and
+//! object and prints no plan; bad flags exit 2; plans are deterministic; validation happens before any
+//! cluster access.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn rekube(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_rekube"))
+        .args(args)
+        .env_remove("KUBECONFIG")
+        .output()
+        .expect("the rekube binary runs")
+}
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn bad_fixtures() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/bad"))
+        .expect("fixtures/bad exists")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
+#[test]
+fn every_bad_fixture_exits_2_with_located_errors_and_no_plan() {
+    let fixtures = bad_fixtures();
+    assert!(fixtures.len() >= 25, "at least 25 malformed repositories, found {}", fixtures.len());
+    for dir in fixtures {
+        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let out = rekube(&["plan", dir.to_str().expect("utf-8 path")]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{name}: exit code 2\n{stderr}");
+        assert!(out.stdout.is_empty(), "{name}: no plan is printed\n{}", String::from_utf8_lossy(&out.stdout));
+        let located = stderr.lines().any(|l| {
+            l.starts_with("error: ") && (l.contains(".yaml") || l.contains(".yml") || l.contains(".json") || l.contains(':'))
+        });
+        assert!(located, "{name}: an error naming the file\n{stderr}");
+    }
+}
+
+#[test]
+fn a_cycle_prints_the_cycle() {
+    let out = rekube(&["plan", root().join("fixtures/bad/dependency-cycle").to_str().expect("utf-8")]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("ConfigMap/default/a") && stderr.contains("ConfigMap/default/b"), "{stderr}");
+    assert!(stderr.contains("->"), "the cycle is printed as A -> B -> A: {stderr}");
+}
+
+#[test]
+fn validation_happens_before_any_cluster_access() {
+    // The kubeconfig does not exist: had rekube tried to connect first, it would say so.
+    let dir = root().join("fixtures/bad/invalid-yaml");
+    for cmd in ["apply", "diff", "rebuild"] {
+        let out = rekube(&[cmd, dir.to_str().expect("utf-8"), "--kubeconfig", "/nonexistent/kubeconfig"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
+        assert!(stderr.contains("nothing was applied"), "{cmd}: {stderr}");
+        assert!(!stderr.contains("kubeconfig"), "{cmd} must not reach the cluster stage: {stderr}");
+    }
+}
+
+#[test]
+fn bad_flags_exit_2() {
+    for args in [
+        vec!["plan", ".", "--output", "xml"],
+        vec!["apply", ".", "--timeout", "5 parsecs"],
+        vec!["apply", ".", "--max-prune", "120%"],
+        vec!["apply", ".", "--concurrency", "0"],
+        vec!["frobnicate"],
+    ] {
+        let out = rekube(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+#[test]
+fn plan_is_deterministic_and_machine_readable() {
+    let good = root().join("fixtures/good");
+    let mut repos: Vec<PathBuf> = std::fs::read_dir(&good)
+        .expect("fixtures/good")
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
+    repos.sort();
+    assert!(!repos.is_empty());
+    for repo in repos {
+        let path = repo.to_str().expect("utf-8");
+        let a = rekube(&["plan", path, "-o", "json"]);
+        assert_eq!(a.status.code(), Some(0), "{path}: {}", String::from_utf8_lossy(&a.stderr));
+        let b = rekube(&["plan", path, "-o", "json"]);
+        assert_eq!(a.stdout, b.stdout, "{path}: same input, same plan");
+        let plan: serde_json::Value = serde_json::from_slice(&a.stdout).expect("json plan");
+        let digest = plan["digest"].as_str().unwrap_or_default();
+        assert!(digest.starts_with("sha256:"), "{path}: a digest: {plan}");
+        for format in ["text", "dot", "mermaid"] {
+            let out = rekube(&["plan", path, "-o", format]);
+            assert_eq!(out.status.code(), Some(0), "{path} -o {format}");
+            assert!(!out.stdout.is_empty());
+        }
+        let text = String::from_utf8_lossy(&rekube(&["plan", path]).stdout).into_owned();
+        assert!(text.contains(digest), "{path}: the text plan shows the digest");
+    }
+}
