@@ -129,23 +129,52 @@ pub fn dependencies(manifest: &Manifest, strict: bool) -> Result<crate::apply::D
     Ok(crate::apply::Dag::from_graph(&graph))
 }
 
-/// Prints references to objects absent from the repository: warnings, or an error with `--strict`.
+/// Namespaces every cluster has: references to them are not worth a warning.
+const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
+
+/// Prints references to objects absent from the repository, one line per missing object with who needs
+/// it: warnings, or errors with `--strict`.
 ///
 /// # Errors
 /// [`Invalid`] when `strict` and there is any external reference.
 pub fn report_externals(graph: &Graph, strict: bool) -> Result<(), CommandError> {
     let level = if strict { "error" } else { "warning" };
+    let mut by_target: std::collections::BTreeMap<String, Vec<String>> = Default::default();
     for x in graph.externals() {
+        let builtin_ns = x.target.kind == "Namespace"
+            && x.target.group.is_empty()
+            && BUILTIN_NAMESPACES.contains(&x.target.name.as_str());
+        if builtin_ns {
+            continue;
+        }
         if let Node::Object(o) = graph.node(x.from) {
-            eprintln!(
-                "{level}: {} ({}): references {} ({}, {}), which is not in the repository",
-                o.id, o.source, x.target, x.rule, x.detail
-            );
+            let why = if x.detail.is_empty() {
+                x.rule.to_string()
+            } else {
+                format!("{}: {}", x.rule, x.detail)
+            };
+            by_target
+                .entry(x.target.to_string())
+                .or_default()
+                .push(format!("{} ({}, {why})", o.id, o.source));
         }
     }
-    if strict && !graph.externals().is_empty() {
+    for (target, users) in &by_target {
+        let shown: Vec<&str> = users.iter().take(3).map(String::as_str).collect();
+        let more = users.len() - shown.len();
+        let more = if more > 0 {
+            format!(" and {more} more")
+        } else {
+            String::new()
+        };
+        eprintln!(
+            "{level}: {target} is not in the repository (must exist in the cluster); needed by {}{more}",
+            shown.join(", ")
+        );
+    }
+    if strict && !by_target.is_empty() {
         return Err(Box::new(Invalid {
-            count: graph.externals().len(),
+            count: by_target.len(),
         }));
     }
     Ok(())
