@@ -12,7 +12,7 @@ use super::object::{ANNOTATION_RECREATE, desired};
 use super::schedule::Schedule;
 use super::{Action, ApplyOptions, Change, ChangeSet, Dag, Journal};
 use crate::cluster::wait::Verdict;
-use crate::cluster::{Cluster, ClusterError, Informers};
+use crate::cluster::{Cluster, ClusterError, Informers, Live, LiveIndex};
 use crate::object::Object;
 use crate::readiness::{self, Status};
 
@@ -34,6 +34,8 @@ struct Ctx {
     journal: Option<Arc<Journal>>,
     /// StorageClass name → `WaitForFirstConsumer`, from the repository.
     storage_classes: HashMap<String, bool>,
+    /// The cluster's objects of the plan's kinds when the run started (one LIST per kind).
+    live: LiveIndex,
 }
 
 /// Applies `objects` along `dag`, `on_event` seeing progress (by object index). Never fails as a whole:
@@ -60,7 +62,9 @@ where
             )
         })
         .collect();
+    let live = cluster.list_live(objects, 8).await;
     let ctx = Arc::new(Ctx {
+        live,
         cluster: cluster.clone(),
         objects: Arc::new(objects.to_vec()),
         opts: opts.clone(),
@@ -188,9 +192,19 @@ async fn apply_one(ctx: &Ctx, i: usize) -> Result<Action, String> {
 /// Creates, configures or leaves the object alone; returns what the server now holds.
 async fn write(ctx: &Ctx, obj: &Object, body: &Value) -> Result<(Action, Value), ClusterError> {
     let cluster = &ctx.cluster;
-    let Some(live) = cluster.get(&obj.id, &obj.api_version).await? else {
+    let live = match ctx.live.lookup(&obj.id) {
+        Live::Present(v) => Some(v.clone()),
+        Live::Absent => None,
+        Live::Unknown => cluster.get(&obj.id, &obj.api_version).await?,
+    };
+    let Some(live) = live else {
         return Ok((Action::Created, cluster.apply(obj, body, false).await?));
     };
+    // Applied from the same desired object and still holding every value it sets: nothing to write, and
+    // no dry-run needed to prove it.
+    if crate::diff::in_sync(&live, body) {
+        return Ok((Action::Unchanged, live));
+    }
     match cluster.apply(obj, body, true).await {
         Ok(dry) if same(&dry, &live) => Ok((Action::Unchanged, live)),
         Ok(_) => Ok((Action::Configured, cluster.apply(obj, body, false).await?)),

@@ -12,6 +12,7 @@ use tokio::sync::Semaphore;
 mod discovery;
 mod error;
 mod informer;
+mod live;
 mod observe;
 mod requests;
 mod retry;
@@ -20,6 +21,7 @@ pub mod wait;
 pub use discovery::{Resolved, Resources};
 pub use error::ClusterError;
 pub use informer::Informers;
+pub use live::{Live, LiveIndex};
 pub use observe::{DryRun, Observation, PlanContext};
 pub use retry::RetryPolicy;
 

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use futures::StreamExt;
 use serde_json::Value;
 
-use super::{Cluster, ClusterError};
+use super::{Cluster, ClusterError, Live, LiveIndex};
 use crate::object::{Object, ObjectId};
 
 /// What the cluster says about one desired object.
@@ -75,15 +75,28 @@ impl Cluster {
         plan: &PlanContext,
         concurrency: usize,
     ) -> Vec<Observation> {
+        let live = self.list_live(objects, concurrency).await;
+        let live = &live;
         futures::stream::iter(objects.iter().zip(bodies))
-            .map(|(obj, body)| self.observe_one(obj, body, plan))
+            .map(|(obj, body)| self.observe_one(obj, body, plan, live))
             .buffered(concurrency.max(1))
             .collect()
             .await
     }
 
-    async fn observe_one(&self, obj: &Object, body: &Value, plan: &PlanContext) -> Observation {
-        let live = match self.get(&obj.id, &obj.api_version).await {
+    async fn observe_one(
+        &self,
+        obj: &Object,
+        body: &Value,
+        plan: &PlanContext,
+        index: &LiveIndex,
+    ) -> Observation {
+        let looked_up = match index.lookup(&obj.id) {
+            Live::Present(v) => Ok(Some(v.clone())),
+            Live::Absent => Ok(None),
+            Live::Unknown => self.get(&obj.id, &obj.api_version).await,
+        };
+        let live = match looked_up {
             Ok(live) => live,
             Err(ClusterError::UnknownKind { .. }) if planned_kind(plan, &obj.id) => {
                 return Observation {
@@ -103,6 +116,16 @@ impl Cluster {
                 };
             }
         };
+        // The no-op fast path: applied from this very object and untouched since, so the dry-run result
+        // would be the live object itself.
+        if let Some(l) = &live {
+            if crate::diff::in_sync(l, body) {
+                return Observation {
+                    dry_run: DryRun::Ok(l.clone()),
+                    live,
+                };
+            }
+        }
         let dry_run = match self.apply(obj, body, true).await {
             Ok(v) => DryRun::Ok(v),
             Err(e) if live.is_none() && namespace_missing(&e) && planned_namespace(plan, obj) => {

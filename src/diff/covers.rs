@@ -9,6 +9,26 @@
 use base64::Engine;
 use serde_json::Value;
 
+/// The no-op test for an object as rekube applies it (`desired` carries the provenance annotations):
+/// the live object was applied from the same desired object (equal `rekube.dev/digest`) and still holds
+/// every value it sets. The revision annotation is not compared: a new commit that leaves the object as it
+/// was is not a change.
+pub fn in_sync(live: &Value, desired: &Value) -> bool {
+    const DIGEST: &str = "/metadata/annotations/rekube.dev~1digest";
+    let digest = desired.pointer(DIGEST);
+    if digest.is_none() || live.pointer(DIGEST) != digest {
+        return false;
+    }
+    let mut desired = desired.clone();
+    if let Some(a) = desired
+        .pointer_mut("/metadata/annotations")
+        .and_then(Value::as_object_mut)
+    {
+        a.remove("rekube.dev/revision");
+    }
+    covers(live, &desired)
+}
+
 /// True when every value set in `desired` is present and equal in `live` (lists must match item for item).
 pub fn covers(live: &Value, desired: &Value) -> bool {
     if is_secret(desired) {
@@ -26,7 +46,9 @@ fn subset(live: &Value, desired: &Value) -> bool {
             // Explicit nulls and empty maps/lists set nothing.
             None => is_empty(dv),
         }),
-        (Value::Array(l), Value::Array(d)) => l.len() == d.len() && l.iter().zip(d).all(|(lv, dv)| subset(lv, dv)),
+        (Value::Array(l), Value::Array(d)) => {
+            l.len() == d.len() && l.iter().zip(d).all(|(lv, dv)| subset(lv, dv))
+        }
         (Value::Number(l), Value::Number(d)) => l.as_f64() == d.as_f64(),
         (l, d) => l == d || d.is_null(),
     }
@@ -42,7 +64,8 @@ fn is_empty(v: &Value) -> bool {
 }
 
 fn is_secret(v: &Value) -> bool {
-    v.get("kind").and_then(Value::as_str) == Some("Secret") && v.get("apiVersion").and_then(Value::as_str) == Some("v1")
+    v.get("kind").and_then(Value::as_str) == Some("Secret")
+        && v.get("apiVersion").and_then(Value::as_str) == Some("v1")
 }
 
 /// `stringData` is write-only: the server stores it base64-encoded under `data`. Compare it that way.
@@ -57,7 +80,10 @@ fn with_string_data_encoded(desired: &Value) -> Option<Value> {
         .as_object_mut()?;
     for (k, v) in string_data {
         let s = v.as_str()?;
-        data.insert(k.clone(), Value::String(base64::engine::general_purpose::STANDARD.encode(s)));
+        data.insert(
+            k.clone(),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(s)),
+        );
     }
     Some(out)
 }
@@ -72,13 +98,48 @@ mod tests {
         let desired = json!({"spec": {"replicas": 2, "template": {"spec": {"containers": [{"name": "a", "image": "x:1"}]}}}});
         let live = json!({"spec": {"replicas": 2, "progressDeadlineSeconds": 600, "template": {"spec": {"containers": [{"name": "a", "image": "x:1", "imagePullPolicy": "IfNotPresent"}]}}}, "status": {}});
         let cases = [
-            ("server defaults are extra, not differences", live.clone(), desired.clone(), true),
-            ("a changed value", json!({"spec": {"replicas": 3}}), json!({"spec": {"replicas": 2}}), false),
-            ("a removed value", json!({"spec": {}}), json!({"spec": {"replicas": 2}}), false),
-            ("a list of another length", json!({"a": [1, 2]}), json!({"a": [1]}), false),
-            ("an empty map sets nothing", json!({}), json!({"resources": {}}), true),
-            ("integers and floats compare by value", json!({"a": 1.0}), json!({"a": 1}), true),
-            ("a reformatted quantity is not proven equal", json!({"cpu": "500m"}), json!({"cpu": "0.5"}), false),
+            (
+                "server defaults are extra, not differences",
+                live.clone(),
+                desired.clone(),
+                true,
+            ),
+            (
+                "a changed value",
+                json!({"spec": {"replicas": 3}}),
+                json!({"spec": {"replicas": 2}}),
+                false,
+            ),
+            (
+                "a removed value",
+                json!({"spec": {}}),
+                json!({"spec": {"replicas": 2}}),
+                false,
+            ),
+            (
+                "a list of another length",
+                json!({"a": [1, 2]}),
+                json!({"a": [1]}),
+                false,
+            ),
+            (
+                "an empty map sets nothing",
+                json!({}),
+                json!({"resources": {}}),
+                true,
+            ),
+            (
+                "integers and floats compare by value",
+                json!({"a": 1.0}),
+                json!({"a": 1}),
+                true,
+            ),
+            (
+                "a reformatted quantity is not proven equal",
+                json!({"cpu": "500m"}),
+                json!({"cpu": "0.5"}),
+                false,
+            ),
         ];
         for (name, live, desired, want) in cases {
             assert_eq!(covers(&live, &desired), want, "{name}");
@@ -86,8 +147,23 @@ mod tests {
     }
 
     #[test]
+    fn in_sync_needs_the_same_digest_and_ignores_the_revision() {
+        let desired = json!({"metadata": {"name": "a", "annotations": {"rekube.dev/digest": "d1", "rekube.dev/revision": "new"}}, "data": {"k": "v"}});
+        let live = json!({"metadata": {"name": "a", "uid": "u", "annotations": {"rekube.dev/digest": "d1", "rekube.dev/revision": "old"}}, "data": {"k": "v"}});
+        assert!(in_sync(&live, &desired));
+        let edited = json!({"metadata": {"name": "a", "annotations": {"rekube.dev/digest": "d1"}}, "data": {"k": "changed"}});
+        assert!(!in_sync(&edited, &desired), "a value changed by hand");
+        let older = json!({"metadata": {"name": "a", "annotations": {"rekube.dev/digest": "d0"}}, "data": {"k": "v"}});
+        assert!(
+            !in_sync(&older, &desired),
+            "Git changed since the last apply"
+        );
+    }
+
+    #[test]
     fn secret_string_data_compares_as_data() {
-        let desired = json!({"apiVersion": "v1", "kind": "Secret", "stringData": {"token": "hunter2"}});
+        let desired =
+            json!({"apiVersion": "v1", "kind": "Secret", "stringData": {"token": "hunter2"}});
         let live = json!({"apiVersion": "v1", "kind": "Secret", "data": {"token": "aHVudGVyMg=="}, "type": "Opaque"});
         assert!(covers(&live, &desired));
         let other = json!({"apiVersion": "v1", "kind": "Secret", "data": {"token": "b3RoZXI="}});

@@ -23,7 +23,7 @@ use serde_json::Value;
 use crate::object::ObjectId;
 
 pub use attribution::{Attribution, attribute};
-pub use covers::covers;
+pub use covers::{covers, in_sync};
 pub use immutable::immutable_changes;
 pub use mask::{MASK, MASK_AFTER, MASK_BEFORE, is_secret, mask_pair, mask_secrets};
 pub use normalize::{IGNORED_ANNOTATIONS, canonical, digest, normalize};
