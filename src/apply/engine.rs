@@ -169,10 +169,10 @@ async fn apply_one(ctx: &Ctx, i: usize) -> Result<Action, String> {
     let obj = &ctx.objects[i];
     let body = desired(obj, ctx.opts.revision.as_deref(), &ctx.opts.labels);
     let digest = crate::diff::digest(&obj.body);
-    if let Some(j) = &ctx.journal {
-        if j.is_done(&obj.id, &digest) {
-            return Ok(Action::Skipped);
-        }
+    if let Some(j) = &ctx.journal
+        && j.is_done(&obj.id, &digest)
+    {
+        return Ok(Action::Skipped);
     }
     let (action, applied) = write(ctx, obj, &body)
         .await

@@ -118,13 +118,13 @@ impl Cluster {
         };
         // The no-op fast path: applied from this very object and untouched since, so the dry-run result
         // would be the live object itself.
-        if let Some(l) = &live {
-            if crate::diff::in_sync(l, body) {
-                return Observation {
-                    dry_run: DryRun::Ok(l.clone()),
-                    live,
-                };
-            }
+        if let Some(l) = &live
+            && crate::diff::in_sync(l, body)
+        {
+            return Observation {
+                dry_run: DryRun::Ok(l.clone()),
+                live,
+            };
         }
         let dry_run = match self.apply(obj, body, true).await {
             Ok(v) => DryRun::Ok(v),

@@ -52,7 +52,7 @@ fn classify(error: &kube::Error) -> Transient {
             429 => s
                 .details
                 .as_ref()
-                .and_then(|d| u64::try_from(d.retry_after_seconds).ok())
+                .map(|d| u64::from(d.retry_after_seconds))
                 .filter(|&secs| secs > 0)
                 .map_or(Transient::Backoff, |secs| {
                     Transient::RetryAfter(Duration::from_secs(secs))

@@ -31,10 +31,10 @@ pub fn in_sync(live: &Value, desired: &Value) -> bool {
 
 /// True when every value set in `desired` is present and equal in `live` (lists must match item for item).
 pub fn covers(live: &Value, desired: &Value) -> bool {
-    if is_secret(desired) {
-        if let Some(d) = with_string_data_encoded(desired) {
-            return subset(live, &d);
-        }
+    if is_secret(desired)
+        && let Some(d) = with_string_data_encoded(desired)
+    {
+        return subset(live, &d);
     }
     subset(live, desired)
 }
