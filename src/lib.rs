@@ -28,5 +28,6 @@ pub mod ops;
 pub mod readiness;
 pub mod report;
 pub mod source;
+pub mod synth;
 
 pub use object::{Layer, Object, ObjectId, Revision, SourceLoc};
