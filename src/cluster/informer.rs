@@ -94,7 +94,7 @@ impl Informers {
         if let Some(sel) = &self.selector {
             config = config.labels(sel);
         }
-        let task = tokio::spawn(run_watch(api, config, store.clone()));
+        let task = tokio::spawn(run_watch(api, config, store.clone(), resolved.resource.clone()));
         self.tasks
             .0
             .lock()
@@ -191,7 +191,24 @@ fn key_of(obj: &DynamicObject) -> Key {
 }
 
 /// Feeds the store until the process ends; the watcher itself re-lists and re-watches on errors.
-async fn run_watch(api: Api<DynamicObject>, config: watcher::Config, store: Arc<Store>) {
+/// The object as JSON with its `apiVersion` and `kind`: items of a LIST response carry neither, and
+/// readiness dispatches on them (without, a Job would be judged by the generic rule: ready once it exists).
+fn typed(mut o: DynamicObject, resource: &kube::discovery::ApiResource) -> Option<Arc<Value>> {
+    if o.types.is_none() {
+        o.types = Some(kube::core::TypeMeta {
+            api_version: resource.api_version.clone(),
+            kind: resource.kind.clone(),
+        });
+    }
+    serde_json::to_value(o).ok().map(Arc::new)
+}
+
+async fn run_watch(
+    api: Api<DynamicObject>,
+    config: watcher::Config,
+    store: Arc<Store>,
+    resource: kube::discovery::ApiResource,
+) {
     let mut stream = watcher(api, config).boxed();
     let mut listed: HashSet<Key> = HashSet::new();
     let mut consecutive_errors = 0u32;
@@ -204,7 +221,7 @@ async fn run_watch(api: Api<DynamicObject>, config: watcher::Config, store: Arc<
                     watcher::Event::InitApply(o) => {
                         let key = key_of(&o);
                         listed.insert(key.clone());
-                        store.set(key, serde_json::to_value(o).ok().map(Arc::new));
+                        store.set(key, typed(o, &resource));
                     }
                     watcher::Event::InitDone => {
                         // Objects that vanished while the watch was down are gone now.
@@ -216,7 +233,7 @@ async fn run_watch(api: Api<DynamicObject>, config: watcher::Config, store: Arc<
                         store.synced.send_replace(true);
                     }
                     watcher::Event::Apply(o) => {
-                        store.set(key_of(&o), serde_json::to_value(o).ok().map(Arc::new));
+                        store.set(key_of(&o), typed(o, &resource));
                     }
                     watcher::Event::Delete(o) => store.set(key_of(&o), None),
                 }
