@@ -113,6 +113,10 @@ pub struct DiffArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
+    /// Inventory (ApplySet) name: its part-of label is expected on every object.
+    #[arg(long, env = "REKUBE_INVENTORY", default_value = "default")]
+    pub inventory: String,
+
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = ReportOutput::Text)]
     pub output: ReportOutput,
@@ -140,8 +144,8 @@ pub struct ApplyOpts {
     #[arg(long, default_value = "25%", value_parser = parse_percent)]
     pub max_prune: u8,
 
-    /// Inventory (ApplySet) name.
-    #[arg(long, default_value = "default")]
+    /// Inventory (ApplySet) name: one per repository applied to a cluster.
+    #[arg(long, env = "REKUBE_INVENTORY", default_value = "default")]
     pub inventory: String,
 }
 
@@ -188,8 +192,8 @@ pub struct DriftArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
 
-    /// Inventory (ApplySet) name.
-    #[arg(long, default_value = "default")]
+    /// Inventory (ApplySet) name: one per repository applied to a cluster.
+    #[arg(long, env = "REKUBE_INVENTORY", default_value = "default")]
     pub inventory: String,
 
     /// Output format.

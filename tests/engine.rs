@@ -18,6 +18,7 @@ fn rekube(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Output {
         .arg("--kubeconfig")
         .arg(kubeconfig)
         .env("REKUBE_CACHE_DIR", cache)
+        .env("REKUBE_INVENTORY", inventory(cache))
         .env_remove("KUBECONFIG")
         .stdin(Stdio::null())
         .output()
@@ -29,6 +30,14 @@ fn rekube(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Output {
         String::from_utf8_lossy(&out.stderr)
     );
     out
+}
+
+/// One inventory per test (named after its private cache folder): tests run in parallel on one
+/// cluster, and a shared inventory would prune each other's objects.
+fn inventory(cache: &Path) -> String {
+    let name = cache.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let clean: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
+    format!("engine-{clean}")
 }
 
 fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
@@ -304,6 +313,7 @@ async fn a_killed_rebuild_completes_with_resume() {
         .arg("--kubeconfig")
         .arg(&kc)
         .env("REKUBE_CACHE_DIR", cache.path())
+        .env("REKUBE_INVENTORY", inventory(cache.path()))
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -95,6 +95,10 @@ pub enum Action {
     Failed,
     /// Not attempted: something it depends on failed.
     Blocked,
+    /// Pruned: in the inventory, no longer in Git.
+    Deleted,
+    /// No longer in Git, but kept by a prune guard (the reason is in the entry's `error`).
+    Kept,
 }
 
 impl Action {
@@ -107,12 +111,17 @@ impl Action {
             Action::Skipped => "skipped",
             Action::Failed => "failed",
             Action::Blocked => "blocked",
+            Action::Deleted => "deleted",
+            Action::Kept => "kept",
         }
     }
 
     /// True for the actions that wrote to the cluster.
     pub fn wrote(self) -> bool {
-        matches!(self, Action::Created | Action::Configured | Action::Recreated)
+        matches!(
+            self,
+            Action::Created | Action::Configured | Action::Recreated | Action::Deleted
+        )
     }
 }
 
@@ -124,7 +133,7 @@ pub struct Change {
     pub source: String,
     pub layer: String,
     pub action: Action,
-    /// Why it failed or was blocked.
+    /// Why it failed, was blocked or was kept.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     /// From the start of the run until this object started.

@@ -15,7 +15,8 @@ pub async fn run(args: DiffArgs) -> Result<i32, CommandError> {
             ..DiffOptions::default()
         },
         concurrency: usize::from(args.cluster.concurrency),
-        labels: Default::default(),
+        // Objects carry the inventory's part-of label once applied: expected, so not a difference.
+        labels: crate::inventory::ApplySet::new(&args.inventory)?.member_labels(),
     };
     let report = diff(&target.cluster, &manifest, &opts).await;
     match args.output {

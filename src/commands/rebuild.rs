@@ -21,6 +21,10 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
         resume: args.resume,
         rto_budget: args.rto_budget,
         cache_dir: None,
+        prune: Some(super::apply::prune_options(
+            &args.apply,
+            usize::from(args.cluster.concurrency),
+        )),
     };
     let layers: Vec<String> = manifest.layers.iter().map(|l| l.name.clone()).collect();
     eprintln!(

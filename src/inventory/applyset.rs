@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{
-    ANNOTATION_GROUP_KINDS, ANNOTATION_NAMESPACES, ANNOTATION_TOOLING, INVENTORY_NAMESPACE, InventoryError,
-    LABEL_ID, LABEL_PART_OF, TOOLING,
+    ANNOTATION_GROUP_KINDS, ANNOTATION_NAMESPACES, ANNOTATION_TOOLING, INVENTORY_NAMESPACE,
+    InventoryError, LABEL_ID, LABEL_PART_OF, TOOLING,
 };
 use crate::apply::ANNOTATION_REVISION;
 use crate::object::{Object, ObjectId};
@@ -57,7 +57,9 @@ impl ApplySet {
         if !name.ends_with(|c: char| c.is_ascii_alphanumeric()) {
             return Err(invalid("it must end with a letter or a digit"));
         }
-        Ok(ApplySet { name: name.to_string() })
+        Ok(ApplySet {
+            name: name.to_string(),
+        })
     }
 
     /// The inventory name, as given.
@@ -94,8 +96,14 @@ impl ApplySet {
     pub fn parent_body(&self, contents: &Contents, revision: Option<&str>) -> Value {
         let mut annotations = serde_json::Map::new();
         annotations.insert(ANNOTATION_TOOLING.into(), TOOLING.into());
-        annotations.insert(ANNOTATION_GROUP_KINDS.into(), contents.group_kinds_annotation().into());
-        annotations.insert(ANNOTATION_NAMESPACES.into(), contents.namespaces_annotation().into());
+        annotations.insert(
+            ANNOTATION_GROUP_KINDS.into(),
+            contents.group_kinds_annotation().into(),
+        );
+        annotations.insert(
+            ANNOTATION_NAMESPACES.into(),
+            contents.namespaces_annotation().into(),
+        );
         if let Some(rev) = revision {
             annotations.insert(ANNOTATION_REVISION.into(), rev.into());
         }
@@ -125,10 +133,18 @@ impl ApplySet {
                 .map(str::to_string)
         };
         let tooling = text("annotations", ANNOTATION_TOOLING).unwrap_or_default();
-        if tooling.rsplit_once('/').map_or(tooling.as_str(), |(tool, _)| tool) != "rekube" {
+        if tooling
+            .rsplit_once('/')
+            .map_or(tooling.as_str(), |(tool, _)| tool)
+            != "rekube"
+        {
             return Err(InventoryError::ForeignParent {
                 parent: self.parent().to_string(),
-                tooling: if tooling.is_empty() { "no tooling annotation".into() } else { tooling },
+                tooling: if tooling.is_empty() {
+                    "no tooling annotation".into()
+                } else {
+                    tooling
+                },
             });
         }
         let id = text("labels", LABEL_ID).unwrap_or_default();
@@ -141,8 +157,12 @@ impl ApplySet {
         }
         Ok(Recorded {
             contents: Contents::parse(
-                text("annotations", ANNOTATION_GROUP_KINDS).as_deref().unwrap_or_default(),
-                text("annotations", ANNOTATION_NAMESPACES).as_deref().unwrap_or_default(),
+                text("annotations", ANNOTATION_GROUP_KINDS)
+                    .as_deref()
+                    .unwrap_or_default(),
+                text("annotations", ANNOTATION_NAMESPACES)
+                    .as_deref()
+                    .unwrap_or_default(),
             ),
             revision: text("annotations", ANNOTATION_REVISION),
         })
@@ -206,7 +226,11 @@ impl Contents {
         let mut c = Contents::default();
         for id in ids {
             c.group_kinds.insert(GroupKind::of(id));
-            if let Some(ns) = id.namespace.as_deref().filter(|ns| *ns != INVENTORY_NAMESPACE) {
+            if let Some(ns) = id
+                .namespace
+                .as_deref()
+                .filter(|ns| *ns != INVENTORY_NAMESPACE)
+            {
                 c.namespaces.insert(ns.to_string());
             }
         }
@@ -222,7 +246,11 @@ impl Contents {
     /// loses track of a member (kubectl's "superset" update).
     pub fn union(&self, other: &Contents) -> Contents {
         Contents {
-            group_kinds: self.group_kinds.union(&other.group_kinds).cloned().collect(),
+            group_kinds: self
+                .group_kinds
+                .union(&other.group_kinds)
+                .cloned()
+                .collect(),
             namespaces: self.namespaces.union(&other.namespaces).cloned().collect(),
         }
     }
@@ -237,7 +265,10 @@ impl Contents {
                 .collect::<Vec<_>>()
         };
         Contents {
-            group_kinds: items(group_kinds).iter().map(|s| GroupKind::parse(s)).collect(),
+            group_kinds: items(group_kinds)
+                .iter()
+                .map(|s| GroupKind::parse(s))
+                .collect(),
             namespaces: items(namespaces).into_iter().collect(),
         }
     }
@@ -251,7 +282,11 @@ impl Contents {
 
     /// `additional-namespaces`: sorted.
     pub fn namespaces_annotation(&self) -> String {
-        self.namespaces.iter().cloned().collect::<Vec<_>>().join(",")
+        self.namespaces
+            .iter()
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(",")
     }
 }
 

@@ -56,10 +56,18 @@ fn contents_and_annotations() {
         "Certificate.cert-manager.io,ConfigMap,Deployment.apps,Namespace,Secret",
         "sorted as text, core kinds without a group"
     );
-    assert_eq!(c.namespaces_annotation(), "db,web", "the parent's namespace is not additional");
+    assert_eq!(
+        c.namespaces_annotation(),
+        "db,web",
+        "the parent's namespace is not additional"
+    );
     let back = Contents::parse(&c.group_kinds_annotation(), &c.namespaces_annotation());
     assert_eq!(back, c, "round trip");
-    assert_eq!(Contents::parse("", ""), Contents::default(), "empty annotations: empty set");
+    assert_eq!(
+        Contents::parse("", ""),
+        Contents::default(),
+        "empty annotations: empty set"
+    );
     let more = Contents::parse("Service,ConfigMap", "other");
     let u = c.union(&more);
     assert_eq!(u.group_kinds.len(), 6);
@@ -101,8 +109,15 @@ fn parent_round_trip_and_ownership() {
         ),
     ];
     for (name, live, want) in cases {
-        let err = set.read_parent(&live).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.starts_with("Secret/rekube-system/rekube-prod"), "{name}: {err}");
+        let err = set
+            .read_parent(&live)
+            .err()
+            .map(|e| e.to_string())
+            .unwrap_or_default();
+        assert!(
+            err.starts_with("Secret/rekube-system/rekube-prod"),
+            "{name}: {err}"
+        );
         assert!(err.contains(want), "{name}: {err}");
     }
 }
@@ -111,6 +126,12 @@ fn parent_round_trip_and_ownership() {
 fn member_labels_and_selector() {
     let set = ApplySet::new("default").unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(set.member_labels().get(LABEL_PART_OF), Some(&set.id()));
-    assert_eq!(set.selector(), format!("applyset.kubernetes.io/part-of={}", set.id()));
-    assert_eq!(set.parent().to_string(), "Secret/rekube-system/rekube-default");
+    assert_eq!(
+        set.selector(),
+        format!("applyset.kubernetes.io/part-of={}", set.id())
+    );
+    assert_eq!(
+        set.parent().to_string(),
+        "Secret/rekube-system/rekube-default"
+    );
 }

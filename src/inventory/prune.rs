@@ -27,9 +27,12 @@ impl Default for PruneOptions {
     }
 }
 
+/// Whether an annotation's value keeps the object.
+type Keeps = fn(&str) -> bool;
+
 /// Annotations that keep an object out of a prune, each the convention of a tool people migrate from:
 /// (key, does this value keep it).
-const KEEP_ANNOTATIONS: &[(&str, fn(&str) -> bool)] = &[
+const KEEP_ANNOTATIONS: &[(&str, Keeps)] = &[
     ("rekube.dev/prune", |v| v == "disabled"),
     ("kustomize.toolkit.fluxcd.io/prune", |v| v == "disabled"),
     ("argocd.argoproj.io/sync-options", |v| {
@@ -63,9 +66,11 @@ impl fmt::Display for KeepReason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             KeepReason::Annotation { key, value } => {
-                write!(f, "kept: annotated {key}: {value} (detached from the inventory)")
+                write!(f, "annotated {key}: {value} (detached from the inventory)")
             }
-            KeepReason::Protected => f.write_str("kept: a protected kind, pruned only with --prune-protected"),
+            KeepReason::Protected => {
+                f.write_str("a protected kind, pruned only with --prune-protected")
+            }
         }
     }
 }
@@ -127,7 +132,8 @@ pub fn plan(members: &[Member], desired: &BTreeSet<ObjectId>, opts: &PruneOption
         if desired.contains(id) {
             continue;
         }
-        let reason = guard(member).or_else(|| (is_protected(id) && !opts.protected).then_some(KeepReason::Protected));
+        let reason = guard(member)
+            .or_else(|| (is_protected(id) && !opts.protected).then_some(KeepReason::Protected));
         match reason {
             Some(reason) => kept.push(Kept {
                 member: (*member).clone(),
@@ -155,7 +161,9 @@ pub fn guard(member: &Member) -> Option<KeepReason> {
 }
 
 pub fn is_protected(id: &ObjectId) -> bool {
-    PROTECTED.iter().any(|(g, k)| id.group == *g && id.kind == *k)
+    PROTECTED
+        .iter()
+        .any(|(g, k)| id.group == *g && id.kind == *k)
 }
 
 /// API groups served by Kubernetes itself; anything else is a custom resource.

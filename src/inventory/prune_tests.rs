@@ -2,10 +2,20 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::*;
 
-fn member(group: &str, kind: &str, ns: Option<&str>, name: &str, annotations: &[(&str, &str)]) -> Member {
+fn member(
+    group: &str,
+    kind: &str,
+    ns: Option<&str>,
+    name: &str,
+    annotations: &[(&str, &str)],
+) -> Member {
     Member {
         id: ObjectId::new(group, kind, ns, name),
-        api_version: if group.is_empty() { "v1".into() } else { format!("{group}/v1") },
+        api_version: if group.is_empty() {
+            "v1".into()
+        } else {
+            format!("{group}/v1")
+        },
         uid: Some(format!("uid-{name}")),
         annotations: annotations
             .iter()
@@ -25,12 +35,39 @@ fn names(plan: &PrunePlan) -> Vec<Vec<String>> {
 fn guards() {
     let cases = [
         ("rekube's own", ("rekube.dev/prune", "disabled"), true),
-        ("rekube's, other value", ("rekube.dev/prune", "enabled"), false),
-        ("Flux", ("kustomize.toolkit.fluxcd.io/prune", "disabled"), true),
-        ("Argo CD alone", ("argocd.argoproj.io/sync-options", "Prune=false"), true),
-        ("Argo CD among others", ("argocd.argoproj.io/sync-options", "ServerSideApply=true, Prune=false"), true),
-        ("Argo CD, prune allowed", ("argocd.argoproj.io/sync-options", "Prune=true"), false),
-        ("cli-utils", ("client.lifecycle.config.k8s.io/deletion", "detach"), true),
+        (
+            "rekube's, other value",
+            ("rekube.dev/prune", "enabled"),
+            false,
+        ),
+        (
+            "Flux",
+            ("kustomize.toolkit.fluxcd.io/prune", "disabled"),
+            true,
+        ),
+        (
+            "Argo CD alone",
+            ("argocd.argoproj.io/sync-options", "Prune=false"),
+            true,
+        ),
+        (
+            "Argo CD among others",
+            (
+                "argocd.argoproj.io/sync-options",
+                "ServerSideApply=true, Prune=false",
+            ),
+            true,
+        ),
+        (
+            "Argo CD, prune allowed",
+            ("argocd.argoproj.io/sync-options", "Prune=true"),
+            false,
+        ),
+        (
+            "cli-utils",
+            ("client.lifecycle.config.k8s.io/deletion", "detach"),
+            true,
+        ),
         ("Helm", ("helm.sh/resource-policy", "keep"), true),
         ("unrelated", ("example.com/keep", "true"), false),
     ];
@@ -46,15 +83,34 @@ fn planning() {
         member("", "Namespace", None, "web", &[]),
         member("apps", "Deployment", Some("web"), "api", &[]),
         member("", "Service", Some("web"), "api", &[]),
-        member("", "ConfigMap", Some("web"), "kept", &[("helm.sh/resource-policy", "keep")]),
+        member(
+            "",
+            "ConfigMap",
+            Some("web"),
+            "kept",
+            &[("helm.sh/resource-policy", "keep")],
+        ),
         member("", "PersistentVolumeClaim", Some("web"), "data", &[]),
         member("example.com", "Widget", Some("web"), "w", &[]),
         member("rbac.authorization.k8s.io", "Role", Some("web"), "r", &[]),
-        member("admissionregistration.k8s.io", "ValidatingWebhookConfiguration", None, "v", &[]),
-        member("apiextensions.k8s.io", "CustomResourceDefinition", None, "widgets.example.com", &[]),
+        member(
+            "admissionregistration.k8s.io",
+            "ValidatingWebhookConfiguration",
+            None,
+            "v",
+            &[],
+        ),
+        member(
+            "apiextensions.k8s.io",
+            "CustomResourceDefinition",
+            None,
+            "widgets.example.com",
+            &[],
+        ),
         member("", "ConfigMap", Some("web"), "still-in-git", &[]),
     ];
-    let desired: BTreeSet<ObjectId> = [ObjectId::new("", "ConfigMap", Some("web"), "still-in-git")].into();
+    let desired: BTreeSet<ObjectId> =
+        [ObjectId::new("", "ConfigMap", Some("web"), "still-in-git")].into();
 
     let p = plan(&members, &desired, &PruneOptions::default());
     assert_eq!(p.set_size, 10);
@@ -69,10 +125,21 @@ fn planning() {
         ],
         "custom resources, workloads, Services, RBAC, webhooks; protected kinds kept"
     );
-    let kept: Vec<String> = p.kept.iter().map(|k| format!("{} {}", k.member.id, k.reason)).collect();
+    let kept: Vec<String> = p
+        .kept
+        .iter()
+        .map(|k| format!("{} {}", k.member.id, k.reason))
+        .collect();
     assert_eq!(kept.len(), 4, "{kept:?}");
-    assert!(kept[0].starts_with("ConfigMap/web/kept kept: annotated helm.sh/resource-policy: keep"), "{kept:?}");
-    assert!(kept.iter().any(|k| k.starts_with("Namespace/web kept: a protected kind")), "{kept:?}");
+    assert!(
+        kept[0].starts_with("ConfigMap/web/kept annotated helm.sh/resource-policy: keep"),
+        "{kept:?}"
+    );
+    assert!(
+        kept.iter()
+            .any(|k| k.starts_with("Namespace/web a protected kind")),
+        "{kept:?}"
+    );
 
     let all = plan(
         &members,
@@ -83,13 +150,20 @@ fn planning() {
         },
     );
     let order = names(&all);
-    assert_eq!(order.last(), Some(&vec!["Namespace/web".to_string()]), "Namespaces go last");
+    assert_eq!(
+        order.last(),
+        Some(&vec!["Namespace/web".to_string()]),
+        "Namespaces go last"
+    );
     assert_eq!(
         order[order.len() - 2],
         vec!["CustomResourceDefinition/widgets.example.com"],
         "CRDs after their custom resources"
     );
-    assert!(order[2].contains(&"PersistentVolumeClaim/web/data".to_string()), "{order:?}");
+    assert!(
+        order[2].contains(&"PersistentVolumeClaim/web/data".to_string()),
+        "{order:?}"
+    );
     assert_eq!(all.kept.len(), 1, "annotations win over --prune-protected");
 }
 
@@ -98,7 +172,8 @@ fn max_prune() {
     let set: Vec<Member> = (0..8)
         .map(|i| member("", "ConfigMap", Some("a"), &format!("c{i}"), &[]))
         .collect();
-    let keep = |n: usize| -> BTreeSet<ObjectId> { set.iter().take(n).map(|m| m.id.clone()).collect() };
+    let keep =
+        |n: usize| -> BTreeSet<ObjectId> { set.iter().take(n).map(|m| m.id.clone()).collect() };
     let cases = [
         ("nothing to prune", 8, 25, true),
         ("2 of 8 is exactly 25%", 6, 25, true),
@@ -118,7 +193,10 @@ fn max_prune() {
         .unwrap_or_default();
     assert!(err.contains("6 of the 8 objects"), "{err}");
     assert!(err.contains("75% > --max-prune 25%"), "{err}");
-    assert!(err.contains("\n  ConfigMap/a/c7"), "lists what would go: {err}");
+    assert!(
+        err.contains("\n  ConfigMap/a/c7"),
+        "lists what would go: {err}"
+    );
 }
 
 #[test]

@@ -39,7 +39,10 @@ impl Inventory {
 
     /// What the parent records (empty when there is no parent).
     pub fn contents(&self) -> Contents {
-        self.recorded.as_ref().map(|r| r.contents.clone()).unwrap_or_default()
+        self.recorded
+            .as_ref()
+            .map(|r| r.contents.clone())
+            .unwrap_or_default()
     }
 
     /// The revision last recorded.
@@ -59,9 +62,13 @@ impl Inventory {
         revision: Option<&str>,
     ) -> Result<(), InventoryError> {
         ensure_namespace(cluster).await?;
-        let revision = revision.map(str::to_string).or_else(|| self.revision().map(str::to_string));
+        let revision = revision
+            .map(str::to_string)
+            .or_else(|| self.revision().map(str::to_string));
         let body = self.set.parent_body(&contents, revision.as_deref());
-        cluster.apply(&synthetic(self.set.parent(), &body), &body, false).await?;
+        cluster
+            .apply(&synthetic(self.set.parent(), &body), &body, false)
+            .await?;
         self.recorded = Some(Recorded { contents, revision });
         Ok(())
     }
@@ -72,7 +79,11 @@ impl Inventory {
     ///
     /// # Errors
     /// A list request fails.
-    pub async fn members(&self, cluster: &Cluster, also: &Contents) -> Result<Vec<Member>, InventoryError> {
+    pub async fn members(
+        &self,
+        cluster: &Cluster,
+        also: &Contents,
+    ) -> Result<Vec<Member>, InventoryError> {
         let kinds = self.contents().union(also).group_kinds;
         let served = served_kinds(cluster).await;
         let selector = self.set.selector();
@@ -129,7 +140,9 @@ pub async fn list_meta(
     if let Some(s) = selector {
         params = params.labels(s);
     }
-    let list = cluster.request(&what, "list", || api.list_metadata(&params)).await?;
+    let list = cluster
+        .request(&what, "list", || api.list_metadata(&params))
+        .await?;
     Ok(list
         .items
         .into_iter()
@@ -137,7 +150,10 @@ pub async fn list_meta(
             id: ObjectId::new(
                 &r.group,
                 &r.kind,
-                item.metadata.namespace.as_deref().filter(|_| resolved.namespaced),
+                item.metadata
+                    .namespace
+                    .as_deref()
+                    .filter(|_| resolved.namespaced),
                 item.metadata.name.as_deref().unwrap_or_default(),
             ),
             api_version: r.api_version.clone(),
@@ -165,7 +181,8 @@ async fn ensure_namespace(cluster: &Cluster) -> Result<(), ClusterError> {
     if cluster.get(&id, "v1").await?.is_some() {
         return Ok(());
     }
-    let body = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": INVENTORY_NAMESPACE}});
+    let body =
+        json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": INVENTORY_NAMESPACE}});
     cluster.apply(&synthetic(id, &body), &body, false).await?;
     Ok(())
 }

@@ -2,4 +2,5 @@
 //! to the cluster through [`crate::cluster`], and returns a typed report that the commands only render.
 
 pub mod diff;
+pub mod prune;
 pub mod rebuild;

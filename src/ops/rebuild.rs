@@ -9,7 +9,9 @@ use sha2::{Digest, Sha256};
 
 use crate::apply::{self, ApplyEvent, ApplyOptions, Dag, Journal, JournalError};
 use crate::cluster::{Cluster, ClusterError};
+use crate::inventory::InventoryError;
 use crate::manifest::Manifest;
+use crate::ops::prune::{self, PruneRunOptions};
 use crate::report::RebuildReport;
 
 /// Options of [`rebuild`].
@@ -23,6 +25,8 @@ pub struct RebuildOptions {
     pub rto_budget: Option<Duration>,
     /// Where journals live; `None` is the user cache folder.
     pub cache_dir: Option<PathBuf>,
+    /// Record the inventory and prune after a successful apply; `None` leaves the inventory alone.
+    pub prune: Option<PruneRunOptions>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -37,6 +41,8 @@ pub enum RebuildError {
     NoCacheDir,
     #[error(transparent)]
     Journal(#[from] JournalError),
+    #[error(transparent)]
+    Inventory(#[from] InventoryError),
 }
 
 /// Rebuilds `manifest` into `cluster`. `started` is when the user's clock started (before loading), so
@@ -68,8 +74,31 @@ where
             journal_path.display()
         );
     }
+    let prepared = match &opts.prune {
+        Some(p) => Some(prune::prepare(cluster, manifest, p).await?),
+        None => None,
+    };
+    let mut apply_opts = opts.apply.clone();
+    if let Some(p) = &prepared {
+        apply_opts.labels.extend(p.labels.clone());
+    }
     let preflight = started.elapsed();
-    let changes = apply::apply(cluster, &manifest.objects, dag, &opts.apply, Some(journal), on_event).await;
+    let origin = Instant::now();
+    let mut changes = apply::apply(
+        cluster,
+        &manifest.objects,
+        dag,
+        &apply_opts,
+        Some(journal),
+        on_event,
+    )
+    .await;
+    if let (Some(p), Some(popts)) = (prepared, &opts.prune) {
+        let pruned =
+            prune::finish(cluster, p, manifest, changes.succeeded(), popts, origin).await?;
+        changes.changes.extend(pruned.changes);
+        changes.elapsed = origin.elapsed();
+    }
     let layers: Vec<String> = manifest.layers.iter().map(|l| l.name.clone()).collect();
     let report = RebuildReport::new(
         changes,
@@ -87,7 +116,11 @@ where
 }
 
 /// One journal per (cluster, repository): `--resume` finds the interrupted run's.
-fn journal_path(opts: &RebuildOptions, cluster: &Cluster, manifest: &Manifest) -> Result<PathBuf, RebuildError> {
+fn journal_path(
+    opts: &RebuildOptions,
+    cluster: &Cluster,
+    manifest: &Manifest,
+) -> Result<PathBuf, RebuildError> {
     let base = match &opts.cache_dir {
         Some(d) => d.clone(),
         None => crate::source::default_cache_dir().ok_or(RebuildError::NoCacheDir)?,
@@ -104,7 +137,11 @@ fn journal_path(opts: &RebuildOptions, cluster: &Cluster, manifest: &Manifest) -
 /// among them) already exist. Namespaced objects cannot exist without their Namespace.
 async fn preflight_empty(cluster: &Cluster, manifest: &Manifest) -> Result<(), RebuildError> {
     use futures::StreamExt;
-    let scoped: Vec<_> = manifest.objects.iter().filter(|o| o.id.namespace.is_none()).collect();
+    let scoped: Vec<_> = manifest
+        .objects
+        .iter()
+        .filter(|o| o.id.namespace.is_none())
+        .collect();
     let found: Vec<Result<Option<String>, ClusterError>> = futures::stream::iter(scoped)
         .map(|o| async move {
             match cluster.get(&o.id, &o.api_version).await {
@@ -125,7 +162,12 @@ async fn preflight_empty(cluster: &Cluster, manifest: &Manifest) -> Result<(), R
     if present.is_empty() {
         return Ok(());
     }
-    let mut shown = present.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
+    let mut shown = present
+        .iter()
+        .take(10)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
     if present.len() > 10 {
         shown.push_str(", …");
     }
