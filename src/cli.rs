@@ -32,6 +32,8 @@ pub enum Command {
     Drift(DriftArgs),
     /// Show where an object is declared, what it depends on, and its status.
     Explain(ExplainArgs),
+    /// DR rehearsal: rebuild into a fresh cluster, prove zero drift, report the recovery time, tear down.
+    Drill(DrillArgs),
 }
 
 /// Where the repository comes from.
@@ -199,6 +201,62 @@ pub struct DriftArgs {
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = ReportOutput::Text)]
     pub output: ReportOutput,
+
+    /// Drift classes that fail the check (exit 1; 2 for unverifiable); the others are only reported.
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "modified,missing,orphaned,unmanaged,unverifiable"
+    )]
+    pub fail_on: Vec<DriftClass>,
+}
+
+/// A class of drift, for `--fail-on`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriftClass {
+    /// The live object differs from what applying Git would make of it.
+    Modified,
+    /// In Git, not in the cluster.
+    Missing,
+    /// In the inventory, no longer in Git.
+    Orphaned,
+    /// In a namespace rekube manages, neither in Git nor owned by another object.
+    Unmanaged,
+    /// The server-side dry-run failed: it cannot be verified.
+    Unverifiable,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DrillOutput {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// The throwaway cluster to rebuild into.
+    #[arg(long, value_enum, default_value_t = Fresh::Local)]
+    pub fresh: Fresh,
+
+    /// Fail when the recovery time exceeds this budget (e.g. 10m).
+    #[arg(long, value_parser = parse_duration)]
+    pub rto_budget: Option<std::time::Duration>,
+
+    /// How long to wait for each object to become ready (e.g. 5m, 90s).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Maximum number of concurrent API requests.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub concurrency: u16,
+
+    /// Output format of the report (stdout).
+    #[arg(long, short = 'o', value_enum, default_value_t = DrillOutput::Text)]
+    pub output: DrillOutput,
 }
 
 #[derive(Debug, Args)]

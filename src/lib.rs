@@ -8,8 +8,8 @@
 //! 4. `cluster`: discovery, live state and server-side dry-run.
 //! 5. [`diff`]: dry-run result and live object are normalised, compared and masked.
 //! 6. `apply`: a scheduler applies along the DAG, waiting for [`readiness`] before dependents start.
-//! 7. `inventory`: the ApplySet that records what rekube manages, and prune.
-//! 8. `drift` and `report`: classes of drift and their rendering.
+//! 7. [`inventory`]: the ApplySet that records what rekube manages, and the prune plan.
+//! 8. [`drift`] and `report`: classes of drift and their rendering.
 //!
 //! Only `source`, `cluster` and `inventory` do I/O; ordering, diffing and readiness are pure functions.
 //! [`controlplane`] starts a real local control plane for `--fresh local` and for the integration tests.
@@ -20,6 +20,7 @@ pub mod cluster;
 pub mod commands;
 pub mod controlplane;
 pub mod diff;
+pub mod drift;
 pub mod graph;
 pub mod inventory;
 pub mod manifest;

@@ -5,6 +5,8 @@ use crate::cli::{Cli, Command};
 pub mod apply;
 pub mod common;
 pub mod diff;
+pub mod drift;
+pub mod drill;
 pub mod plan;
 pub mod rebuild;
 
@@ -25,8 +27,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Diff(args) => diff::run(args).await,
         Command::Apply(args) => apply::run(args).await,
         Command::Rebuild(args) => rebuild::run(args).await,
-        Command::Drift(_)
-        | Command::Explain(_) => Err("this command is not available in this build yet".into()),
+        Command::Drift(args) => drift::run(args).await,
+        Command::Drill(args) => drill::run(args).await,
+        Command::Explain(_) => Err("this command is not available in this build yet".into()),
     };
     match result {
         Ok(code) => code,

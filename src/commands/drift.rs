@@ -1,0 +1,52 @@
+//! `rekube drift`: how the cluster departs from Git, for CI. Exit 0 in sync, 1 drift of a `--fail-on`
+//! class, 2 an error (or a failing object that could not be verified).
+
+use std::collections::BTreeSet;
+
+use crate::cli::{DriftArgs, DriftClass, ReportOutput};
+use crate::drift::{Class, render_junit, render_text};
+use crate::ops::drift::{DriftOptions, drift};
+
+use super::{CommandError, common};
+
+pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
+    let manifest = common::load(&args.source)?;
+    let target = common::connect(&args.cluster).await?;
+    let opts = DriftOptions {
+        inventory: args.inventory.clone(),
+        concurrency: usize::from(args.cluster.concurrency),
+        fail_on: classes(&args.fail_on),
+    };
+    let report = drift(&target.cluster, &manifest, &opts).await?;
+    match args.output {
+        ReportOutput::Text => print!("{}", render_text(&report)),
+        ReportOutput::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        ReportOutput::Junit => print!("{}", render_junit(&report)),
+    }
+    if args.output != ReportOutput::Text {
+        // Machine formats own stdout; people reading the CI log still get the verdict.
+        eprintln!(
+            "drift: {} ({} of {} in sync)",
+            report.summary(),
+            report.in_sync.len(),
+            report.checked
+        );
+    }
+    let code = report.exit_code();
+    target.finish().await;
+    Ok(code)
+}
+
+/// `--fail-on` values as drift classes.
+pub fn classes(values: &[DriftClass]) -> BTreeSet<Class> {
+    values
+        .iter()
+        .map(|c| match c {
+            DriftClass::Modified => Class::Modified,
+            DriftClass::Missing => Class::Missing,
+            DriftClass::Orphaned => Class::Orphaned,
+            DriftClass::Unmanaged => Class::Unmanaged,
+            DriftClass::Unverifiable => Class::Unverifiable,
+        })
+        .collect()
+}

@@ -1,0 +1,496 @@
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::{Value, json};
+
+use super::classify::{desired, managed_namespaces, orphans, unmanaged};
+use super::*;
+use crate::cluster::{ClusterError, DryRun, Observation};
+use crate::diff::DiffOptions;
+use crate::inventory::{Contents, Listed, Member};
+use crate::object::{Object, SourceLoc};
+
+fn deployment(image: &str, replicas: u32) -> Value {
+    json!({
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": "web", "namespace": "shop"},
+        "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": "web", "image": image}]}}}
+    })
+}
+
+fn object(body: Value) -> Object {
+    let kind = body["kind"].as_str().unwrap_or_default().to_string();
+    let group = if kind == "Deployment" { "apps" } else { "" };
+    Object {
+        id: ObjectId::new(
+            group,
+            &kind,
+            Some("shop"),
+            body["metadata"]["name"].as_str().unwrap_or_default(),
+        ),
+        api_version: body["apiVersion"].as_str().unwrap_or_default().to_string(),
+        body,
+        source: SourceLoc {
+            layer: "apps".into(),
+            path: "apps/web.yaml".into(),
+            line: 7,
+            document: 1,
+        },
+    }
+}
+
+/// The live Deployment after `kubectl set image`: kubectl-set owns the image, rekube the rest.
+fn drifted_live() -> Value {
+    let mut live = deployment("web:hacked", 2);
+    live["metadata"]["managedFields"] = json!([
+        {"manager": "rekube", "operation": "Apply", "time": "2026-01-01T00:00:00Z", "fieldsType": "FieldsV1",
+         "fieldsV1": {"f:spec": {"f:replicas": {}, "f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {".": {}, "f:name": {}}}}}}}},
+        {"manager": "kubectl-set", "operation": "Update", "time": "2026-01-02T00:00:00Z", "fieldsType": "FieldsV1",
+         "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {"f:image": {}}}}}}}}
+    ]);
+    live
+}
+
+#[test]
+fn classification_of_git_objects() {
+    let obj = object(deployment("web:1.0", 2));
+    let failed = || ClusterError::Failed {
+        object: "Deployment/shop/web".into(),
+        message: "admission webhook denied".into(),
+    };
+    let cases: Vec<(&str, Observation, Option<Class>)> = vec![
+        (
+            "in sync",
+            Observation {
+                live: Some(deployment("web:1.0", 2)),
+                dry_run: DryRun::Ok(deployment("web:1.0", 2)),
+            },
+            None,
+        ),
+        (
+            "changed by hand",
+            Observation {
+                live: Some(drifted_live()),
+                dry_run: DryRun::Ok(deployment("web:1.0", 2)),
+            },
+            Some(Class::Modified),
+        ),
+        (
+            "absent",
+            Observation {
+                live: None,
+                dry_run: DryRun::Ok(deployment("web:1.0", 2)),
+            },
+            Some(Class::Missing),
+        ),
+        (
+            "its CRD is not installed yet",
+            Observation {
+                live: None,
+                dry_run: DryRun::Pending {
+                    reason: "its CustomResourceDefinition is not installed yet".into(),
+                },
+            },
+            Some(Class::Missing),
+        ),
+        (
+            "dry-run refused",
+            Observation {
+                live: Some(deployment("web:1.0", 2)),
+                dry_run: DryRun::Failed(failed()),
+            },
+            Some(Class::Unverifiable),
+        ),
+    ];
+    for (name, obs, want) in cases {
+        let got = desired(&obj, &obs, &DiffOptions::default());
+        assert_eq!(got.as_ref().map(|f| f.class), want, "{name}");
+        if let Some(f) = got {
+            assert_eq!(
+                f.source.as_deref(),
+                Some("apps/web.yaml:7"),
+                "{name}: where it is declared"
+            );
+        }
+    }
+}
+
+#[test]
+fn modified_names_the_manager() {
+    let obs = Observation {
+        live: Some(drifted_live()),
+        dry_run: DryRun::Ok(deployment("web:1.0", 2)),
+    };
+    let f = desired(
+        &object(deployment("web:1.0", 2)),
+        &obs,
+        &DiffOptions::default(),
+    );
+    let f = f.unwrap_or_else(|| panic!("drift expected"));
+    assert_eq!(f.fields.len(), 1);
+    assert_eq!(
+        f.fields[0].path.to_string(),
+        "spec.template.spec.containers[name=web].image"
+    );
+    let by = f.fields[0]
+        .changed_by
+        .as_ref()
+        .map(|a| (a.manager.as_str(), a.operation.as_str()));
+    assert_eq!(by, Some(("kubectl-set", "Update")));
+    assert!(
+        f.diff
+            .as_deref()
+            .is_some_and(|d| d.contains("-      - image: web:hacked")),
+        "{:?}",
+        f.diff
+    );
+}
+
+#[test]
+fn secrets_are_masked() {
+    let secret = |v: &str| json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "db", "namespace": "shop"}, "data": {"password": v}});
+    let obs = Observation {
+        live: Some(secret("aHVudGVyMg==")),
+        dry_run: DryRun::Ok(secret("c2VjcmV0")),
+    };
+    let f = desired(&object(secret("c2VjcmV0")), &obs, &DiffOptions::default());
+    let f = f.unwrap_or_else(|| panic!("drift expected"));
+    let report = report(vec![f], Class::ALL.into());
+    for rendered in [
+        render_text(&report),
+        render_junit(&report),
+        serde_json::to_string(&report).unwrap_or_default(),
+    ] {
+        assert!(
+            !rendered.contains("aHVudGVyMg==") && !rendered.contains("c2VjcmV0"),
+            "{rendered}"
+        );
+        assert!(rendered.contains("*** (before)"), "{rendered}");
+    }
+}
+
+fn member(kind: &str, name: &str, annotations: &[(&str, &str)]) -> Member {
+    Member {
+        id: ObjectId::new("", kind, Some("shop"), name),
+        api_version: "v1".into(),
+        uid: None,
+        annotations: annotations
+            .iter()
+            .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+            .collect(),
+    }
+}
+
+#[test]
+fn orphans_say_where_they_were_and_what_prune_does() {
+    let members = vec![
+        member("ConfigMap", "in-git", &[]),
+        member(
+            "ConfigMap",
+            "old",
+            &[
+                ("rekube.dev/source", "apps/apps/old.yaml#0"),
+                ("rekube.dev/revision", "0123456789abcdef0123"),
+            ],
+        ),
+        member("ConfigMap", "keep", &[("helm.sh/resource-policy", "keep")]),
+        member("PersistentVolumeClaim", "data", &[]),
+    ];
+    let desired: BTreeSet<ObjectId> =
+        [ObjectId::new("", "ConfigMap", Some("shop"), "in-git")].into();
+    let found = orphans(&members, &desired);
+    let lines: Vec<String> = found
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {}",
+                f.id,
+                f.source.clone().unwrap_or_default(),
+                f.message.clone().unwrap_or_default()
+            )
+        })
+        .collect();
+    assert_eq!(found.len(), 3, "{lines:?}");
+    assert!(
+        lines[0].contains("ConfigMap/shop/old apps/apps/old.yaml#0 at 0123456789ab"),
+        "{lines:?}"
+    );
+    assert!(lines[0].ends_with("the next apply prunes it"), "{lines:?}");
+    assert!(
+        lines[1].contains("prune keeps it: annotated helm.sh/resource-policy"),
+        "{lines:?}"
+    );
+    assert!(lines[2].contains("--prune-protected"), "{lines:?}");
+}
+
+fn listed(group: &str, kind: &str, name: &str, meta: Value) -> Listed {
+    let mut m = meta;
+    m["name"] = json!(name);
+    m["namespace"] = json!("shop");
+    Listed {
+        id: ObjectId::new(group, kind, Some("shop"), name),
+        api_version: "v1".into(),
+        meta: serde_json::from_value(m).unwrap_or_default(),
+    }
+}
+
+#[test]
+fn unmanaged_objects() {
+    let owned = json!({"ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": "web-1", "uid": "u"}]});
+    let cases = [
+        (
+            "made by hand",
+            listed("apps", "Deployment", "handmade", json!({})),
+            true,
+        ),
+        (
+            "in Git",
+            listed("apps", "Deployment", "web", json!({})),
+            false,
+        ),
+        (
+            "a Pod of a managed ReplicaSet",
+            listed("", "Pod", "web-1-x", owned.clone()),
+            false,
+        ),
+        (
+            "an owned ReplicaSet",
+            listed("apps", "ReplicaSet", "web-1", owned),
+            false,
+        ),
+        (
+            "default ServiceAccount",
+            listed("", "ServiceAccount", "default", json!({})),
+            false,
+        ),
+        (
+            "another ServiceAccount",
+            listed("", "ServiceAccount", "robot", json!({})),
+            true,
+        ),
+        (
+            "root CA",
+            listed("", "ConfigMap", "kube-root-ca.crt", json!({})),
+            false,
+        ),
+        (
+            "token Secret",
+            listed(
+                "",
+                "Secret",
+                "t",
+                json!({"annotations": {"kubernetes.io/service-account.name": "robot"}}),
+            ),
+            false,
+        ),
+        ("an Event", listed("", "Event", "e", json!({})), false),
+        (
+            "an EndpointSlice",
+            listed("discovery.k8s.io", "EndpointSlice", "s", json!({})),
+            false,
+        ),
+        (
+            "Endpoints",
+            listed("", "Endpoints", "web", json!({})),
+            false,
+        ),
+        (
+            "a Lease",
+            listed("coordination.k8s.io", "Lease", "l", json!({})),
+            false,
+        ),
+        (
+            "a member of this set (an orphan, not unmanaged)",
+            listed(
+                "",
+                "ConfigMap",
+                "m",
+                json!({"labels": {"applyset.kubernetes.io/part-of": "applyset-x-v1"}}),
+            ),
+            false,
+        ),
+        (
+            "another ApplySet's parent",
+            listed(
+                "",
+                "Secret",
+                "p",
+                json!({"labels": {"applyset.kubernetes.io/id": "applyset-y-v1"}}),
+            ),
+            false,
+        ),
+    ];
+    let desired: BTreeSet<ObjectId> =
+        [ObjectId::new("apps", "Deployment", Some("shop"), "web")].into();
+    for (name, l, want) in cases {
+        let found = unmanaged(std::slice::from_ref(&l), &desired);
+        assert_eq!(found.len() == 1, want, "{name}");
+    }
+    let by = unmanaged(
+        &[listed(
+            "apps",
+            "Deployment",
+            "handmade",
+            json!({"managedFields": [
+                {"manager": "kube-controller-manager", "operation": "Update", "time": "2026-01-02T00:00:00Z", "subresource": "status"},
+                {"manager": "kubectl-create", "operation": "Update", "time": "2026-01-01T00:00:00Z"}
+            ]}),
+        )],
+        &desired,
+    );
+    assert_eq!(
+        by[0].created_by.as_ref().map(|a| a.manager.as_str()),
+        Some("kubectl-create")
+    );
+}
+
+#[test]
+fn managed_namespaces_skip_built_in_ones() {
+    let ns = |name: &str| Object {
+        id: ObjectId::new("", "Namespace", None, name),
+        ..object(json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}))
+    };
+    let got = managed_namespaces(
+        &[ns("shop"), ns("kube-system")],
+        &Contents::parse("", "default,payments"),
+    );
+    assert_eq!(
+        got.into_iter().collect::<Vec<_>>(),
+        vec!["payments", "shop"]
+    );
+}
+
+fn report(findings: Vec<Finding>, fail_on: BTreeSet<Class>) -> DriftReport {
+    DriftReport {
+        origin: "https://git.example/infra.git".into(),
+        revision: Some("0123456789abcdef".into()),
+        dirty: false,
+        server: "https://prod:6443".into(),
+        inventory: "default".into(),
+        checked: 3,
+        in_sync: vec![InSync {
+            id: ObjectId::new("", "ConfigMap", Some("shop"), "a&b"),
+            source: "apps/c.yaml:3".into(),
+        }],
+        findings,
+        fail_on,
+        warnings: Vec::new(),
+        seconds: 0.5,
+    }
+}
+
+#[test]
+fn exit_codes_follow_fail_on() {
+    let f = |c: Class| Finding::new(c, ObjectId::new("", "ConfigMap", Some("shop"), c.as_str()));
+    let all: BTreeSet<Class> = Class::ALL.into();
+    let cases = [
+        ("in sync", vec![], all.clone(), 0),
+        ("modified", vec![f(Class::Modified)], all.clone(), 1),
+        (
+            "unverifiable is an error",
+            vec![f(Class::Modified), f(Class::Unverifiable)],
+            all.clone(),
+            2,
+        ),
+        (
+            "orphans reported only",
+            vec![f(Class::Orphaned)],
+            [Class::Modified].into(),
+            0,
+        ),
+        (
+            "unmanaged failing",
+            vec![f(Class::Orphaned), f(Class::Unmanaged)],
+            [Class::Unmanaged].into(),
+            1,
+        ),
+        (
+            "unverifiable reported only",
+            vec![f(Class::Unverifiable)],
+            [Class::Missing].into(),
+            0,
+        ),
+    ];
+    for (name, findings, fail_on, code) in cases {
+        assert_eq!(report(findings, fail_on).exit_code(), code, "{name}");
+    }
+}
+
+#[test]
+fn junit_rendering() {
+    let mut modified = Finding::new(
+        Class::Modified,
+        ObjectId::new("apps", "Deployment", Some("shop"), "web"),
+    );
+    modified.source = Some("apps/web.yaml:7".into());
+    modified.fields = desired(
+        &object(deployment("web:1.0", 2)),
+        &Observation {
+            live: Some(drifted_live()),
+            dry_run: DryRun::Ok(deployment("web:1.0", 2)),
+        },
+        &DiffOptions::default(),
+    )
+    .map(|f| f.fields)
+    .unwrap_or_default();
+    let mut broken = Finding::new(
+        Class::Unverifiable,
+        ObjectId::new("", "Service", Some("shop"), "api"),
+    );
+    broken.message =
+        Some("Service/shop/api dry-run failed: spec.ports: Required value <\"x\">".into());
+    let orphan = Finding::new(
+        Class::Orphaned,
+        ObjectId::new("", "ConfigMap", Some("shop"), "old"),
+    );
+    let xml = render_junit(&report(
+        vec![modified, broken, orphan],
+        [Class::Modified, Class::Unverifiable].into(),
+    ));
+    let want = [
+        r#"<testsuites name="rekube drift" tests="4" failures="1" errors="1" time="0.500">"#,
+        r#"<property name="revision" value="0123456789abcdef"/>"#,
+        r#"<testcase classname="ConfigMap" name="ConfigMap/shop/a&amp;b" file="apps/c.yaml" line="3"/>"#,
+        r#"<testcase classname="Deployment.apps" name="Deployment/shop/web" file="apps/web.yaml" line="7">"#,
+        r#"<failure type="modified" message="modified Deployment/shop/web: spec.template.spec.containers[name=web].image by kubectl-set">"#,
+        r#"<error type="unverifiable" message="unverifiable Service/shop/api: Service/shop/api dry-run failed: spec.ports: Required value &lt;&quot;x&quot;&gt;">"#,
+        "<system-out>orphaned ConfigMap/shop/old (reported only)",
+    ];
+    for w in want {
+        assert!(xml.contains(w), "missing {w}\n{xml}");
+    }
+    assert_eq!(
+        xml.matches("<testcase").count(),
+        4,
+        "one test case per object"
+    );
+    assert_eq!(xml.matches("</testcase>").count(), 3);
+}
+
+#[test]
+fn text_rendering() {
+    let mut f = Finding::new(
+        Class::Missing,
+        ObjectId::new("", "ConfigMap", Some("shop"), "cfg"),
+    );
+    f.source = Some("apps/cfg.yaml:1".into());
+    let text = render_text(&report(vec![f], Class::ALL.into()));
+    assert!(
+        text.contains("at 0123456789abcdef"),
+        "prints the commit: {text}"
+    );
+    assert!(
+        text.contains("missing       ConfigMap/shop/cfg (apps/cfg.yaml:1)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("DRIFT: 1 missing; 1 of 3 object(s) in sync"),
+        "{text}"
+    );
+    let clean = render_text(&report(vec![], Class::ALL.into()));
+    assert!(
+        clean.contains("in sync: 1 of 3 object(s) match Git"),
+        "{clean}"
+    );
+    let counts: BTreeMap<Class, usize> = report(vec![], Class::ALL.into()).counts();
+    assert!(counts.is_empty());
+}

@@ -1,0 +1,179 @@
+//! `drift`: observe every object of Git (live + server-side dry-run), list the inventory's members and
+//! scan the managed namespaces, then classify ([`crate::drift`]).
+
+use std::collections::{BTreeSet, HashSet};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use crate::apply::desired;
+use crate::cluster::{Cluster, PlanContext};
+use crate::diff::DiffOptions;
+use crate::drift::{self, Class, DriftReport, Finding, InSync, classify};
+use crate::inventory::{
+    self, ApplySet, Contents, Inventory, InventoryError, LABEL_PART_OF, Listed, Member,
+};
+use crate::manifest::Manifest;
+use crate::object::ObjectId;
+
+/// Options of [`drift`].
+#[derive(Debug, Clone)]
+pub struct DriftOptions {
+    /// Inventory name (`--inventory`).
+    pub inventory: String,
+    /// Requests in flight at once.
+    pub concurrency: usize,
+    /// Classes that fail the check.
+    pub fail_on: BTreeSet<Class>,
+}
+
+impl Default for DriftOptions {
+    fn default() -> Self {
+        DriftOptions {
+            inventory: "default".into(),
+            concurrency: 32,
+            fail_on: Class::ALL.into(),
+        }
+    }
+}
+
+/// Compares the cluster with the manifest.
+///
+/// # Errors
+/// The inventory name is invalid, its parent belongs to another tool, or its members cannot be listed.
+/// Objects that cannot be verified and kinds that cannot be scanned are parts of the report.
+pub async fn drift(
+    cluster: &Cluster,
+    manifest: &Manifest,
+    opts: &DriftOptions,
+) -> Result<DriftReport, InventoryError> {
+    let started = Instant::now();
+    let set = ApplySet::new(&opts.inventory)?;
+    let (in_sync, mut findings) = observe(cluster, manifest, &set, opts.concurrency).await;
+    let inventory = Inventory::load(cluster, set).await?;
+    let current = Contents::of_objects(&manifest.objects);
+    let mut members = inventory.members(cluster, &current).await?;
+    let desired_ids: BTreeSet<ObjectId> = manifest.objects.iter().map(|o| o.id.clone()).collect();
+
+    let namespaces = classify::managed_namespaces(&manifest.objects, &inventory.contents());
+    let (scanned, warnings) = scan(cluster, &namespaces, opts.concurrency).await;
+    // A member of a kind the parent does not record is still a member: the scan finds it.
+    let set_id = inventory.set.id();
+    let known: HashSet<ObjectId> = members.iter().map(|m| m.id.clone()).collect();
+    members.extend(
+        scanned
+            .iter()
+            .filter(|l| part_of(l) == Some(set_id.as_str()) && !known.contains(&l.id))
+            .map(member),
+    );
+    findings.extend(classify::orphans(&members, &desired_ids));
+    findings.extend(classify::unmanaged(&scanned, &desired_ids));
+    findings.sort_by(|a, b| (a.class, &a.id).cmp(&(b.class, &b.id)));
+    Ok(DriftReport {
+        origin: manifest.revision.origin.clone(),
+        revision: manifest.revision.commit.clone(),
+        dirty: manifest.revision.dirty,
+        server: cluster.server().to_string(),
+        inventory: inventory.set.name().to_string(),
+        checked: manifest.objects.len(),
+        in_sync,
+        findings,
+        fail_on: opts.fail_on.clone(),
+        warnings,
+        seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
+    })
+}
+
+/// Every object of Git, observed with the labels an apply would add, classified.
+async fn observe(
+    cluster: &Cluster,
+    manifest: &Manifest,
+    set: &ApplySet,
+    concurrency: usize,
+) -> (Vec<InSync>, Vec<Finding>) {
+    let labels = set.member_labels();
+    let revision = manifest.revision.commit.as_deref();
+    let bodies: Vec<Value> = manifest
+        .objects
+        .iter()
+        .map(|o| desired(o, revision, &labels))
+        .collect();
+    let plan = PlanContext::from_objects(&manifest.objects);
+    let observations = cluster
+        .observe(&manifest.objects, &bodies, &plan, concurrency)
+        .await;
+    let mut in_sync = Vec::new();
+    let mut findings = Vec::new();
+    // Secret values are never shown in drift reports, whatever the flags.
+    let diff_opts = DiffOptions::default();
+    for (obj, obs) in manifest.objects.iter().zip(&observations) {
+        match drift::classify::desired(obj, obs, &diff_opts) {
+            Some(f) => findings.push(f),
+            None => in_sync.push(InSync {
+                id: obj.id.clone(),
+                source: obj.source.to_string(),
+            }),
+        }
+    }
+    (in_sync, findings)
+}
+
+/// Lists every listable namespaced kind in each managed namespace (metadata only). Kinds that cannot be
+/// listed become warnings.
+async fn scan(
+    cluster: &Cluster,
+    namespaces: &BTreeSet<String>,
+    concurrency: usize,
+) -> (Vec<Listed>, Vec<String>) {
+    if namespaces.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let mut kinds: Vec<_> = inventory::served_kinds(cluster)
+        .await
+        .into_iter()
+        .filter(|(gk, r)| {
+            r.namespaced
+                && !drift::SKIPPED_KINDS
+                    .iter()
+                    .any(|(g, k)| gk.group == *g && gk.kind == *k)
+        })
+        .collect();
+    kinds.sort_by(|a, b| a.0.cmp(&b.0));
+    let targets: Vec<_> = kinds
+        .iter()
+        .flat_map(|(_, r)| {
+            namespaces
+                .iter()
+                .map(move |ns| (r.clone(), Some(ns.clone())))
+        })
+        .collect();
+    let mut listed = Vec::new();
+    let mut warnings = Vec::new();
+    for result in inventory::list_many(cluster, targets, concurrency).await {
+        match result {
+            Ok(items) => listed.extend(items),
+            Err(e) => warnings.push(format!(
+                "{}: not scanned for unmanaged objects",
+                crate::commands::render_error(&e)
+            )),
+        }
+    }
+    (listed, warnings)
+}
+
+fn part_of(l: &Listed) -> Option<&str> {
+    l.meta
+        .labels
+        .as_ref()?
+        .get(LABEL_PART_OF)
+        .map(String::as_str)
+}
+
+fn member(l: &Listed) -> Member {
+    Member {
+        id: l.id.clone(),
+        api_version: l.api_version.clone(),
+        uid: l.meta.uid.clone(),
+        annotations: l.meta.annotations.clone().unwrap_or_default(),
+    }
+}
