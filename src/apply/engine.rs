@@ -77,6 +77,8 @@ where
     let mut tasks: JoinSet<(usize, Result<Action, String>)> = JoinSet::new();
     let mut starts = vec![Duration::ZERO; objects.len()];
 
+    // Tasks say when their object is written, so what only needs it applied can start before it is ready.
+    let (applied_tx, mut applied_rx) = tokio::sync::mpsc::unbounded_channel::<usize>();
     let mut ready: Vec<usize> = schedule.initial();
     loop {
         // Barriers are virtual: they complete as soon as they start, unblocking what waits on them.
@@ -88,11 +90,26 @@ where
             starts[i] = start.elapsed();
             on_event(ApplyEvent::Started(i));
             let ctx = ctx.clone();
-            tasks.spawn(async move { (node, apply_one(&ctx, i).await) });
+            let applied = applied_tx.clone();
+            tasks.spawn(async move {
+                // The loop outlives every task, so the receiver is still there.
+                let on_applied = || {
+                    let _ = applied.send(node);
+                };
+                (node, apply_one(&ctx, i, on_applied).await)
+            });
         }
-        let Some(joined) = tasks.join_next().await else {
+        if tasks.is_empty() {
             break;
+        }
+        let joined = tokio::select! {
+            Some(node) = applied_rx.recv() => {
+                ready = schedule.applied(node);
+                continue;
+            }
+            joined = tasks.join_next() => joined,
         };
+        let Some(joined) = joined else { break };
         let (node, result) = match joined {
             Ok(r) => r,
             // A panicking task is a bug; its object is unknown here, so carry on with the rest.
@@ -165,7 +182,7 @@ fn change(
 }
 
 /// One object: write it if it differs from the live object, then wait until it is ready.
-async fn apply_one(ctx: &Ctx, i: usize) -> Result<Action, String> {
+async fn apply_one(ctx: &Ctx, i: usize, on_applied: impl FnOnce()) -> Result<Action, String> {
     let obj = &ctx.objects[i];
     let body = desired(obj, ctx.opts.revision.as_deref(), &ctx.opts.labels);
     let digest = crate::diff::digest(&obj.body);
@@ -177,6 +194,7 @@ async fn apply_one(ctx: &Ctx, i: usize) -> Result<Action, String> {
     let (action, applied) = write(ctx, obj, &body)
         .await
         .map_err(|e| crate::commands::render_error(&e))?;
+    on_applied();
     if ctx.opts.wait {
         wait_ready(ctx, obj, &applied)
             .await
