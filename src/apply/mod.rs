@@ -18,37 +18,55 @@ pub mod schedule;
 
 pub use engine::{ApplyEvent, apply};
 pub use journal::{Journal, JournalError};
-pub use object::{ANNOTATION_DIGEST, ANNOTATION_RECREATE, ANNOTATION_REVISION, ANNOTATION_SOURCE, desired};
+pub use object::{
+    ANNOTATION_DIGEST, ANNOTATION_RECREATE, ANNOTATION_REVISION, ANNOTATION_SOURCE, desired,
+};
 
 /// The DAG as the scheduler walks it: nodes are objects or virtual barriers (layer and wave ordering
-/// kept linear), `deps[n]` the nodes `n` waits for, `object[n]` the object index of node `n`.
+/// kept linear), `deps[n]` the nodes `n` waits for and what it needs of each, `object[n]` the object index
+/// of node `n`.
 #[derive(Debug, Clone, Default)]
 pub struct Dag {
-    pub deps: Vec<Vec<usize>>,
+    pub deps: Vec<Vec<(usize, schedule::Need)>>,
     pub object: Vec<Option<usize>>,
 }
 
 impl Dag {
     /// The scheduling view of a built graph (object indices are positions in the slice given to
-    /// [`crate::graph::build`]).
+    /// [`crate::graph::build`]). Webhooks-last edges only need the rest of the layer applied.
     pub fn from_graph(graph: &crate::graph::Graph) -> Dag {
+        use crate::graph::{NodeId, Rule};
         let nodes = graph.nodes();
         let deps = (0..nodes.len())
             .map(|n| {
                 graph
-                    .dependencies(crate::graph::NodeId(n))
+                    .dependencies(NodeId(n))
                     .iter()
-                    .map(|e| e.to.index())
+                    .map(|e| {
+                        let need = if e.rule == Rule::WebhookLast {
+                            schedule::Need::Applied
+                        } else {
+                            schedule::Need::Ready
+                        };
+                        (e.to.index(), need)
+                    })
                     .collect()
             })
             .collect();
-        let object = nodes.iter().map(|n| n.as_object().map(|o| o.input)).collect();
+        let object = nodes
+            .iter()
+            .map(|n| n.as_object().map(|o| o.input))
+            .collect();
         Dag { deps, object }
     }
 
-    /// A DAG of objects only, `deps[i]` being object indices (tests, simple callers).
+    /// A DAG of objects only, `deps[i]` being the object indices `i` needs ready (tests, simple callers).
     pub fn of_objects(deps: Vec<Vec<usize>>) -> Dag {
         let object = (0..deps.len()).map(Some).collect();
+        let deps = deps
+            .into_iter()
+            .map(|ds| ds.into_iter().map(|d| (d, schedule::Need::Ready)).collect())
+            .collect();
         Dag { deps, object }
     }
 }
