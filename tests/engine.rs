@@ -35,7 +35,10 @@ fn rekube(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Output {
 /// One inventory per test (named after its private cache folder): tests run in parallel on one
 /// cluster, and a shared inventory would prune each other's objects.
 fn inventory(cache: &Path) -> String {
-    let name = cache.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let name = cache
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     let clean: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
     format!("engine-{clean}")
 }
@@ -359,4 +362,86 @@ async fn a_killed_rebuild_completes_with_resume() {
     assert!(err.contains("1 skipped"), "{err}");
     let out = rekube(&kc, cache.path(), &["diff", p]);
     assert_eq!(code(&out), 0);
+}
+
+/// resourceVersion of every object rekube applied (it carries `rekube.dev/source`), across the cluster.
+fn all_applied_versions(kubeconfig: &Path) -> Vec<(String, String)> {
+    let kinds = "namespaces,customresourcedefinitions,clusterroles,clusterrolebindings,priorityclasses,\
+storageclasses,ingressclasses,validatingwebhookconfigurations,persistentvolumes,deployments,statefulsets,\
+daemonsets,jobs,cronjobs,services,configmaps,secrets,serviceaccounts,roles,rolebindings,\
+persistentvolumeclaims,ingresses,horizontalpodautoscalers,poddisruptionbudgets,networkpolicies";
+    let out = kubectl(kubeconfig, &["get", kinds, "-A", "-o", "json"]);
+    let list: Value = serde_json::from_slice(&out.stdout).expect("kubectl json");
+    let mut v: Vec<(String, String)> = list["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|o| o["metadata"]["annotations"]["rekube.dev/source"].is_string())
+        .map(|o| {
+            (
+                format!(
+                    "{}/{}/{}",
+                    o["kind"].as_str().unwrap_or(""),
+                    o["metadata"]["namespace"].as_str().unwrap_or(""),
+                    o["metadata"]["name"].as_str().unwrap_or("")
+                ),
+                o["metadata"]["resourceVersion"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
+            )
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+#[tokio::test]
+async fn the_platform_example_rebuilds_then_reapplies_with_zero_writes() {
+    let cp = cluster().await;
+    let kc = cp.kubeconfig();
+    let cache = tempfile::tempdir().expect("cache");
+    let platform = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/platform");
+    let path = platform.to_str().expect("utf-8");
+    let report = cache.path().join("report.json");
+    let out = rekube(
+        kc,
+        cache.path(),
+        &[
+            "rebuild",
+            path,
+            "--timeout",
+            "120s",
+            "--report",
+            report.to_str().expect("utf-8"),
+        ],
+    );
+    assert_eq!(code(&out), 0, "rebuild of examples/platform succeeds");
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("json");
+    let changes = report["changes"]["changes"].as_array().expect("changes");
+    assert!(changes.len() >= 40, "{}", changes.len());
+    assert!(
+        changes.iter().all(|c| c["action"] == "created"),
+        "every object created and Current: {report}"
+    );
+    assert!(report["rto_seconds"].as_f64().unwrap_or(0.0) > 0.0);
+    assert_eq!(report["layers"].as_array().map(Vec::len), Some(3));
+
+    let before = all_applied_versions(kc);
+    assert!(before.len() >= 40, "{before:?}");
+    let out = rekube(kc, cache.path(), &["apply", path]);
+    assert_eq!(code(&out), 0);
+    assert!(
+        stderr(&out).contains(&format!("{} unchanged", changes.len())),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        all_applied_versions(kc),
+        before,
+        "a second apply wrote nothing"
+    );
+    let out = rekube(kc, cache.path(), &["diff", path]);
+    assert_eq!(code(&out), 0, "in sync");
 }
