@@ -94,7 +94,12 @@ impl Informers {
         if let Some(sel) = &self.selector {
             config = config.labels(sel);
         }
-        let task = tokio::spawn(run_watch(api, config, store.clone(), resolved.resource.clone()));
+        let task = tokio::spawn(run_watch(
+            api,
+            config,
+            store.clone(),
+            resolved.resource.clone(),
+        ));
         self.tasks
             .0
             .lock()

@@ -222,10 +222,26 @@ fn assemble(
         }
         problems.push(line);
     }
-    let blocked = rebuild.changes.count(Action::Blocked);
-    if blocked > 0 {
+    let blocked: Vec<String> = rebuild
+        .changes
+        .changes
+        .iter()
+        .filter(|c| c.action == Action::Blocked)
+        .map(|c| c.id.to_string())
+        .collect();
+    if !blocked.is_empty() {
+        let mut shown = blocked
+            .iter()
+            .take(5)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if blocked.len() > 5 {
+            shown.push_str(", …");
+        }
         problems.push(format!(
-            "{blocked} object(s) not applied: something they depend on failed"
+            "{} object(s) not applied because something they depend on failed: {shown}",
+            blocked.len()
         ));
     }
     if let Some(d) = drift.as_ref().filter(|d| d.exit_code() != 0) {
@@ -249,7 +265,7 @@ fn assemble(
         drift_seconds: drift_seconds.map(round),
         teardown_seconds: round(teardown_seconds),
         not_ready,
-        blocked,
+        blocked: blocked.len(),
         problems,
         rebuild,
         drift,
