@@ -50,36 +50,8 @@ pub(super) fn snapshot_remote(
     cache: &Path,
 ) -> Result<Snapshot, SourceError> {
     let origin = redact_url(url);
-    let dir = cache
-        .join("git")
-        .join(hex::encode(Sha256::digest(url.as_bytes())));
-    std::fs::create_dir_all(&dir).map_err(|source| SourceError::Cache {
-        path: dir.clone(),
-        source,
-    })?;
-    let repo = Repository::open_bare(&dir)
-        .or_else(|_| Repository::init_bare(&dir))
-        .map_err(|source| SourceError::Repository {
-            origin: format!("{origin} (cache {})", dir.display()),
-            source,
-        })?;
-    let fetch_err = |source| SourceError::Fetch {
-        url: origin.clone(),
-        reference: reference.map(str::to_string),
-        source,
-    };
-    fetch(&repo, url, &MIRROR_REFSPECS, true).map_err(fetch_err)?;
-
-    let wanted = reference.unwrap_or("HEAD");
-    let commit = match resolve_local(&repo, &origin, wanted) {
-        Ok(c) => c.id(),
-        // A commit that no branch or tag reaches is not in the mirror: ask the server for it directly.
-        Err(SourceError::RefNotFound { .. }) if is_full_commit_id(wanted) => {
-            fetch(&repo, url, &[wanted], false).map_err(fetch_err)?;
-            resolve_local(&repo, &origin, wanted)?.id()
-        }
-        Err(e) => return Err(e),
-    };
+    let repo = open_mirror(url, &origin, cache)?;
+    let commit = fetch_and_resolve(&repo, url, &origin, reference)?;
     let commit = repo
         .find_commit(commit)
         .map_err(|source| SourceError::Repository {
@@ -94,6 +66,60 @@ pub(super) fn snapshot_remote(
         dirty: false,
     };
     Ok(Snapshot::new(tmp.path().to_path_buf(), revision, Some(tmp)))
+}
+
+/// Fetches `url` into the cache and returns the commit id `reference` names there, exporting nothing
+/// (polling a branch).
+pub(super) fn resolve_remote(
+    url: &str,
+    reference: Option<&str>,
+    cache: &Path,
+) -> Result<String, SourceError> {
+    let origin = redact_url(url);
+    let repo = open_mirror(url, &origin, cache)?;
+    Ok(fetch_and_resolve(&repo, url, &origin, reference)?.to_string())
+}
+
+/// The bare mirror of `url` in the cache, created empty the first time.
+fn open_mirror(url: &str, origin: &str, cache: &Path) -> Result<Repository, SourceError> {
+    let dir = cache
+        .join("git")
+        .join(hex::encode(Sha256::digest(url.as_bytes())));
+    std::fs::create_dir_all(&dir).map_err(|source| SourceError::Cache {
+        path: dir.clone(),
+        source,
+    })?;
+    Repository::open_bare(&dir)
+        .or_else(|_| Repository::init_bare(&dir))
+        .map_err(|source| SourceError::Repository {
+            origin: format!("{origin} (cache {})", dir.display()),
+            source,
+        })
+}
+
+/// Fetches branches and tags, then resolves `reference` (HEAD when `None`).
+fn fetch_and_resolve(
+    repo: &Repository,
+    url: &str,
+    origin: &str,
+    reference: Option<&str>,
+) -> Result<git2::Oid, SourceError> {
+    let fetch_err = |source| SourceError::Fetch {
+        url: origin.to_string(),
+        reference: reference.map(str::to_string),
+        source,
+    };
+    fetch(repo, url, &MIRROR_REFSPECS, true).map_err(fetch_err)?;
+    let wanted = reference.unwrap_or("HEAD");
+    match resolve_local(repo, origin, wanted) {
+        Ok(c) => Ok(c.id()),
+        // A commit that no branch or tag reaches is not in the mirror: ask the server for it directly.
+        Err(SourceError::RefNotFound { .. }) if is_full_commit_id(wanted) => {
+            fetch(repo, url, &[wanted], false).map_err(fetch_err)?;
+            Ok(resolve_local(repo, origin, wanted)?.id())
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// One fetch from `url`; with `follow_head`, the mirror's HEAD is pointed at the remote's default branch.

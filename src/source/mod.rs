@@ -104,6 +104,42 @@ impl Source {
     }
 }
 
+impl Source {
+    /// The commit id the ref names now (HEAD when no ref was given), without exporting anything: a Git
+    /// URL is fetched into the cache first, a local repository is read as it is. For polling a branch;
+    /// read the commit with `Source::new(repository, Some(commit)).snapshot(..)`.
+    ///
+    /// # Errors
+    /// As [`Source::snapshot`]; a plain folder outside Git is [`SourceError::NotARepository`].
+    pub fn resolve(&self, options: &SourceOptions) -> Result<String, SourceError> {
+        let reference = self.reference.as_deref();
+        match &self.origin {
+            Origin::Folder(path) => {
+                let repo = git2::Repository::discover(path).map_err(|source| {
+                    SourceError::NotARepository {
+                        path: path.clone(),
+                        reference: reference.unwrap_or("HEAD").to_string(),
+                        source,
+                    }
+                })?;
+                let origin = path.display().to_string();
+                Ok(
+                    git::resolve_local(&repo, &origin, reference.unwrap_or("HEAD"))?
+                        .id()
+                        .to_string(),
+                )
+            }
+            Origin::Url(url) => {
+                let cache = match &options.cache_dir {
+                    Some(dir) => dir.clone(),
+                    None => default_cache_dir().ok_or(SourceError::NoCacheDir)?,
+                };
+                git::resolve_remote(url, reference, &cache)
+            }
+        }
+    }
+}
+
 /// True for the URL forms Git accepts: a scheme (`https://`, `ssh://`, `file://`…) or scp-like
 /// `user@host:path`. Everything else is a local path.
 pub fn is_git_url(repository: &str) -> bool {
