@@ -34,6 +34,8 @@ pub enum Command {
     Explain(ExplainArgs),
     /// DR rehearsal: rebuild into a fresh cluster, prove zero drift, report the recovery time, tear down.
     Drill(DrillArgs),
+    /// Follow a branch in-cluster: apply new commits, heal or report drift, with leader election and /metrics.
+    Reconcile(ReconcileArgs),
 }
 
 /// Where the repository comes from.
@@ -265,6 +267,72 @@ pub struct ExplainArgs {
     pub object: String,
     #[command(flatten)]
     pub source: SourceArgs,
+}
+
+/// What `rekube reconcile` does about drift.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReconcileMode {
+    /// Apply new commits and re-apply drifted objects within seconds.
+    Enforce,
+    /// Report only (log, metrics, Events): nothing managed is written.
+    Observe,
+}
+
+#[derive(Debug, Args)]
+pub struct ReconcileArgs {
+    /// Repository to follow: a Git URL (https, ssh, file://) or a local Git repository.
+    #[arg(long = "repo", value_name = "URL")]
+    pub repository: String,
+
+    /// Branch to follow (or a tag or commit); default: the remote's default branch.
+    #[arg(long = "ref", value_name = "REF")]
+    pub reference: Option<String>,
+
+    /// Reject commits that refer to objects absent from the repository.
+    #[arg(long)]
+    pub strict: bool,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    #[command(flatten)]
+    pub apply: ApplyOpts,
+
+    /// How often the branch is fetched (e.g. 30s, 1m).
+    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    pub interval: std::time::Duration,
+
+    /// How often every managed object is checked even without watch events (default: 10 × interval).
+    #[arg(long, value_parser = parse_duration)]
+    pub resync: Option<std::time::Duration>,
+
+    /// enforce: heal drift; observe: only report it.
+    #[arg(long, value_enum, default_value_t = ReconcileMode::Enforce)]
+    pub mode: ReconcileMode,
+
+    /// Address of /metrics, /healthz and /readyz (port 0 picks a free port, printed at start).
+    #[arg(long, default_value = "0.0.0.0:8080")]
+    pub listen: std::net::SocketAddr,
+
+    /// Lease used for leader election (default: rekube-<inventory>).
+    #[arg(long)]
+    pub lease_name: Option<String>,
+
+    /// Namespace of the Lease.
+    #[arg(long, default_value = "rekube-system")]
+    pub lease_namespace: String,
+
+    /// How long a leader that stopped renewing keeps the Lease (whole seconds, at least 2s).
+    #[arg(long, default_value = "15s", value_parser = parse_duration)]
+    pub lease_duration: std::time::Duration,
+
+    /// Holder identity in the Lease (default: POD_NAME, else <hostname>-<pid>).
+    #[arg(long, env = "POD_NAME")]
+    pub identity: Option<String>,
+
+    /// Folder of the Git cache (default: REKUBE_CACHE_DIR, XDG_CACHE_HOME/rekube or ~/.cache/rekube).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// Parses `90s`, `5m`, `1h`, `1h30m` or a bare number of seconds.

@@ -10,6 +10,7 @@
 //! 6. `apply`: a scheduler applies along the DAG, waiting for [`readiness`] before dependents start.
 //! 7. [`inventory`]: the ApplySet that records what rekube manages, and the prune plan.
 //! 8. [`drift`] and `report`: classes of drift and their rendering.
+//! 9. [`reconcile`]: the pipeline in a loop, in-cluster: follow a branch, heal drift, leader election.
 //!
 //! Only `source`, `cluster` and `inventory` do I/O; ordering, diffing and readiness are pure functions.
 //! [`controlplane`] starts a real local control plane for `--fresh local` and for the integration tests.
@@ -27,6 +28,7 @@ pub mod manifest;
 pub mod object;
 pub mod ops;
 pub mod readiness;
+pub mod reconcile;
 pub mod report;
 pub mod source;
 pub mod synth;

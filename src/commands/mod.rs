@@ -9,6 +9,7 @@ pub mod drift;
 pub mod drill;
 pub mod plan;
 pub mod rebuild;
+pub mod reconcile;
 
 /// Exit code: success, or in sync.
 pub const EXIT_OK: i32 = 0;
@@ -29,6 +30,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Rebuild(args) => rebuild::run(args).await,
         Command::Drift(args) => drift::run(args).await,
         Command::Drill(args) => drill::run(args).await,
+        Command::Reconcile(args) => reconcile::run(args).await,
         Command::Explain(_) => Err("this command is not available in this build yet".into()),
     };
     match result {

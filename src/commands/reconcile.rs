@@ -1,0 +1,86 @@
+//! `rekube reconcile`: follow a branch in-cluster until SIGTERM or SIGINT (exit 0 after releasing the
+//! Lease); exit 2 when it cannot start (bad flags, unreachable cluster, address in use).
+
+use crate::cli::{ReconcileArgs, ReconcileMode};
+use crate::reconcile::{self, LeaseOptions, Mode, ReconcileOptions, git::Follower};
+use crate::source::SourceOptions;
+
+use super::apply::{options, prune_options};
+use super::{CommandError, EXIT_OK, common};
+
+pub async fn run(args: ReconcileArgs) -> Result<i32, CommandError> {
+    let opts = reconcile_options(&args);
+    let target = common::connect(&args.cluster).await?;
+    reconcile::run(target.cluster.clone(), opts, shutdown()).await?;
+    target.finish().await;
+    Ok(EXIT_OK)
+}
+
+fn reconcile_options(args: &ReconcileArgs) -> ReconcileOptions {
+    let manifestless = crate::manifest::Manifest {
+        revision: Default::default(),
+        layers: Vec::new(),
+        objects: Vec::new(),
+        warnings: Vec::new(),
+    };
+    ReconcileOptions {
+        follow: Follower {
+            repository: args.repository.clone(),
+            reference: args.reference.clone(),
+            source: SourceOptions {
+                cache_dir: args.cache_dir.clone(),
+            },
+            strict: args.strict,
+        },
+        interval: args.interval,
+        resync: args.resync.unwrap_or(args.interval * 10),
+        mode: match args.mode {
+            ReconcileMode::Enforce => Mode::Enforce,
+            ReconcileMode::Observe => Mode::Observe,
+        },
+        listen: args.listen,
+        lease: LeaseOptions {
+            name: args
+                .lease_name
+                .clone()
+                .unwrap_or_else(|| format!("rekube-{}", args.apply.inventory)),
+            namespace: args.lease_namespace.clone(),
+            duration: args.lease_duration,
+            identity: args.identity.clone().unwrap_or_else(default_identity),
+        },
+        apply: options(&args.apply, &manifestless),
+        prune: prune_options(&args.apply, usize::from(args.cluster.concurrency)),
+    }
+}
+
+/// `<hostname>-<pid>`: unique among replicas on one machine too (in a Pod, POD_NAME is set instead).
+fn default_identity() -> String {
+    let host = hostname::get()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "rekube".into());
+    format!("{host}-{}", std::process::id())
+}
+
+/// Completes on SIGTERM (Kubernetes stopping the Pod) or SIGINT (Ctrl-C).
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

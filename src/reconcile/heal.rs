@@ -1,0 +1,411 @@
+//! Drift as it happens: every sighting of a managed object (from the watches, or a periodic resync) is
+//! compared with what the applied revision wants; a drifted object is re-applied at once in enforce mode
+//! (server-side apply of that one object, with per-object [`Backoff`]) or reported in observe mode (log,
+//! `rekube_drifted_objects`, an Event on the object).
+//!
+//! The comparison is the apply engine's: the no-op fast path ([`diff::in_sync`]) first, then a server-side
+//! dry-run compared after normalisation; a dry-run that proved an object in sync is remembered for that
+//! exact live state, so status updates cost nothing. Whole-revision applies hold [`Healer::gate`]: no object
+//! is healed against a half-applied revision.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::backoff::Backoff;
+use super::events::{Events, reason};
+use super::server::Health;
+use super::watch::{Queue, Seen, Watches};
+use super::{Mode, say};
+use crate::cluster::{Cluster, ClusterError, Live};
+use crate::diff;
+use crate::inventory::GroupKind;
+use crate::object::{Object, ObjectId};
+
+/// One managed object: as declared, and the body rekube applies for it.
+#[derive(Debug)]
+pub struct Managed {
+    pub object: Object,
+    pub body: Value,
+    digest: String,
+}
+
+/// What the cluster should hold: the objects of one revision.
+#[derive(Debug, Default)]
+pub struct Target {
+    pub commit: String,
+    pub objects: BTreeMap<ObjectId, Arc<Managed>>,
+}
+
+impl Target {
+    /// The objects of `commit`, with the labels and provenance an apply of it writes.
+    pub fn new(commit: &str, objects: &[Object], labels: &BTreeMap<String, String>) -> Target {
+        let objects = objects
+            .iter()
+            .map(|o| {
+                let body = crate::apply::desired(o, Some(commit), labels);
+                let digest = diff::digest(&body);
+                let managed = Managed {
+                    object: o.clone(),
+                    body,
+                    digest,
+                };
+                (o.id.clone(), Arc::new(managed))
+            })
+            .collect();
+        Target {
+            commit: commit.to_string(),
+            objects,
+        }
+    }
+}
+
+/// Why an object is drifted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    Modified,
+    Missing,
+}
+
+impl Class {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Class::Modified => "modified",
+            Class::Missing => "missing",
+        }
+    }
+}
+
+/// The outcome of comparing one sighting.
+enum Verdict {
+    InSync,
+    Drifted(Class, String),
+    Stale,
+}
+
+#[derive(Default)]
+struct State {
+    target: Arc<Target>,
+    drifted: BTreeMap<ObjectId, Class>,
+    backoff: HashMap<ObjectId, Backoff>,
+    /// Object → (desired digest, live digest) last proved in sync by a dry-run.
+    verified: HashMap<ObjectId, (String, String)>,
+    /// Objects with a check scheduled for when their backoff ends.
+    deferred: HashSet<ObjectId>,
+}
+
+/// Watches, compares and heals the managed objects of the current [`Target`].
+pub struct Healer {
+    cluster: Cluster,
+    mode: Mode,
+    selector: String,
+    health: Arc<Health>,
+    events: Events,
+    queue: Arc<Queue>,
+    /// Held while a whole revision is applied.
+    pub gate: tokio::sync::Mutex<()>,
+    state: Mutex<State>,
+    watches: tokio::sync::Mutex<Watches>,
+}
+
+impl Healer {
+    pub fn new(
+        cluster: Cluster,
+        mode: Mode,
+        selector: String,
+        health: Arc<Health>,
+        events: Events,
+    ) -> Arc<Healer> {
+        Arc::new(Healer {
+            cluster,
+            mode,
+            selector,
+            health,
+            events,
+            queue: Arc::default(),
+            gate: tokio::sync::Mutex::new(()),
+            state: Mutex::default(),
+            watches: tokio::sync::Mutex::default(),
+        })
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The revision heals compare against.
+    pub fn target(&self) -> Arc<Target> {
+        self.state().target.clone()
+    }
+
+    /// Switches to a new revision: watches follow its kinds, drift of objects it no longer holds is
+    /// forgotten.
+    pub async fn set_target(&self, target: Target) {
+        let mut wanted: BTreeMap<GroupKind, (String, std::collections::BTreeSet<ObjectId>)> =
+            BTreeMap::new();
+        for (id, m) in &target.objects {
+            wanted
+                .entry(GroupKind::of(id))
+                .or_insert_with(|| (m.object.api_version.clone(), Default::default()))
+                .1
+                .insert(id.clone());
+        }
+        {
+            let mut state = self.state();
+            let target = Arc::new(target);
+            state
+                .drifted
+                .retain(|id, _| target.objects.contains_key(id));
+            state
+                .backoff
+                .retain(|id, _| target.objects.contains_key(id));
+            state.target = target;
+            self.publish_drift(&state);
+        }
+        let mut watches = self.watches.lock().await;
+        watches
+            .ensure(&self.cluster, &self.selector, wanted, &self.queue)
+            .await;
+    }
+
+    /// Checks every managed object against a fresh LIST of its kind: catches what the watches missed.
+    pub async fn resync(&self) {
+        let target = self.target();
+        let objects: Vec<Object> = target.objects.values().map(|m| m.object.clone()).collect();
+        let live = self.cluster.list_live(&objects, 8).await;
+        for id in target.objects.keys() {
+            let seen = match live.lookup(id) {
+                Live::Present(v) => Seen::Present(Arc::new(v.clone())),
+                Live::Absent | Live::Unknown => Seen::Gone,
+            };
+            self.queue.push(id.clone(), seen);
+        }
+    }
+
+    /// Checks queued objects until the task is aborted.
+    pub async fn run(self: Arc<Self>) {
+        loop {
+            let batch = self.queue.take().await;
+            let _applying = self.gate.lock().await;
+            for (id, seen) in batch {
+                self.check(&id, seen).await;
+            }
+        }
+    }
+
+    async fn check(self: &Arc<Self>, id: &ObjectId, seen: Seen) {
+        let Some(m) = self.target().objects.get(id).cloned() else {
+            return;
+        };
+        let (mut live, mut fresh) = match seen {
+            Seen::Present(v) => (Some(v), false),
+            Seen::Gone => (None, true),
+        };
+        loop {
+            if fresh {
+                live = match self.cluster.get(id, &m.object.api_version).await {
+                    Ok(v) => v.map(Arc::new),
+                    Err(e) => return self.api_error(id, &e),
+                };
+            }
+            match self.compare(id, &m, live.as_deref(), fresh).await {
+                Ok(Verdict::InSync) => return self.back_in_sync(id),
+                Ok(Verdict::Drifted(class, detail)) => {
+                    return self.drifted(id, &m, class, detail).await;
+                }
+                // The sighting is older than the server's object: judge the object as it is now.
+                Ok(Verdict::Stale) => fresh = true,
+                Err(e) => return self.api_error(id, &e),
+            }
+        }
+    }
+
+    /// Compares a live object with what applying `m` would leave. A watch event may be older than the
+    /// object the dry-run started from (another update followed it): unless `fresh`, that is
+    /// [`Verdict::Stale`] rather than a drift.
+    async fn compare(
+        &self,
+        id: &ObjectId,
+        m: &Managed,
+        live: Option<&Value>,
+        fresh: bool,
+    ) -> Result<Verdict, ClusterError> {
+        let Some(live) = live else {
+            return Ok(Verdict::Drifted(Class::Missing, "deleted".into()));
+        };
+        if diff::in_sync(live, &m.body) {
+            return Ok(Verdict::InSync);
+        }
+        let key = (m.digest.clone(), diff::digest(live));
+        if self.state().verified.get(id) == Some(&key) {
+            return Ok(Verdict::InSync);
+        }
+        let dry = self.cluster.apply(&m.object, &m.body, true).await?;
+        if diff::normalize(&dry) == diff::normalize(live) {
+            self.state().verified.insert(id.clone(), key);
+            return Ok(Verdict::InSync);
+        }
+        const RV: &str = "/metadata/resourceVersion";
+        if !fresh && dry.pointer(RV) != live.pointer(RV) {
+            return Ok(Verdict::Stale);
+        }
+        Ok(Verdict::Drifted(Class::Modified, changes(live, &dry)))
+    }
+
+    fn back_in_sync(&self, id: &ObjectId) {
+        let mut state = self.state();
+        if state.drifted.remove(id).is_some() {
+            say(&format!("{id} is back in sync"));
+            self.publish_drift(&state);
+        }
+    }
+
+    async fn drifted(self: &Arc<Self>, id: &ObjectId, m: &Managed, class: Class, detail: String) {
+        let onset = {
+            let mut state = self.state();
+            let onset = state.drifted.insert(id.clone(), class) != Some(class);
+            self.publish_drift(&state);
+            onset
+        };
+        if onset {
+            self.health.metrics.drift_onset(class.as_str());
+            say(&format!("drift: {id} is {}: {detail}", class.as_str()));
+            if self.mode == Mode::Observe {
+                let note = format!("{} ({detail}); observe mode: not reverted", class.as_str());
+                self.events
+                    .warning(id, &m.object.api_version, reason::DRIFT, note)
+                    .await;
+            }
+        }
+        if self.mode == Mode::Enforce {
+            self.heal(id, m, class, &detail).await;
+        }
+    }
+
+    async fn heal(self: &Arc<Self>, id: &ObjectId, m: &Managed, class: Class, detail: &str) {
+        let now = Instant::now();
+        let (allowed, next) = {
+            let mut state = self.state();
+            let b = state.backoff.entry(id.clone()).or_default();
+            (b.allows(now), b.next_allowed())
+        };
+        if !allowed {
+            if let Some(at) = next {
+                self.defer(id, at);
+            }
+            return;
+        }
+        let result = self.cluster.apply(&m.object, &m.body, false).await;
+        let streak = {
+            let mut state = self.state();
+            let b = state.backoff.entry(id.clone()).or_default();
+            b.record(now);
+            let streak = b.streak();
+            if result.is_ok() {
+                state.drifted.remove(id);
+                self.publish_drift(&state);
+            }
+            streak
+        };
+        let api_version = &m.object.api_version;
+        match result {
+            Ok(_) => {
+                self.health.metrics.heal(&id.kind);
+                let again = if streak > 1 {
+                    format!(
+                        "; healed {streak} times in a row, next heal not before {}s",
+                        Backoff::delay(streak).as_secs()
+                    )
+                } else {
+                    String::new()
+                };
+                say(&format!(
+                    "healed {id} ({}: {detail}){again}",
+                    class.as_str()
+                ));
+                let note = format!(
+                    "re-applied from {} ({}: {detail}){again}",
+                    short(&self.target().commit),
+                    class.as_str()
+                );
+                self.events
+                    .normal(id, api_version, reason::HEALED, note)
+                    .await;
+            }
+            Err(e) => {
+                self.health.metrics.api_errors.inc();
+                let message = crate::commands::render_error(&e);
+                say(&format!("heal of {id} failed: {message}"));
+                self.events
+                    .warning(id, api_version, reason::HEAL_FAILED, message)
+                    .await;
+            }
+        }
+    }
+
+    /// Checks `id` again once its backoff ends (one timer per object).
+    fn defer(self: &Arc<Self>, id: &ObjectId, at: Instant) {
+        if !self.state().deferred.insert(id.clone()) {
+            return;
+        }
+        let this = self.clone();
+        let id = id.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep_until(at.into()).await;
+            this.state().deferred.remove(&id);
+            this.queue.push(id, Seen::Gone);
+        });
+    }
+
+    fn api_error(&self, id: &ObjectId, e: &ClusterError) {
+        self.health.metrics.api_errors.inc();
+        say(&format!(
+            "checking {id} failed: {}",
+            crate::commands::render_error(e)
+        ));
+    }
+
+    fn publish_drift(&self, state: &State) {
+        let modified = state
+            .drifted
+            .values()
+            .filter(|c| **c == Class::Modified)
+            .count();
+        let missing = state.drifted.len() - modified;
+        self.health.metrics.set_drifted(modified, missing);
+    }
+}
+
+/// What differs between the live object and the dry-run, and who changed it: up to three fields.
+fn changes(live: &Value, dry: &Value) -> String {
+    let paths = diff::changed_paths(&diff::normalize(live), &diff::normalize(dry));
+    let managed = live
+        .pointer("/metadata/managedFields")
+        .cloned()
+        .unwrap_or(Value::Null);
+    let mut parts: Vec<String> = paths
+        .iter()
+        .take(3)
+        .map(|p| match diff::attribute(&managed, p) {
+            Some(a) if a.manager != crate::cluster::FIELD_MANAGER => {
+                format!("{p} changed by {} ({})", a.manager, a.operation)
+            }
+            _ => format!("{p} changed"),
+        })
+        .collect();
+    if paths.len() > 3 {
+        parts.push(format!("{} more", paths.len() - 3));
+    }
+    if parts.is_empty() {
+        "fields differ".into()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// The first 12 characters of a commit id.
+pub fn short(commit: &str) -> &str {
+    commit.get(..12).unwrap_or(commit)
+}

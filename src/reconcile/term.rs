@@ -1,0 +1,324 @@
+//! A leader's term: the reconcile loop run while this replica holds the Lease. Each pass fetches the
+//! ref; a new commit is loaded and (enforce mode) applied and pruned, or (observe mode) only compared.
+//! A rejected commit is reported once and skipped until the ref moves; a failed apply is retried at the
+//! next pass (the engine writes only what differs, so a retry is cheap).
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use tokio::sync::watch;
+
+use super::events::{Events, reason};
+use super::git::{Desired, Rejected};
+use super::heal::{Healer, Target, short};
+use super::server::Health;
+use super::{Mode, ReconcileOptions, say};
+use crate::apply::{self, Action, ApplyOptions};
+use crate::cluster::Cluster;
+use crate::inventory::{ApplySet, Inventory};
+use crate::ops::prune;
+
+pub struct Term {
+    cluster: Cluster,
+    opts: ReconcileOptions,
+    set: ApplySet,
+    health: Arc<Health>,
+    events: Events,
+    healer: Arc<Healer>,
+    /// The last commit that loaded and validated.
+    desired: Option<Arc<Desired>>,
+    /// The commit last applied completely (or, in observe mode, recorded on the inventory).
+    applied: Option<String>,
+    /// The last commit rejected, reported once.
+    rejected: Option<String>,
+    /// The last fetch error, reported once per streak.
+    fetch_failed: bool,
+}
+
+/// Aborts the task when dropped (an aborted term stops its heals too).
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl Term {
+    pub fn new(
+        cluster: Cluster,
+        opts: ReconcileOptions,
+        set: ApplySet,
+        health: Arc<Health>,
+        events: Events,
+    ) -> Term {
+        let healer = Healer::new(
+            cluster.clone(),
+            opts.mode,
+            set.selector(),
+            health.clone(),
+            events.clone(),
+        );
+        Term {
+            cluster,
+            opts,
+            set,
+            health,
+            events,
+            healer,
+            desired: None,
+            applied: None,
+            rejected: None,
+            fetch_failed: false,
+        }
+    }
+
+    /// Passes every `interval` until `stop` turns true (the pass in flight is finished first).
+    pub async fn run(mut self, mut stop: watch::Receiver<bool>) {
+        let _heals = AbortOnDrop(tokio::spawn(self.healer.clone().run()));
+        self.applied = self.recorded_revision().await;
+        if let Some(rev) = &self.applied {
+            self.health.metrics.set_applied(rev);
+        }
+        let mut next_resync = Instant::now() + self.opts.resync;
+        loop {
+            let started = Instant::now();
+            self.pass().await;
+            self.health
+                .metrics
+                .reconcile_seconds
+                .observe(started.elapsed().as_secs_f64());
+            self.health.synced.store(true, Ordering::Relaxed);
+            if Instant::now() >= next_resync {
+                self.healer.resync().await;
+                next_resync = Instant::now() + self.opts.resync;
+            }
+            tokio::select! {
+                _ = tokio::time::sleep(self.opts.interval) => {}
+                _ = stop.wait_for(|s| *s) => return,
+            }
+        }
+    }
+
+    async fn pass(&mut self) {
+        let head = match self.opts.follow.head().await {
+            Ok(h) => {
+                self.fetch_failed = false;
+                h
+            }
+            Err(e) => {
+                self.health.metrics.git_errors.inc();
+                let message = crate::commands::render_error(&e);
+                say(&format!("fetch failed: {message}"));
+                if !std::mem::replace(&mut self.fetch_failed, true) {
+                    self.parent_event(false, reason::GIT_FAILED, message).await;
+                }
+                return;
+            }
+        };
+        if self.opts.mode == Mode::Observe {
+            self.applied = self.recorded_revision().await;
+            if let Some(rev) = &self.applied {
+                self.health.metrics.set_applied(rev);
+            }
+        }
+        self.health.metrics.set_head(&head, self.applied.as_deref());
+        let known = self.desired.as_ref().filter(|d| d.commit == head).cloned();
+        let done =
+            self.opts.mode == Mode::Observe || self.applied.as_deref() == Some(head.as_str());
+        if known.is_some() && done {
+            return;
+        }
+        if self.rejected.as_deref() == Some(head.as_str()) {
+            return;
+        }
+        let desired = match known {
+            Some(d) => d,
+            None => match self.opts.follow.load(&head).await {
+                Ok(d) => d,
+                Err(rejected) => return self.reject(&head, rejected).await,
+            },
+        };
+        self.rejected = None;
+        self.desired = Some(desired.clone());
+        match self.opts.mode {
+            Mode::Enforce => self.apply(&desired).await,
+            Mode::Observe => self.observe(&desired).await,
+        }
+        self.health.metrics.set_head(&head, self.applied.as_deref());
+    }
+
+    async fn reject(&mut self, commit: &str, rejected: Rejected) {
+        match &rejected {
+            Rejected::Source(_) => self.health.metrics.git_errors.inc(),
+            Rejected::Invalid(_) => self.health.metrics.invalid_revisions.inc(),
+        };
+        let keeping = self.applied.as_deref().map_or_else(
+            || "nothing applied yet".into(),
+            |a| format!("keeping {}", short(a)),
+        );
+        let message = format!(
+            "commit {} rejected ({keeping}, nothing pruned): {}",
+            short(commit),
+            rejected.summary()
+        );
+        say(&message);
+        if let Rejected::Invalid(lines) = &rejected {
+            for l in lines {
+                eprintln!("  {l}");
+            }
+        }
+        self.parent_event(false, reason::INVALID, message).await;
+        self.rejected = Some(commit.to_string());
+    }
+
+    /// Applies a revision along the DAG and prunes, heals waiting meanwhile.
+    async fn apply(&mut self, desired: &Desired) {
+        let _gate = self.healer.gate.lock().await;
+        let manifest = &desired.manifest;
+        let origin = Instant::now();
+        let prepared = match prune::prepare(&self.cluster, manifest, &self.opts.prune).await {
+            Ok(p) => p,
+            Err(e) => {
+                self.health.metrics.api_errors.inc();
+                let message = format!(
+                    "commit {} not applied: {}",
+                    short(&desired.commit),
+                    crate::commands::render_error(&e)
+                );
+                say(&message);
+                self.parent_event(false, reason::APPLY_FAILED, message)
+                    .await;
+                return;
+            }
+        };
+        let opts = ApplyOptions {
+            labels: prepared.labels.clone(),
+            revision: Some(desired.commit.clone()),
+            ..self.opts.apply.clone()
+        };
+        let mut changes = apply::apply(
+            &self.cluster,
+            &manifest.objects,
+            &desired.dag,
+            &opts,
+            None,
+            |_| {},
+        )
+        .await;
+        let succeeded = changes.succeeded();
+        // Objects that did not apply are left out of the heal target: the next pass retries them in
+        // order, rather than heals applying them out of it.
+        let applied: Vec<crate::object::Object> = manifest
+            .objects
+            .iter()
+            .zip(&changes.changes)
+            .filter(|(_, c)| !matches!(c.action, Action::Failed | Action::Blocked))
+            .map(|(o, _)| o.clone())
+            .collect();
+        let pruned = prune::finish(
+            &self.cluster,
+            prepared,
+            manifest,
+            succeeded,
+            &self.opts.prune,
+            origin,
+        )
+        .await;
+        let prune_ok = match pruned {
+            Ok(p) => {
+                let ok = p.succeeded();
+                changes.changes.extend(p.changes);
+                ok
+            }
+            Err(e) => {
+                self.health.metrics.api_errors.inc();
+                say(&format!(
+                    "prune failed: {}",
+                    crate::commands::render_error(&e)
+                ));
+                false
+            }
+        };
+        self.health
+            .metrics
+            .apply_seconds
+            .observe(origin.elapsed().as_secs_f64());
+        self.healer
+            .set_target(Target::new(&desired.commit, &applied, &opts.labels))
+            .await;
+        for c in &changes.changes {
+            if let (Action::Failed, Some(error)) = (c.action, &c.error) {
+                self.health.metrics.api_errors.inc();
+                say(&format!("{} failed ({}): {error}", c.id, c.source));
+                let api_version = manifest.get(&c.id).map_or("v1", |o| o.api_version.as_str());
+                self.events
+                    .warning(&c.id, api_version, reason::APPLY_FAILED, error.clone())
+                    .await;
+            } else if c.action == Action::Deleted {
+                say(&format!("pruned {} ({})", c.id, c.source));
+            }
+        }
+        let summary = format!(
+            "commit {}: {} in {:.2}s",
+            short(&desired.commit),
+            changes.summary(),
+            origin.elapsed().as_secs_f64()
+        );
+        if succeeded && prune_ok {
+            self.applied = Some(desired.commit.clone());
+            self.health.metrics.set_applied(&desired.commit);
+            say(&format!("applied {summary}"));
+            if changes.changes.iter().any(|c| c.action.wrote()) {
+                self.parent_event(true, reason::APPLIED, summary).await;
+            }
+        } else {
+            say(&format!("apply failed, retrying next pass: {summary}"));
+            self.parent_event(false, reason::APPLY_FAILED, summary)
+                .await;
+        }
+    }
+
+    /// Observe mode: the new revision becomes what drift is measured against; nothing is written.
+    async fn observe(&mut self, desired: &Desired) {
+        let labels = self.set.member_labels();
+        self.healer
+            .set_target(Target::new(
+                &desired.commit,
+                &desired.manifest.objects,
+                &labels,
+            ))
+            .await;
+        self.healer.resync().await;
+        say(&format!(
+            "observing commit {} ({} objects)",
+            short(&desired.commit),
+            desired.manifest.objects.len()
+        ));
+    }
+
+    /// The revision the inventory parent records (`None` when there is none or it cannot be read).
+    async fn recorded_revision(&self) -> Option<String> {
+        match Inventory::load(&self.cluster, self.set.clone()).await {
+            Ok(inv) => inv.revision().map(str::to_string),
+            Err(e) => {
+                self.health.metrics.api_errors.inc();
+                say(&format!(
+                    "reading the inventory: {}",
+                    crate::commands::render_error(&e)
+                ));
+                None
+            }
+        }
+    }
+
+    async fn parent_event(&self, normal: bool, why: &str, note: String) {
+        let parent = self.set.parent();
+        if normal {
+            self.events.normal(&parent, "v1", why, note).await;
+        } else {
+            self.events.warning(&parent, "v1", why, note).await;
+        }
+    }
+}
