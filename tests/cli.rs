@@ -31,15 +31,31 @@ fn bad_fixtures() -> Vec<PathBuf> {
 #[test]
 fn every_bad_fixture_exits_2_with_located_errors_and_no_plan() {
     let fixtures = bad_fixtures();
-    assert!(fixtures.len() >= 25, "at least 25 malformed repositories, found {}", fixtures.len());
+    assert!(
+        fixtures.len() >= 25,
+        "at least 25 malformed repositories, found {}",
+        fixtures.len()
+    );
     for dir in fixtures {
-        let name = dir.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_string();
+        let name = dir
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_string();
         let out = rekube(&["plan", dir.to_str().expect("utf-8 path")]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: exit code 2\n{stderr}");
-        assert!(out.stdout.is_empty(), "{name}: no plan is printed\n{}", String::from_utf8_lossy(&out.stdout));
+        assert!(
+            out.stdout.is_empty(),
+            "{name}: no plan is printed\n{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
         let located = stderr.lines().any(|l| {
-            l.starts_with("error: ") && (l.contains(".yaml") || l.contains(".yml") || l.contains(".json") || l.contains(':'))
+            l.starts_with("error: ")
+                && (l.contains(".yaml")
+                    || l.contains(".yml")
+                    || l.contains(".json")
+                    || l.contains(':'))
         });
         assert!(located, "{name}: an error naming the file\n{stderr}");
     }
@@ -47,11 +63,23 @@ fn every_bad_fixture_exits_2_with_located_errors_and_no_plan() {
 
 #[test]
 fn a_cycle_prints_the_cycle() {
-    let out = rekube(&["plan", root().join("fixtures/bad/dependency-cycle").to_str().expect("utf-8")]);
+    let out = rekube(&[
+        "plan",
+        root()
+            .join("fixtures/bad/dependency-cycle")
+            .to_str()
+            .expect("utf-8"),
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("ConfigMap/default/a") && stderr.contains("ConfigMap/default/b"), "{stderr}");
-    assert!(stderr.contains("->"), "the cycle is printed as A -> B -> A: {stderr}");
+    assert!(
+        stderr.contains("ConfigMap/default/a") && stderr.contains("ConfigMap/default/b"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("->"),
+        "the cycle is printed as A -> B -> A: {stderr}"
+    );
 }
 
 #[test]
@@ -59,11 +87,19 @@ fn validation_happens_before_any_cluster_access() {
     // The kubeconfig does not exist: had rekube tried to connect first, it would say so.
     let dir = root().join("fixtures/bad/invalid-yaml");
     for cmd in ["apply", "diff", "rebuild"] {
-        let out = rekube(&[cmd, dir.to_str().expect("utf-8"), "--kubeconfig", "/nonexistent/kubeconfig"]);
+        let out = rekube(&[
+            cmd,
+            dir.to_str().expect("utf-8"),
+            "--kubeconfig",
+            "/nonexistent/kubeconfig",
+        ]);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{cmd}: {stderr}");
         assert!(stderr.contains("nothing was applied"), "{cmd}: {stderr}");
-        assert!(!stderr.contains("kubeconfig"), "{cmd} must not reach the cluster stage: {stderr}");
+        assert!(
+            !stderr.contains("kubeconfig"),
+            "{cmd} must not reach the cluster stage: {stderr}"
+        );
     }
 }
 
@@ -77,7 +113,12 @@ fn bad_flags_exit_2() {
         vec!["frobnicate"],
     ] {
         let out = rekube(&args);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 }
 
@@ -95,7 +136,12 @@ fn plan_is_deterministic_and_machine_readable() {
     for repo in repos {
         let path = repo.to_str().expect("utf-8");
         let a = rekube(&["plan", path, "-o", "json"]);
-        assert_eq!(a.status.code(), Some(0), "{path}: {}", String::from_utf8_lossy(&a.stderr));
+        assert_eq!(
+            a.status.code(),
+            Some(0),
+            "{path}: {}",
+            String::from_utf8_lossy(&a.stderr)
+        );
         let b = rekube(&["plan", path, "-o", "json"]);
         assert_eq!(a.stdout, b.stdout, "{path}: same input, same plan");
         let plan: serde_json::Value = serde_json::from_slice(&a.stdout).expect("json plan");
@@ -107,6 +153,9 @@ fn plan_is_deterministic_and_machine_readable() {
             assert!(!out.stdout.is_empty());
         }
         let text = String::from_utf8_lossy(&rekube(&["plan", path]).stdout).into_owned();
-        assert!(text.contains(digest), "{path}: the text plan shows the digest");
+        assert!(
+            text.contains(digest),
+            "{path}: the text plan shows the digest"
+        );
     }
 }

@@ -131,7 +131,10 @@ async fn argo_cd_ingress_nginx_and_microservices_demo_rebuild_together_in_order(
     });
     // It needs the rest of its layer applied, not ready: ingress-nginx's certificate Job patches it.
     let last_start = ingress_rest.iter().map(|t| t.0).fold(0.0, f64::max);
-    assert!(last_start <= webhook[0].0, "webhook configuration last in its layer");
+    assert!(
+        last_start <= webhook[0].0,
+        "webhook configuration last in its layer"
+    );
     let job = ingress_rest.iter().map(|t| t.1).fold(0.0, f64::max);
     assert!(job > 0.0);
 

@@ -12,7 +12,11 @@ use super::{CommandError, EXIT_ERROR, EXIT_OK, common};
 pub async fn run(args: ExplainArgs) -> Result<i32, CommandError> {
     let manifest = common::load(&args.source)?;
     let matches = find(&manifest.objects, &args.object)?;
-    let graph = crate::graph::build(&manifest.layers, &manifest.objects, &GraphOptions::default())?;
+    let graph = crate::graph::build(
+        &manifest.layers,
+        &manifest.objects,
+        &GraphOptions::default(),
+    )?;
     let plan = Plan::new(graph);
     let graph = plan.graph();
     let live = if args.offline {
@@ -28,27 +32,43 @@ pub async fn run(args: ExplainArgs) -> Result<i32, CommandError> {
         if k > 0 {
             println!();
         }
-        let Some(n) = graph.find(&obj.id) else { continue };
+        let Some(n) = graph.find(&obj.id) else {
+            continue;
+        };
         println!("{}", obj.id);
         println!("  apiVersion   {}", obj.api_version);
         println!(
             "  declared at  {} (layer {}, document {})",
             obj.source, obj.source.layer, obj.source.document
         );
-        println!("  wave         {} of {}", plan.wave_of(n) + 1, plan.waves().len());
+        println!(
+            "  wave         {} of {}",
+            plan.wave_of(n) + 1,
+            plan.waves().len()
+        );
         println!("  waits for:");
         let deps = graph.dependencies(n);
         if deps.is_empty() {
             println!("    nothing");
         }
         for e in deps {
-            println!("    {:<48} {}{}", graph.node(e.to).label(), e.rule, detail(&e.detail));
+            println!(
+                "    {:<48} {}{}",
+                graph.node(e.to).label(),
+                e.rule,
+                detail(&e.detail)
+            );
         }
         let externals: Vec<_> = graph.externals().iter().filter(|x| x.from == n).collect();
         if !externals.is_empty() {
             println!("  references outside the repository:");
             for x in externals {
-                println!("    {:<48} {}{}", x.target.to_string(), x.rule, detail(&x.detail));
+                println!(
+                    "    {:<48} {}{}",
+                    x.target.to_string(),
+                    x.rule,
+                    detail(&x.detail)
+                );
             }
         }
         let dependents: Vec<_> = graph
@@ -58,7 +78,12 @@ pub async fn run(args: ExplainArgs) -> Result<i32, CommandError> {
         if !dependents.is_empty() {
             println!("  needed by:");
             for e in dependents {
-                println!("    {:<48} {}{}", graph.node(e.from).label(), e.rule, detail(&e.detail));
+                println!(
+                    "    {:<48} {}{}",
+                    graph.node(e.from).label(),
+                    e.rule,
+                    detail(&e.detail)
+                );
             }
         }
         match &live {
@@ -68,16 +93,27 @@ pub async fn run(args: ExplainArgs) -> Result<i32, CommandError> {
                     let r = crate::readiness::compute(&v);
                     println!("  status       {r} (live at {})", t.cluster.server());
                 }
-                Ok(None) => println!("  status       NotFound (not in the cluster at {})", t.cluster.server()),
+                Ok(None) => println!(
+                    "  status       NotFound (not in the cluster at {})",
+                    t.cluster.server()
+                ),
                 Err(e) => println!("  status       unknown: {}", super::render_error(&e)),
             },
         }
     }
-    Ok(if matches.is_empty() { EXIT_ERROR } else { EXIT_OK })
+    Ok(if matches.is_empty() {
+        EXIT_ERROR
+    } else {
+        EXIT_OK
+    })
 }
 
 fn detail(d: &str) -> String {
-    if d.is_empty() { String::new() } else { format!(": {d}") }
+    if d.is_empty() {
+        String::new()
+    } else {
+        format!(": {d}")
+    }
 }
 
 /// Objects matching `KIND/NAMESPACE/NAME` or `KIND/NAME`; the kind is case-insensitive and may carry its
@@ -88,10 +124,15 @@ fn find<'a>(objects: &'a [Object], spec: &str) -> Result<Vec<&'a Object>, Comman
         [k, n] => (*k, None, *n),
         [k, ns, n] => (*k, Some(*ns), *n),
         _ => {
-            return Err(format!("{spec:?}: expected KIND/NAMESPACE/NAME or KIND/NAME (e.g. deployment/shop/api)").into());
+            return Err(format!(
+                "{spec:?}: expected KIND/NAMESPACE/NAME or KIND/NAME (e.g. deployment/shop/api)"
+            )
+            .into());
         }
     };
-    let (kind, group) = kind.split_once('.').map_or((kind, None), |(k, g)| (k, Some(g)));
+    let (kind, group) = kind
+        .split_once('.')
+        .map_or((kind, None), |(k, g)| (k, Some(g)));
     let found: Vec<&Object> = objects
         .iter()
         .filter(|o| o.id.kind.eq_ignore_ascii_case(kind))

@@ -15,6 +15,12 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
     let manifest = common::load(&args.source)?;
     let dag = common::dependencies(&manifest, args.source.strict)?;
     let target = common::connect(&args.cluster).await?;
+    // With --fresh, building the cluster is not part of the recovery: its start time was printed apart.
+    let started = if target.fresh.is_some() {
+        Instant::now()
+    } else {
+        started
+    };
     let opts = RebuildOptions {
         apply: super::apply::options(&args.apply, &manifest),
         adopt: args.adopt,
@@ -34,7 +40,10 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
         target.cluster.server()
     );
     let mut progress = Progress::new(&manifest.objects, &layers, std::io::stderr().is_terminal());
-    let report = rebuild(&target.cluster, &manifest, &dag, &opts, started, |e| progress.event(e)).await?;
+    let report = rebuild(&target.cluster, &manifest, &dag, &opts, started, |e| {
+        progress.event(e)
+    })
+    .await?;
     eprint!("{}", report.render_text());
     if let Some(path) = &args.report {
         std::fs::write(path, serde_json::to_vec_pretty(&report)?)
