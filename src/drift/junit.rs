@@ -143,7 +143,7 @@ fn details(f: &Finding) -> String {
                 let _ = writeln!(s, "{}: changed by {}", x.path, attribution(a));
             }
             None => {
-                let _ = writeln!(s, "{}: not set in the live object", x.path);
+                let _ = writeln!(s, "{}: absent from the live object", x.path);
             }
         }
     }

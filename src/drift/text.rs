@@ -67,7 +67,7 @@ fn render_finding(out: &mut String, f: &Finding, failing: bool) {
     for field in &f.fields {
         let who = match &field.changed_by {
             Some(a) => format!("changed by {}", attribution(a)),
-            None => "not set in the live object (removed; manager unknown)".into(),
+            None => "absent from the live object (removed, or never applied)".into(),
         };
         let _ = writeln!(out, "    {}: {who}", field.path);
     }

@@ -275,3 +275,7 @@ fn assemble(
 fn round(s: f64) -> f64 {
     (s * 1000.0).round() / 1000.0
 }
+
+#[cfg(test)]
+#[path = "drill_tests.rs"]
+mod tests;

@@ -165,6 +165,30 @@ async fn drift_classes_then_apply_prunes_the_orphan() {
     let out = run(with("drift", &["--fail-on", "unverifiable"]));
     assert_eq!(code(&out), 0, "only the chosen classes fail");
 
+    // The same check from a Git URL at the first commit: `extra` is declared there, so not an orphan.
+    let url = format!("file://{path}");
+    let out = rekube(
+        Some(kc),
+        cache.path(),
+        &[
+            "drift",
+            &url,
+            "--ref",
+            &first,
+            "--inventory",
+            &inv,
+            "--output",
+            "json",
+        ],
+    );
+    assert_eq!(code(&out), 1);
+    let report: Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(report["revision"], first.as_str(), "the commit used");
+    assert!(
+        !classes(&out).iter().any(|(class, _)| class == "orphaned"),
+        "{report}"
+    );
+
     // Apply repairs what it manages and prunes the orphan; the hand-made Deployment stays unmanaged.
     let out = run(with("apply", &["--timeout", "120s"]));
     assert_eq!(code(&out), 0);
