@@ -13,8 +13,7 @@ pub enum Scope {
     Cluster,
 }
 
-/// API groups served by a Kubernetes 1.34 API server (and the snapshot CRDs every CSI setup installs):
-/// a kind of these groups that is not listed as cluster-scoped is namespaced.
+/// API groups a Kubernetes 1.34 API server serves itself: their kinds need no CustomResourceDefinition.
 const BUILTIN_GROUPS: &[&str] = &[
     "",
     "admissionregistration.k8s.io",
@@ -37,10 +36,17 @@ const BUILTIN_GROUPS: &[&str] = &[
     "rbac.authorization.k8s.io",
     "resource.k8s.io",
     "scheduling.k8s.io",
-    "snapshot.storage.k8s.io",
     "storage.k8s.io",
     "storagemigration.k8s.io",
 ];
+
+/// The volume-snapshot group: CRDs, but installed by every CSI setup, so their scopes are well known.
+const SNAPSHOT_GROUP: &str = "snapshot.storage.k8s.io";
+
+/// True for the groups the API server serves itself (no CRD needed).
+pub fn is_builtin_group(group: &str) -> bool {
+    BUILTIN_GROUPS.contains(&group)
+}
 
 /// Built-in cluster-scoped kinds (`kubectl api-resources --namespaced=false` on 1.34).
 const BUILTIN_CLUSTER_SCOPED: &[(&str, &str)] = &[
@@ -102,7 +108,7 @@ const BUILTIN_CLUSTER_SCOPED: &[(&str, &str)] = &[
 pub fn builtin_scope(group: &str, kind: &str) -> Option<Scope> {
     if BUILTIN_CLUSTER_SCOPED.contains(&(group, kind)) {
         Some(Scope::Cluster)
-    } else if BUILTIN_GROUPS.contains(&group) {
+    } else if is_builtin_group(group) || group == SNAPSHOT_GROUP {
         Some(Scope::Namespaced)
     } else {
         None

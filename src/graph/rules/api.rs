@@ -2,33 +2,7 @@
 
 use crate::graph::builder::{Builder, Ref};
 use crate::graph::model::{NodeId, Rule};
-
-/// API groups a Kubernetes 1.34 API server serves itself: their kinds need no CRD.
-const BUILTIN_GROUPS: &[&str] = &[
-    "",
-    "admissionregistration.k8s.io",
-    "apiextensions.k8s.io",
-    "apiregistration.k8s.io",
-    "apps",
-    "authentication.k8s.io",
-    "authorization.k8s.io",
-    "autoscaling",
-    "batch",
-    "certificates.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io",
-    "networking.k8s.io",
-    "node.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-    "resource.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
-    "storagemigration.k8s.io",
-];
+use crate::manifest::scope::is_builtin_group;
 
 /// A namespaced object waits for its Namespace.
 pub fn add_namespace_edges(b: &mut Builder<'_>) {
@@ -48,7 +22,7 @@ pub fn add_crd_edges(b: &mut Builder<'_>) {
         let (group, kind) = (o.id.group.as_str(), o.id.kind.as_str());
         if let Some(crd) = b.crd(group, kind) {
             b.edge(NodeId(n), NodeId(crd), Rule::CustomResourceDefinition, "");
-        } else if !BUILTIN_GROUPS.contains(&group) {
+        } else if !is_builtin_group(group) {
             let served = o.id.group_kind();
             b.reference(
                 n,
