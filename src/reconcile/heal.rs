@@ -17,50 +17,13 @@ use serde_json::Value;
 use super::backoff::Backoff;
 use super::events::{Events, reason};
 use super::server::Health;
+use super::target::{Managed, Target, changes, short};
 use super::watch::{Queue, Seen, Watches};
 use super::{Mode, say};
 use crate::cluster::{Cluster, ClusterError, Live};
 use crate::diff;
 use crate::inventory::GroupKind;
 use crate::object::{Object, ObjectId};
-
-/// One managed object: as declared, and the body rekube applies for it.
-#[derive(Debug)]
-pub struct Managed {
-    pub object: Object,
-    pub body: Value,
-    digest: String,
-}
-
-/// What the cluster should hold: the objects of one revision.
-#[derive(Debug, Default)]
-pub struct Target {
-    pub commit: String,
-    pub objects: BTreeMap<ObjectId, Arc<Managed>>,
-}
-
-impl Target {
-    /// The objects of `commit`, with the labels and provenance an apply of it writes.
-    pub fn new(commit: &str, objects: &[Object], labels: &BTreeMap<String, String>) -> Target {
-        let objects = objects
-            .iter()
-            .map(|o| {
-                let body = crate::apply::desired(o, Some(commit), labels);
-                let digest = diff::digest(&body);
-                let managed = Managed {
-                    object: o.clone(),
-                    body,
-                    digest,
-                };
-                (o.id.clone(), Arc::new(managed))
-            })
-            .collect();
-        Target {
-            commit: commit.to_string(),
-            objects,
-        }
-    }
-}
 
 /// Why an object is drifted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -235,14 +198,14 @@ impl Healer {
         let Some(live) = live else {
             return Ok(Verdict::Drifted(Class::Missing, "deleted".into()));
         };
-        if diff::in_sync(live, &m.body) {
+        if diff::in_sync(live, &m.object.body) {
             return Ok(Verdict::InSync);
         }
         let key = (m.digest.clone(), diff::digest(live));
         if self.state().verified.get(id) == Some(&key) {
             return Ok(Verdict::InSync);
         }
-        let dry = self.cluster.apply(&m.object, &m.body, true).await?;
+        let dry = self.cluster.apply(&m.object, &m.object.body, true).await?;
         if diff::normalize(&dry) == diff::normalize(live) {
             self.state().verified.insert(id.clone(), key);
             return Ok(Verdict::InSync);
@@ -297,7 +260,7 @@ impl Healer {
             }
             return;
         }
-        let result = self.cluster.apply(&m.object, &m.body, false).await;
+        let result = self.cluster.apply(&m.object, &m.object.body, false).await;
         let streak = {
             let mut state = self.state();
             let b = state.backoff.entry(id.clone()).or_default();
@@ -376,36 +339,4 @@ impl Healer {
         let missing = state.drifted.len() - modified;
         self.health.metrics.set_drifted(modified, missing);
     }
-}
-
-/// What differs between the live object and the dry-run, and who changed it: up to three fields.
-fn changes(live: &Value, dry: &Value) -> String {
-    let paths = diff::changed_paths(&diff::normalize(live), &diff::normalize(dry));
-    let managed = live
-        .pointer("/metadata/managedFields")
-        .cloned()
-        .unwrap_or(Value::Null);
-    let mut parts: Vec<String> = paths
-        .iter()
-        .take(3)
-        .map(|p| match diff::attribute(&managed, p) {
-            Some(a) if a.manager != crate::cluster::FIELD_MANAGER => {
-                format!("{p} changed by {} ({})", a.manager, a.operation)
-            }
-            _ => format!("{p} changed"),
-        })
-        .collect();
-    if paths.len() > 3 {
-        parts.push(format!("{} more", paths.len() - 3));
-    }
-    if parts.is_empty() {
-        "fields differ".into()
-    } else {
-        parts.join(", ")
-    }
-}
-
-/// The first 12 characters of a commit id.
-pub fn short(commit: &str) -> &str {
-    commit.get(..12).unwrap_or(commit)
 }

@@ -33,6 +33,7 @@ pub mod heal;
 pub mod leader;
 pub mod metrics;
 pub mod server;
+pub mod target;
 mod term;
 pub mod watch;
 

@@ -11,8 +11,9 @@ use tokio::sync::watch;
 
 use super::events::{Events, reason};
 use super::git::{Desired, Rejected};
-use super::heal::{Healer, Target, short};
+use super::heal::Healer;
 use super::server::Health;
+use super::target::{Target, short};
 use super::{Mode, ReconcileOptions, say};
 use crate::apply::{self, Action, ApplyOptions};
 use crate::cluster::Cluster;
@@ -26,7 +27,7 @@ pub struct Term {
     health: Arc<Health>,
     events: Events,
     healer: Arc<Healer>,
-    /// The last commit that loaded and validated.
+    /// A commit that loaded and validated but did not apply completely: retried at the next pass.
     desired: Option<Arc<Desired>>,
     /// The commit last applied completely (or, in observe mode, recorded on the inventory).
     applied: Option<String>,
@@ -94,6 +95,7 @@ impl Term {
                 self.healer.resync().await;
                 next_resync = Instant::now() + self.opts.resync;
             }
+            release_freed_memory();
             tokio::select! {
                 _ = tokio::time::sleep(self.opts.interval) => {}
                 _ = stop.wait_for(|s| *s) => return,
@@ -124,16 +126,17 @@ impl Term {
             }
         }
         self.health.metrics.set_head(&head, self.applied.as_deref());
-        let known = self.desired.as_ref().filter(|d| d.commit == head).cloned();
-        let done =
-            self.opts.mode == Mode::Observe || self.applied.as_deref() == Some(head.as_str());
-        if known.is_some() && done {
+        // Done when heals already follow the head and (enforce) it applied completely. A new term has no
+        // target yet: its first pass always applies, which doubles as a resync.
+        let following = self.healer.target().commit == head;
+        let applied = self.applied.as_deref() == Some(head.as_str());
+        if following && (self.opts.mode == Mode::Observe || applied) {
             return;
         }
         if self.rejected.as_deref() == Some(head.as_str()) {
             return;
         }
-        let desired = match known {
+        let desired = match self.desired.take().filter(|d| d.commit == head) {
             Some(d) => d,
             None => match self.opts.follow.load(&head).await {
                 Ok(d) => d,
@@ -141,10 +144,13 @@ impl Term {
             },
         };
         self.rejected = None;
-        self.desired = Some(desired.clone());
         match self.opts.mode {
             Mode::Enforce => self.apply(&desired).await,
             Mode::Observe => self.observe(&desired).await,
+        }
+        // The loaded revision stays in memory only while an apply of it is to be retried.
+        if self.opts.mode == Mode::Enforce && self.applied.as_deref() != Some(head.as_str()) {
+            self.desired = Some(desired);
         }
         self.health.metrics.set_head(&head, self.applied.as_deref());
     }
@@ -320,5 +326,15 @@ impl Term {
         } else {
             self.events.warning(&parent, "v1", why, note).await;
         }
+    }
+}
+
+/// Hands memory freed by a pass (parsed YAML, listed objects, dry-run results) back to the system: glibc
+/// keeps it otherwise, and a long-running reconciler would sit at its peak forever.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the kernel; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
