@@ -1,134 +1,23 @@
 //! `rekube reconcile` on the real local control plane, run as local processes following a `file://` Git
 //! repository: commits applied within the interval, drift healed (enforce) or reported (observe), a bad
-//! commit kept out, and three replicas electing one leader that a killed or stopped leader hands over.
-//! The measured figures (commit-to-applied, drift-to-heal, failover, memory) are printed.
+//! commit kept out, three replicas electing one leader that a killed or stopped leader hands over, and
+//! the corpus managed. The measured figures are printed as `MEASURE` lines (run with `--nocapture`).
 
+#[path = "reconcile/corpus.rs"]
+mod corpus;
+#[path = "reconcile/fixtures.rs"]
+mod fixtures;
+#[path = "reconcile/ha.rs"]
+mod ha;
 #[path = "reconcile/harness.rs"]
 mod harness;
 mod support;
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
-use futures::StreamExt;
-use k8s_openapi::api::apps::v1::Deployment;
-use k8s_openapi::api::coordination::v1::Lease;
-use kube::Api;
-use kube::runtime::{WatchStreamExt, watcher};
-
+use fixtures::{INTERVAL, config_map, data, deployment, drift_to_heal, image, namespace, recorded};
 use harness::{Reconciler, Repo, eventually, jsonpath, kubectl, median};
 use support::{cluster, unique_name};
-
-const INTERVAL: &str = "2s";
-
-fn namespace(ns: &str) -> String {
-    format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n")
-}
-
-fn config_map(ns: &str, name: &str, value: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\ndata:\n  value: \"{value}\"\n"
-    )
-}
-
-fn deployment(ns: &str, name: &str, image: &str) -> String {
-    format!(
-        r#"apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-  namespace: {ns}
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {{app: {name}}}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-    spec:
-      containers:
-        - name: main
-          image: {image}
-"#
-    )
-}
-
-fn data(kc: &Path, ns: &str, name: &str) -> Option<String> {
-    jsonpath(kc, &["configmap", name, "-n", ns], "{.data.value}")
-}
-
-fn image(kc: &Path, ns: &str, name: &str) -> Option<String> {
-    jsonpath(
-        kc,
-        &["deployment", name, "-n", ns],
-        "{.spec.template.spec.containers[0].image}",
-    )
-}
-
-/// The inventory parent's recorded revision.
-fn recorded(kc: &Path, inventory: &str) -> Option<String> {
-    jsonpath(
-        kc,
-        &[
-            "secret",
-            &format!("rekube-{inventory}"),
-            "-n",
-            "rekube-system",
-        ],
-        "{.metadata.annotations.rekube\\.dev/revision}",
-    )
-}
-
-/// `kubectl set image` on one Deployment, timed by watching it: from the event showing the new image to
-/// the event showing the original again.
-async fn drift_to_heal(kc: &Path, ns: &str, name: &str) -> Duration {
-    let api: Api<Deployment> = Api::namespaced(cluster().await.client(), ns);
-    let config = watcher::Config::default().fields(&format!("metadata.name={name}"));
-    let mut events = watcher(api, config).applied_objects().boxed();
-    let image_of = |d: &Deployment| {
-        d.spec
-            .as_ref()
-            .and_then(|s| s.template.spec.as_ref())
-            .and_then(|s| s.containers.first())
-            .and_then(|c| c.image.clone())
-            .unwrap_or_default()
-    };
-    let first = events.next().await.expect("watch").expect("event");
-    let original = image_of(&first);
-    let kc = kc.to_path_buf();
-    let (ns2, name2) = (ns.to_string(), name.to_string());
-    let set = tokio::task::spawn_blocking(move || {
-        kubectl(
-            &kc,
-            &[
-                "set",
-                "image",
-                &format!("deployment/{name2}"),
-                "main=drifted:6.6",
-                "-n",
-                &ns2,
-            ],
-        );
-    });
-    let mut drifted_at = None;
-    let healed = tokio::time::timeout(Duration::from_secs(20), async {
-        while let Some(Ok(d)) = events.next().await {
-            let img = image_of(&d);
-            if img == "drifted:6.6" && drifted_at.is_none() {
-                drifted_at = Some(Instant::now());
-            } else if img == original
-                && let Some(t) = drifted_at
-            {
-                return t.elapsed();
-            }
-        }
-        panic!("the watch ended");
-    })
-    .await
-    .unwrap_or_else(|_| panic!("deployment {ns}/{name} was not reverted within 20 s"));
-    set.await.expect("kubectl ran");
-    healed
-}
 
 #[tokio::test]
 async fn enforce_applies_commits_and_heals_drift_with_backoff() {
@@ -199,14 +88,15 @@ async fn enforce_applies_commits_and_heals_drift_with_backoff() {
     );
     assert_eq!(r.metric("rekube_revision_lag_seconds"), Some(0.0));
     eprintln!(
-        "MEASURE commit-to-applied {:.2}s (interval {INTERVAL})",
-        applied_in.as_secs_f64()
+        "MEASURE commit-to-applied {:.2}s (interval {INTERVAL}); RSS with 7 objects {:.1} MiB",
+        applied_in.as_secs_f64(),
+        r.rss_kib() as f64 / 1024.0
     );
 
     // kubectl set image is reverted within 2 s: one sample per Deployment (first heals are immediate).
     let mut samples = Vec::new();
     for i in 0..5 {
-        let latency = drift_to_heal(kc, &ns, &format!("web-{i}")).await;
+        let latency = drift_to_heal(kc, &ns, &format!("web-{i}"), "main").await;
         assert!(
             latency <= Duration::from_secs(2),
             "web-{i} reverted in {latency:?}"
@@ -481,126 +371,58 @@ async fn a_bad_commit_changes_nothing_and_the_next_good_one_applies() {
 }
 
 #[tokio::test]
-async fn three_replicas_one_leader_failover_and_hand_over() {
+async fn the_deploy_example_plans_applies_and_spreads_its_replicas() {
     let kc = cluster().await.kubeconfig().to_path_buf();
-    let kc = kc.as_path();
-    let client = cluster().await.client();
-    let ns = unique_name("rc-ha");
-    let inventory = unique_name("ha");
-    let repo = Repo::new();
-    repo.write("cluster/ns.yaml", &namespace(&ns));
-    repo.write("apps/config.yaml", &config_map(&ns, "settings", "one"));
-    let first = repo.commit("first");
-    let lease_secs = 4;
-    let lease_duration = format!("{lease_secs}s");
-    let args = [
-        "--interval",
-        INTERVAL,
-        "--inventory",
-        &inventory,
-        "--lease-name",
-        &inventory,
-        "--lease-duration",
-        &lease_duration,
-    ];
-    let mut replicas: Vec<Reconciler> = (0..3)
-        .map(|i| Reconciler::start(kc, &repo.url(), &format!("ha-{i}"), &args))
-        .collect();
-    let leases: Api<Lease> = Api::namespaced(client, "rekube-system");
-    let holder = || async {
-        leases
-            .get(&inventory)
-            .await
-            .ok()
-            .and_then(|l| l.spec)
-            .and_then(|s| s.holder_identity)
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/deploy");
+    let rekube = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rekube"))
+            .args(args)
+            .arg(&dir)
+            .arg("--kubeconfig")
+            .arg(&kc)
+            .output()
+            .expect("rekube runs");
+        assert!(
+            out.status.success(),
+            "rekube {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     };
-
-    let leader = eventually(
-        Duration::from_secs(60),
-        "one leader applies the first commit",
-        || {
-            let leaders: Vec<usize> = (0..3).filter(|&i| replicas[i].is_leader()).collect();
-            (leaders.len() == 1
-                && replicas[leaders[0]].applied().as_deref() == Some(first.as_str())
-                && replicas[leaders[0]].get("/readyz").0 == 200)
-                .then(|| leaders[0])
-        },
+    let plan = std::process::Command::new(env!("CARGO_BIN_EXE_rekube"))
+        .arg("plan")
+        .arg(&dir)
+        .output()
+        .expect("rekube plan runs");
+    assert!(
+        plan.status.success(),
+        "{}",
+        String::from_utf8_lossy(&plan.stderr)
+    );
+    // Server-side validation and admission (restricted Pod Security), then three replicas on three nodes.
+    let inventory = unique_name("deploy-example");
+    rekube(&["apply", "--inventory", &inventory, "--timeout", "120s"]);
+    let nodes = jsonpath(
+        &kc,
+        &[
+            "pods",
+            "-n",
+            "rekube-system",
+            "-l",
+            "app.kubernetes.io/name=rekube",
+        ],
+        "{.items[*].spec.nodeName}",
     )
-    .await;
+    .unwrap_or_default();
+    let mut nodes: Vec<&str> = nodes.split_whitespace().collect();
+    nodes.sort_unstable();
+    nodes.dedup();
+    assert_eq!(nodes.len(), 3, "one replica per node: {nodes:?}");
+
+    let dockerfile = std::fs::read_to_string(dir.join("Dockerfile")).expect("Dockerfile");
     assert_eq!(
-        holder().await.as_deref(),
-        Some(replicas[leader].identity.as_str())
+        dockerfile.matches("\nFROM ").count() + usize::from(dockerfile.starts_with("FROM ")),
+        2,
+        "multi-stage"
     );
-    for (i, r) in replicas.iter().enumerate() {
-        assert_eq!(r.is_leader(), i == leader, "{}", r.identity);
-        assert_eq!(r.get("/readyz").0, 200, "followers are ready too");
-    }
-    assert_eq!(data(kc, &ns, "settings").as_deref(), Some("one"));
-
-    // SIGKILL: no release; a follower takes over once the Lease expires.
-    replicas[leader].kill();
-    let killed = Instant::now();
-    let next = eventually(
-        Duration::from_secs(lease_secs + 6),
-        "a follower takes over",
-        || (0..3).find(|&i| i != leader && replicas[i].is_leader()),
-    )
-    .await;
-    let failover = killed.elapsed();
-    assert!(
-        failover <= Duration::from_secs(lease_secs + 3),
-        "failover took {failover:?}"
-    );
-    assert_eq!(
-        holder().await.as_deref(),
-        Some(replicas[next].identity.as_str())
-    );
-    eprintln!(
-        "MEASURE failover after SIGKILL {:.2}s (lease duration {lease_secs}s)",
-        failover.as_secs_f64()
-    );
-
-    // The new leader carries on.
-    repo.write("apps/config.yaml", &config_map(&ns, "settings", "two"));
-    let second = repo.commit("second");
-    eventually(
-        Duration::from_secs(15),
-        "the new leader applies the next commit",
-        || {
-            (data(kc, &ns, "settings").as_deref() == Some("two")
-                && replicas[next].applied().as_deref() == Some(second.as_str()))
-            .then_some(())
-        },
-    )
-    .await;
-    assert!(
-        replicas[next]
-            .log()
-            .contains(&format!("applied commit {}", &second[..12]))
-    );
-
-    // SIGTERM: the leader finishes, releases the Lease and exits 0; the last replica takes over at once.
-    let status = replicas[next].terminate();
-    let stopped = Instant::now();
-    assert!(status.success(), "exit status {status}");
-    let last = (0..3)
-        .find(|&i| i != leader && i != next)
-        .expect("a third replica");
-    eventually(
-        Duration::from_secs(lease_secs),
-        "the last replica takes over",
-        || replicas[last].is_leader().then_some(()),
-    )
-    .await;
-    let hand_over = stopped.elapsed();
-    eprintln!(
-        "MEASURE hand-over after SIGTERM {:.2}s",
-        hand_over.as_secs_f64()
-    );
-    assert!(
-        hand_over < Duration::from_secs(3),
-        "hand-over took {hand_over:?}"
-    );
-    assert!(replicas[last].alive());
+    assert!(dockerfile.contains("USER 65532:65532"), "non-root");
 }
