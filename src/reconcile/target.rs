@@ -81,3 +81,63 @@ pub fn changes(live: &Value, dry: &Value) -> String {
 pub fn short(commit: &str) -> &str {
     commit.get(..12).unwrap_or(commit)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::object::SourceLoc;
+    use serde_json::json;
+
+    fn deployment(image: &str) -> Value {
+        json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "a"},
+            "spec": {"template": {"spec": {"containers": [{"name": "main", "image": image}]}}}
+        })
+    }
+
+    #[test]
+    fn targets_hold_the_applied_body_with_labels_and_revision() {
+        let obj = Object {
+            id: ObjectId::new("apps", "Deployment", Some("a"), "web"),
+            api_version: "apps/v1".into(),
+            body: deployment("nginx:1"),
+            source: SourceLoc {
+                layer: "apps".into(),
+                path: "apps/web.yaml".into(),
+                line: 1,
+                document: 0,
+            },
+        };
+        let labels = BTreeMap::from([("applyset.kubernetes.io/part-of".into(), "x".into())]);
+        let t = Target::new("abc", std::slice::from_ref(&obj), &labels);
+        let m = &t.objects[&obj.id];
+        assert_eq!(
+            m.object.body["metadata"]["labels"]["applyset.kubernetes.io/part-of"],
+            "x"
+        );
+        assert_eq!(
+            m.object.body["metadata"]["annotations"]["rekube.dev/revision"],
+            "abc"
+        );
+        assert_eq!(m.digest, diff::digest(&m.object.body));
+    }
+
+    #[test]
+    fn changes_name_the_field_and_who_changed_it() {
+        let mut live = deployment("drifted:6");
+        live["metadata"]["managedFields"] = json!([{
+            "manager": "kubectl-set", "operation": "Update", "fieldsType": "FieldsV1",
+            "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {
+                "k:{\"name\":\"main\"}": {"f:image": {}}}}}}}
+        }]);
+        let text = changes(&live, &deployment("nginx:1"));
+        assert!(
+            text.contains("image changed by kubectl-set (Update)"),
+            "{text}"
+        );
+        assert_eq!(changes(&live, &live), "fields differ");
+        assert_eq!(short("0123456789abcdef"), "0123456789ab");
+        assert_eq!(short("abc"), "abc");
+    }
+}
