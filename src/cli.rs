@@ -267,6 +267,12 @@ pub struct ExplainArgs {
     pub object: String,
     #[command(flatten)]
     pub source: SourceArgs,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Do not contact the cluster for the object's live status.
+    #[arg(long)]
+    pub offline: bool,
 }
 
 /// What `rekube reconcile` does about drift.
@@ -354,7 +360,11 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
             's' => 1,
             'm' => 60,
             'h' => 3600,
-            _ => return Err(format!("invalid duration {s:?}: unit {c:?} (use s, m or h, e.g. 90s, 5m)")),
+            _ => {
+                return Err(format!(
+                    "invalid duration {s:?}: unit {c:?} (use s, m or h, e.g. 90s, 5m)"
+                ));
+            }
         };
         let n: u64 = num
             .parse()

@@ -7,6 +7,7 @@ pub mod common;
 pub mod diff;
 pub mod drift;
 pub mod drill;
+pub mod explain;
 pub mod plan;
 pub mod rebuild;
 pub mod reconcile;
@@ -28,10 +29,10 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Diff(args) => diff::run(args).await,
         Command::Apply(args) => apply::run(args).await,
         Command::Rebuild(args) => rebuild::run(args).await,
+        Command::Explain(args) => explain::run(args).await,
         Command::Drift(args) => drift::run(args).await,
         Command::Drill(args) => drill::run(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
-        Command::Explain(_) => Err("this command is not available in this build yet".into()),
     };
     match result {
         Ok(code) => code,
