@@ -159,3 +159,35 @@ fn plan_is_deterministic_and_machine_readable() {
         );
     }
 }
+
+#[test]
+fn explain_offline_names_the_source_and_the_reasons() {
+    let platform = root().join("examples/platform");
+    let out = rekube(&[
+        "explain",
+        "Deployment/shop/orders",
+        platform.to_str().expect("utf-8"),
+        "--offline",
+    ]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.contains("declared at  apps/shop/orders.yaml:"),
+        "{text}"
+    );
+    assert!(text.contains("(layer apps"), "{text}");
+    assert!(text.contains("status       unknown (offline)"), "{text}");
+    let out = rekube(&[
+        "explain",
+        "Deployment/shop/nope",
+        platform.to_str().expect("utf-8"),
+        "--offline",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no such object"));
+}

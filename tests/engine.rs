@@ -444,4 +444,22 @@ async fn the_platform_example_rebuilds_then_reapplies_with_zero_writes() {
     );
     let out = rekube(kc, cache.path(), &["diff", path]);
     assert_eq!(code(&out), 0, "in sync");
+
+    // explain: where it is declared, what it waits for and why, and its live status.
+    let out = rekube(
+        kc,
+        cache.path(),
+        &["explain", "deployment/shop/orders", path],
+    );
+    assert_eq!(code(&out), 0);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("declared at  apps/shop/orders.yaml:"),
+        "{text}"
+    );
+    assert!(
+        text.contains("waits for:") && text.contains("Namespace/shop"),
+        "{text}"
+    );
+    assert!(text.contains("status       Current"), "{text}");
 }
