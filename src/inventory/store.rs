@@ -61,10 +61,16 @@ impl Inventory {
         contents: Contents,
         revision: Option<&str>,
     ) -> Result<(), InventoryError> {
-        ensure_namespace(cluster).await?;
         let revision = revision
             .map(str::to_string)
             .or_else(|| self.revision().map(str::to_string));
+        let wanted = Recorded { contents, revision };
+        // A no-op apply must make no write: the parent already says exactly this.
+        if self.recorded.as_ref() == Some(&wanted) {
+            return Ok(());
+        }
+        let Recorded { contents, revision } = wanted;
+        ensure_namespace(cluster).await?;
         let body = self.set.parent_body(&contents, revision.as_deref());
         cluster
             .apply(&synthetic(self.set.parent(), &body), &body, false)
