@@ -3,6 +3,7 @@
 //! binary a kubectl dispatcher runs or the `diff` kubectl diff runs).
 
 use std::fs::File;
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -16,6 +17,8 @@ pub struct Exit {
     pub elapsed: Duration,
     /// Peak resident set size, KiB.
     pub max_rss_kib: u64,
+    /// User + system CPU time (with the children it waited for).
+    pub cpu: Duration,
     /// Where stdout and stderr went.
     pub log: PathBuf,
 }
@@ -49,6 +52,14 @@ pub fn run(
         .env_remove("KUBECONFIG");
     for (k, v) in envs {
         cmd.env(k, v);
+    }
+    // SAFETY: prctl is async-signal-safe. A tool must not outlive a benchmark that was killed: the
+    // spawning thread stays blocked in wait4 for the child's whole life, so its death means ours.
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+            Ok(())
+        });
     }
     let started = Instant::now();
     let child = cmd
@@ -98,8 +109,14 @@ pub fn run(
         code,
         elapsed,
         max_rss_kib: u64::try_from(usage.ru_maxrss).unwrap_or(0),
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
         log: log.to_path_buf(),
     })
+}
+
+fn timeval(t: libc::timeval) -> Duration {
+    Duration::from_secs(u64::try_from(t.tv_sec).unwrap_or(0))
+        + Duration::from_micros(u64::try_from(t.tv_usec).unwrap_or(0))
 }
 
 /// Waits until `pid` exits or `timeout` passes, then kills it through a pidfd (which cannot hit a
@@ -149,12 +166,14 @@ fn wait_exit(pid: libc::pid_t, timeout: Duration) -> bool {
 pub struct Steps {
     pub elapsed: Duration,
     pub max_rss_kib: u64,
+    pub cpu: Duration,
 }
 
 impl Steps {
     pub fn add(&mut self, exit: &Exit) {
         self.elapsed += exit.elapsed;
         self.max_rss_kib = self.max_rss_kib.max(exit.max_rss_kib);
+        self.cpu += exit.cpu;
     }
 }
 

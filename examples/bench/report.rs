@@ -31,6 +31,8 @@ pub struct Sample {
     pub requests: Option<Requests>,
     /// Objects whose resourceVersion changed during the step.
     pub rv_changed: Option<usize>,
+    /// Cores that processes outside the benchmark used during the step, on average.
+    pub foreign: Option<f64>,
 }
 
 #[derive(Debug, Default)]
@@ -220,6 +222,38 @@ impl Results {
                 m(COLD, KUBECTL),
                 m(DIFF, KUBECTL),
                 m(COLD, KPT),
+            );
+        }
+
+        out.push_str("\n#### Machine noise\n\n");
+        out.push_str("Cores used by processes outside the benchmark (its control plane and the tool under test excluded) during the measured steps: each step waits for less than 0.25 before it starts.\n\n");
+        out.push_str("| objects | median | max | steps above 0.25 |\n|---:|---:|---:|---|\n");
+        for &n in &sizes {
+            let mut all: Vec<(f64, String)> = self
+                .samples
+                .iter()
+                .filter(|((k, _, _), _)| *k == n)
+                .flat_map(|((_, sc, t), v)| {
+                    v.iter()
+                        .filter_map(move |s| s.foreign.map(|f| (f, format!("{sc} {t}"))))
+                })
+                .collect();
+            all.sort_by(|a, b| a.0.total_cmp(&b.0));
+            let noisy: Vec<String> = all
+                .iter()
+                .filter(|(f, _)| *f > 0.25)
+                .map(|(f, what)| format!("{what} ({f:.2})"))
+                .collect();
+            let _ = writeln!(
+                out,
+                "| {n} | {} | {} | {} |",
+                opt(median(all.iter().map(|a| a.0).collect()), 2),
+                opt(all.last().map(|a| a.0), 2),
+                if noisy.is_empty() {
+                    "none".to_string()
+                } else {
+                    noisy.join(", ")
+                }
             );
         }
 

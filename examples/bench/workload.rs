@@ -13,6 +13,8 @@ use crate::Error;
 
 /// Annotation added by the 1% change.
 const CHANGE_ANNOTATION: &str = "bench.rekube.dev/change";
+/// Label naming the run on every object, for selectors (`kubectl wait -l`).
+pub const RUN_LABEL: &str = "bench.rekube.dev/run";
 
 /// One run's repository: objects named under `prefix`, and where it is written.
 pub struct Workload {
@@ -142,6 +144,11 @@ fn rename(o: &mut Object, prefix: &str) {
         }
         _ => {}
     }
+    let meta = &mut body["metadata"];
+    if !meta["labels"].is_object() {
+        meta["labels"] = Value::Object(Default::default());
+    }
+    meta["labels"][RUN_LABEL] = Value::String(prefix.to_string());
     if body["metadata"]["namespace"].is_string() {
         prefix_string(&mut body["metadata"]["namespace"], prefix);
     }
