@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use support::{cluster, unique_name};
+use support::{cluster, kubectl, unique_name};
 
 /// Runs `rekube ARGS --kubeconfig KC`, with a private cache folder, and returns its output.
 fn rekube(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Output {
@@ -41,22 +41,6 @@ fn inventory(cache: &Path) -> String {
         .unwrap_or_default();
     let clean: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
     format!("engine-{clean}")
-}
-
-fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .output()
-        .expect("kubectl is installed (it is the peer in these tests)");
-    assert!(
-        out.status.success(),
-        "kubectl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 fn code(out: &Output) -> i32 {

@@ -7,6 +7,7 @@ use std::process::{Command, Output, Stdio};
 use serde_json::Value;
 
 use crate::support::cluster;
+pub use crate::support::{kubectl, kubectl_with};
 
 /// Runs `rekube ARGS --kubeconfig KC` (when given) with a private cache folder; a drill's fresh
 /// control plane uses the binaries of the shared one.
@@ -42,27 +43,6 @@ static SHARED_ASSETS: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceL
 pub async fn shared_assets() {
     let dir = cluster().await.control_plane().assets().dir().to_path_buf();
     let _ = SHARED_ASSETS.set(dir);
-}
-
-pub fn kubectl_with(kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("kubectl is installed (it is the peer in these tests)");
-    assert!(
-        out.status.success(),
-        "kubectl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
-    kubectl_with(kubeconfig, args, &[])
 }
 
 pub fn exists(kubeconfig: &Path, args: &[&str]) -> bool {

@@ -12,6 +12,8 @@ use std::time::{Duration, Instant};
 use git2::{Repository, RepositoryInitOptions, Signature};
 use tempfile::TempDir;
 
+pub use crate::support::kubectl;
+
 /// A Git repository on branch `main`, followed through its `file://` URL.
 pub struct Repo {
     dir: TempDir,
@@ -265,22 +267,6 @@ pub async fn eventually<T>(
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-}
-
-pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> std::process::Output {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .output()
-        .expect("kubectl is installed");
-    assert!(
-        out.status.success(),
-        "kubectl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// `kubectl get -o jsonpath=...`, or `None` when the object does not exist.

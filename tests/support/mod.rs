@@ -9,6 +9,7 @@
 #![allow(dead_code)] // Each test binary uses its own subset of the helpers.
 
 use std::path::Path;
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
@@ -138,4 +139,28 @@ fn keep_logs_when_a_test_fails() {
         }
         previous(info);
     }));
+}
+
+/// Runs the real `kubectl` (the peer in these tests) against `kubeconfig` with extra environment, and
+/// fails the test with kubectl's stderr when it fails.
+pub fn kubectl_with(kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let out = Command::new("kubectl")
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("kubectl is installed (it is the peer in these tests)");
+    assert!(
+        out.status.success(),
+        "kubectl {}: {}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// [`kubectl_with`] without extra environment.
+pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
+    kubectl_with(kubeconfig, args, &[])
 }
