@@ -11,6 +11,9 @@
 //! change; drift; peak memory of every process (wait4 rusage). Tables of medians and ratios go to stdout
 //! and, with `--out`, to a markdown file.
 //!
+//! `--serve` only starts the control plane and holds it until killed, printing its kubeconfig: for
+//! profiling one tool by hand on the same cluster.
+//!
 //! `--smoke` (50 objects, 1 run) is what CI runs: it exits non-zero when any tool failed; the targets are
 //! printed but not enforced.
 
@@ -60,6 +63,7 @@ struct Options {
     sizes: Vec<usize>,
     runs: usize,
     smoke: bool,
+    serve: bool,
     out: Option<PathBuf>,
     /// Above this many objects, kubectl and kpt are measured in the first run only (they are slow).
     peers_once_above: Option<usize>,
@@ -68,7 +72,7 @@ struct Options {
     skip_kpt: bool,
 }
 
-const USAGE: &str = "usage: bench [--objects 100,1000,5000] [--runs 3] [--smoke] [--out FILE] \
+const USAGE: &str = "usage: bench [--objects 100,1000,5000] [--runs 3] [--smoke] [--serve] [--out FILE] \
 [--peers-once-above N] [--rekube PATH] [--kubectl PATH] [--skip-kpt]";
 
 fn parse_args() -> Result<Options, String> {
@@ -76,6 +80,7 @@ fn parse_args() -> Result<Options, String> {
         sizes: vec![100, 1000, 5000],
         runs: 3,
         smoke: false,
+        serve: false,
         out: None,
         peers_once_above: None,
         rekube: None,
@@ -109,6 +114,7 @@ fn parse_args() -> Result<Options, String> {
             "--kubectl" => o.kubectl = Some(PathBuf::from(value()?)),
             "--skip-kpt" => o.skip_kpt = true,
             "--smoke" => o.smoke = true,
+            "--serve" => o.serve = true,
             "-h" | "--help" => return Err(USAGE.to_string()),
             _ => return Err(format!("unexpected argument {arg}; {USAGE}")),
         }
@@ -181,6 +187,14 @@ async fn run(opts: Options) -> Result<bool, Error> {
 
     eprintln!("bench: starting the local control plane");
     let cp = ControlPlane::start(ControlPlaneOptions::default()).await?;
+    if opts.serve {
+        println!("{}", cp.kubeconfig().display());
+        eprintln!("bench: control plane up; kubeconfig above; stop with Ctrl-C");
+        tokio::signal::ctrl_c().await?;
+        cp.stop()?;
+        let _ = std::fs::remove_dir_all(&work);
+        return Ok(true);
+    }
     let client = cp.client()?;
     let mut b = Bench {
         resolver: Resolver::new(client.clone()),
