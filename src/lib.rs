@@ -2,28 +2,44 @@
 //!
 //! The pipeline, one module per stage, each handing a typed value to the next:
 //!
-//! 1. [`source`]: a local folder or a Git commit becomes a snapshot of files and the revision it came from.
-//! 2. [`manifest`]: layers are found, files are parsed (YAML, JSON, `kind: List`, Kustomize) and validated.
-//! 3. [`graph`]: objects are ordered in a dependency DAG, one function per rule; the plan and its digest.
-//! 4. `cluster`: discovery, live state and server-side dry-run.
-//! 5. [`diff`]: dry-run result and live object are normalised, compared and masked.
-//! 6. `apply`: a scheduler applies along the DAG, waiting for [`readiness`] before dependents start.
-//! 7. [`inventory`]: the ApplySet that records what rekube manages, and the prune plan.
-//! 8. [`drift`] and `report`: classes of drift and their rendering.
-//! 9. [`reconcile`]: the pipeline in a loop, in-cluster: follow a branch, heal drift, leader election.
+//! 1. [`source`] (`src/source/`): a local folder or a Git commit becomes a [`source::Snapshot`] of files
+//!    and the [`Revision`] it came from.
+//! 2. [`manifest`] (`src/manifest/`): layers are found, files are parsed (YAML, JSON, `kind: List`,
+//!    Kustomize), scoped and validated into a [`manifest::Manifest`]; every error names file and line.
+//! 3. [`graph`] (`src/graph/`): objects are ordered in a dependency DAG, one function per rule; the plan
+//!    and its digest.
+//! 4. [`cluster`] (`src/cluster/`): the I/O edge: discovery, live state (one LIST per kind), server-side
+//!    apply and dry-run, watches, retries.
+//! 5. [`diff`] (`src/diff/`): the one sync decision ([`diff::decide`]: digest fast path, else server-side
+//!    dry-run, normalise, compare, stale check), and the rendering of differences with Secrets masked.
+//! 6. [`apply`] (`src/apply/`): the scheduler that applies along the DAG, each object as soon as what it
+//!    needs is [`readiness`]-ready (`src/readiness/`, kstatus rules, pure).
+//! 7. [`inventory`] (`src/inventory/`): the ApplySet that records what rekube manages, and the prune plan.
+//! 8. [`drift`] and [`report`]: classes of drift, rebuild reports and their rendering.
 //!
-//! Only `source`, `cluster` and `inventory` do I/O; ordering, diffing and readiness are pure functions.
-//! [`controlplane`] starts a real local control plane for `--fresh local` and for the integration tests.
+//! [`ops`] composes the stages into operations. [`ops::apply::apply`] is **the apply operation** (prepare
+//! the inventory, apply along the DAG, prune and record the revision) that `apply`, `rebuild`, `drill` and
+//! `reconcile` all run; [`ops::observe`] gathers what `diff` and `drift` compare. [`reconcile`] runs the
+//! pipeline in a loop in-cluster: follow a branch, heal drift, leader election. [`commands`] and the
+//! binary only parse arguments, call one operation and render its result.
+//!
+//! Only `source`, `cluster`, `inventory` and `ops` do I/O; ordering, diffing and readiness are pure
+//! functions. Tables shared by every stage are in [`builtin`] (what every API server has) and [`keys`]
+//! (rekube's annotations and labels); [`error::render`] prints a cause chain. [`controlplane`] starts a
+//! real local control plane for `--fresh local` and for the integration tests.
 
 pub mod apply;
+pub mod builtin;
 pub mod cli;
 pub mod cluster;
 pub mod commands;
 pub mod controlplane;
 pub mod diff;
 pub mod drift;
+pub mod error;
 pub mod graph;
 pub mod inventory;
+pub mod keys;
 pub mod manifest;
 pub mod object;
 pub mod ops;

@@ -1,11 +1,18 @@
 //! The `rekube` binary: thin glue over the library (parse arguments, run one command, exit with its code).
 
 use clap::Parser;
-use rekube::cli::Cli;
+use std::io::IsTerminal;
+
+use rekube::cli::{Cli, Command};
 
 fn main() {
     let cli = Cli::parse();
-    init_tracing(&cli.log);
+    // The reconciler's log of what it does is at info; other commands speak on stderr themselves.
+    let filter = match (&cli.command, cli.log.as_str()) {
+        (Command::Reconcile(_), "warn") => "warn,rekube=info",
+        (_, filter) => filter,
+    };
+    init_tracing(filter);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -26,6 +33,7 @@ fn init_tracing(filter: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .with_target(false)
         .init();
 }

@@ -8,21 +8,28 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::task::JoinSet;
 
-use super::object::{ANNOTATION_RECREATE, desired};
+use super::object::desired;
 use super::schedule::Schedule;
 use super::{Action, ApplyOptions, Change, ChangeSet, Dag, Journal};
 use crate::cluster::wait::Verdict;
-use crate::cluster::{Cluster, ClusterError, Informers, Live, LiveIndex};
+use crate::cluster::{Cluster, ClusterError, Informers, LiveIndex};
+use crate::diff::{self, Decision, Sync, SyncOptions};
+use crate::keys::ANNOTATION_RECREATE;
 use crate::object::Object;
 use crate::readiness::{self, Status};
 
 /// Progress, reported as it happens (the change set comes at the end).
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub enum ApplyEvent {
     /// Object `index` started: its dependencies are ready.
     Started(usize),
     /// Object `index` is done with this action (ready, unless it failed).
     Finished(usize, Action),
+    /// A resumed run skips the objects its journal records as done.
+    Resumed {
+        skipped: usize,
+        journal: std::path::PathBuf,
+    },
 }
 
 /// Shared by every per-object task.
@@ -128,19 +135,18 @@ where
             Err(message) => {
                 for b in schedule.fail(node) {
                     let Some(bi) = dag.object[b] else { continue };
-                    changes[bi] = Some(change(
+                    changes[bi] = Some(Change::of(
                         &objects[bi],
                         Action::Blocked,
                         Some(format!("not applied: {} failed", obj.id)),
-                        start.elapsed(),
-                        start.elapsed(),
+                        (start.elapsed(), start.elapsed()),
                     ));
                     on_event(ApplyEvent::Finished(bi, Action::Blocked));
                 }
                 (Action::Failed, Some(message))
             }
         };
-        changes[i] = Some(change(obj, action, error, starts[i], start.elapsed()));
+        changes[i] = Some(Change::of(obj, action, error, (starts[i], start.elapsed())));
         on_event(ApplyEvent::Finished(i, action));
     }
     ChangeSet {
@@ -149,35 +155,16 @@ where
             .enumerate()
             .map(|(i, c)| {
                 c.unwrap_or_else(|| {
-                    change(
+                    Change::of(
                         &objects[i],
                         Action::Blocked,
                         Some("never started".into()),
-                        Duration::ZERO,
-                        Duration::ZERO,
+                        (Duration::ZERO, Duration::ZERO),
                     )
                 })
             })
             .collect(),
         elapsed: start.elapsed(),
-    }
-}
-
-fn change(
-    obj: &Object,
-    action: Action,
-    error: Option<String>,
-    started: Duration,
-    finished: Duration,
-) -> Change {
-    Change {
-        id: obj.id.clone(),
-        source: obj.source.to_string(),
-        layer: obj.source.layer.clone(),
-        action,
-        error,
-        started,
-        finished,
     }
 }
 
@@ -193,38 +180,37 @@ async fn apply_one(ctx: &Ctx, i: usize, on_applied: impl FnOnce()) -> Result<Act
     }
     let (action, applied) = write(ctx, obj, &body)
         .await
-        .map_err(|e| crate::commands::render_error(&e))?;
+        .map_err(|e| crate::error::render(&e))?;
     on_applied();
     if ctx.opts.wait {
         wait_ready(ctx, obj, &applied)
             .await
-            .map_err(|e| crate::commands::render_error(&e))?;
+            .map_err(|e| crate::error::render(&e))?;
     }
     if let Some(j) = &ctx.journal {
         j.record(&obj.id, &digest)
-            .map_err(|e| crate::commands::render_error(&e))?;
+            .map_err(|e| crate::error::render(&e))?;
     }
     Ok(action)
 }
 
-/// Creates, configures or leaves the object alone; returns what the server now holds.
+/// Creates, configures or leaves the object alone ([`diff::decide`]); returns what the server now holds.
 async fn write(ctx: &Ctx, obj: &Object, body: &Value) -> Result<(Action, Value), ClusterError> {
     let cluster = &ctx.cluster;
-    let live = match ctx.live.lookup(&obj.id) {
-        Live::Present(v) => Some(v.clone()),
-        Live::Absent => None,
-        Live::Unknown => cluster.get(&obj.id, &obj.api_version).await?,
+    let (live, fresh) = cluster.live(&ctx.live, obj).await?;
+    let opts = SyncOptions {
+        dry_run_create: false,
+        fresh,
     };
-    let Some(live) = live else {
-        return Ok((Action::Created, cluster.apply(obj, body, false).await?));
-    };
-    // Applied from the same desired object and still holding every value it sets: nothing to write, and
-    // no dry-run needed to prove it.
-    if crate::diff::in_sync(&live, body) {
-        return Ok((Action::Unchanged, live));
-    }
-    match cluster.apply(obj, body, true).await {
-        Ok(dry) if same(&dry, &live) => Ok((Action::Unchanged, live)),
+    match decide(cluster, obj, body, live, opts).await {
+        Ok(Decision {
+            sync: Sync::InSync(_),
+            live: Some(live),
+        }) => Ok((Action::Unchanged, live)),
+        Ok(Decision {
+            sync: Sync::Create(_),
+            ..
+        }) => Ok((Action::Created, cluster.apply(obj, body, false).await?)),
         Ok(_) => Ok((Action::Configured, cluster.apply(obj, body, false).await?)),
         Err(e) if is_immutable_error(&e) && recreate_allowed(ctx, obj) => {
             cluster.delete(&obj.id, &obj.api_version).await?;
@@ -248,9 +234,26 @@ async fn write(ctx: &Ctx, obj: &Object, body: &Value) -> Result<(Action, Value),
     }
 }
 
-/// The dry-run result equals the live object once both are normalised: applying would change nothing.
-fn same(dry: &Value, live: &Value) -> bool {
-    crate::diff::normalize(dry) == crate::diff::normalize(live)
+/// The sync decision ([`diff::decide`]) of one object against the cluster: `live` is what a list or a
+/// cache said (see [`SyncOptions::fresh`]), `body` what would be applied.
+///
+/// # Errors
+/// Reading the object or the dry-run failed.
+pub async fn decide(
+    cluster: &Cluster,
+    obj: &Object,
+    body: &Value,
+    live: Option<Value>,
+    opts: SyncOptions,
+) -> Result<Decision, ClusterError> {
+    diff::decide(
+        live,
+        body,
+        opts,
+        || cluster.get(&obj.id, &obj.api_version),
+        || cluster.apply(obj, body, true),
+    )
+    .await
 }
 
 fn recreate_allowed(ctx: &Ctx, obj: &Object) -> bool {
@@ -282,7 +285,12 @@ async fn wait_ready(ctx: &Ctx, obj: &Object, applied: &Value) -> Result<(), Clus
             for svc in readiness::service_refs(&obj.body) {
                 let ns = svc.namespace.as_deref().unwrap_or("default");
                 cluster
-                    .wait_service_endpoints(ns, &svc.name, ctx.opts.timeout)
+                    .wait_service_endpoints(
+                        ns,
+                        &svc.name,
+                        ctx.opts.timeout,
+                        readiness::service_has_ready_endpoints,
+                    )
                     .await?;
             }
             rctx.services_ready = Some(true);

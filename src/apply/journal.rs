@@ -41,6 +41,15 @@ pub struct Journal {
     file: Mutex<File>,
 }
 
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.path)
+            .field("done", &self.done.len())
+            .finish()
+    }
+}
+
 impl Journal {
     /// Opens (creating) the journal. With `resume`, earlier entries count as done; without, it starts empty.
     ///

@@ -16,11 +16,9 @@ mod journal;
 mod object;
 pub mod schedule;
 
-pub use engine::{ApplyEvent, apply};
+pub use engine::{ApplyEvent, apply, decide};
 pub use journal::{Journal, JournalError};
-pub use object::{
-    ANNOTATION_DIGEST, ANNOTATION_RECREATE, ANNOTATION_REVISION, ANNOTATION_SOURCE, desired,
-};
+pub use object::desired;
 
 /// The DAG as the scheduler walks it: nodes are objects or virtual barriers (layer and wave ordering
 /// kept linear), `deps[n]` the nodes `n` waits for and what it needs of each, `object[n]` the object index
@@ -160,6 +158,26 @@ pub struct Change {
     /// From the start of the run until this object was ready (or failed).
     #[serde(with = "secs")]
     pub finished: Duration,
+}
+
+impl Change {
+    /// The entry of an object of the repository; `span` is (started, finished) from the run's start.
+    pub fn of(
+        obj: &crate::object::Object,
+        action: Action,
+        error: Option<String>,
+        span: (Duration, Duration),
+    ) -> Change {
+        Change {
+            id: obj.id.clone(),
+            source: obj.source.to_string(),
+            layer: obj.source.layer.clone(),
+            action,
+            error,
+            started: span.0,
+            finished: span.1,
+        }
+    }
 }
 
 /// The outcome of an apply, in input order.

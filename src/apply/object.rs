@@ -5,16 +5,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use crate::keys::{ANNOTATION_DIGEST, ANNOTATION_REVISION, ANNOTATION_SOURCE};
 use crate::object::Object;
-
-/// `layer/path#document` where the object is declared.
-pub const ANNOTATION_SOURCE: &str = "rekube.dev/source";
-/// The Git commit it was applied from.
-pub const ANNOTATION_REVISION: &str = "rekube.dev/revision";
-/// sha256 of the normalised desired object.
-pub const ANNOTATION_DIGEST: &str = "rekube.dev/digest";
-/// `allowed`: the object may be deleted and re-created when an immutable field changes.
-pub const ANNOTATION_RECREATE: &str = "rekube.dev/recreate";
 
 /// The body to apply: `obj.body` with provenance annotations and `labels` added.
 pub fn desired(obj: &Object, revision: Option<&str>, labels: &BTreeMap<String, String>) -> Value {

@@ -49,6 +49,23 @@ impl LiveIndex {
 }
 
 impl Cluster {
+    /// `obj` as `index` holds it, or read from the server when its kind was not listed; `true` when it
+    /// was read just now (it cannot be stale).
+    ///
+    /// # Errors
+    /// The read failed (an unknown kind among them).
+    pub async fn live(
+        &self,
+        index: &LiveIndex,
+        obj: &Object,
+    ) -> Result<(Option<Value>, bool), ClusterError> {
+        match index.lookup(&obj.id) {
+            Live::Present(v) => Ok((Some(v.clone()), false)),
+            Live::Absent => Ok((None, false)),
+            Live::Unknown => Ok((self.get(&obj.id, &obj.api_version).await?, true)),
+        }
+    }
+
     /// Lists every kind of `objects` that the cluster serves. Kinds it does not serve yet are left out
     /// ([`Live::Unknown`]); a failed list only loses the fast path for that kind.
     pub async fn list_live(&self, objects: &[Object], concurrency: usize) -> LiveIndex {

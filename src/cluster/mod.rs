@@ -13,7 +13,6 @@ mod discovery;
 mod error;
 mod informer;
 mod live;
-mod observe;
 mod requests;
 mod retry;
 pub mod wait;
@@ -22,7 +21,6 @@ pub use discovery::{Resolved, Resources};
 pub use error::ClusterError;
 pub use informer::Informers;
 pub use live::{Live, LiveIndex};
-pub use observe::{DryRun, Observation, PlanContext};
 pub use retry::RetryPolicy;
 
 /// The field manager of every write rekube makes.

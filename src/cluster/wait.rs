@@ -100,8 +100,8 @@ fn watch_error(e: watcher::Error) -> kube::Error {
 }
 
 impl Cluster {
-    /// Waits until the Service `namespace/name` has at least one ready endpoint (its EndpointSlices, watched
-    /// by the `kubernetes.io/service-name` label).
+    /// Waits until `ready` says the EndpointSlices of the Service `namespace/name` (watched by the
+    /// `kubernetes.io/service-name` label) serve it; the rule is the readiness stage's.
     ///
     /// # Errors
     /// [`ClusterError::Timeout`] or a watch error.
@@ -110,6 +110,7 @@ impl Cluster {
         namespace: &str,
         name: &str,
         timeout: Duration,
+        ready: impl Fn(&[Value]) -> bool,
     ) -> Result<(), ClusterError> {
         let id = ObjectId::new("", "Service", Some(namespace), name);
         let resolved = self
@@ -147,7 +148,7 @@ impl Cluster {
                     }
                 }
                 let all: Vec<Value> = slices.values().cloned().collect();
-                if crate::readiness::service_has_ready_endpoints(&all) {
+                if ready(&all) {
                     return Ok(());
                 }
             }

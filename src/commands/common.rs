@@ -6,8 +6,9 @@ use std::io::IsTerminal;
 use crate::cli::{ClusterArgs, Fresh, SourceArgs};
 use crate::cluster::{Cluster, ClusterOptions};
 use crate::controlplane::{ControlPlane, ControlPlaneOptions};
-use crate::graph::{Graph, GraphOptions, Node};
+use crate::graph::{Graph, GraphOptions};
 use crate::manifest::{self, LoadOptions, Manifest};
+use crate::report::Progress;
 use crate::source::{Source, SourceOptions};
 
 use super::CommandError;
@@ -129,53 +130,26 @@ pub fn dependencies(manifest: &Manifest, strict: bool) -> Result<crate::apply::D
     Ok(crate::apply::Dag::from_graph(&graph))
 }
 
-/// Namespaces every cluster has: references to them are not worth a warning.
-const BUILTIN_NAMESPACES: [&str; 4] = ["default", "kube-system", "kube-public", "kube-node-lease"];
-
-/// Prints references to objects absent from the repository, one line per missing object with who needs
-/// it: warnings, or errors with `--strict`.
+/// Prints references to objects absent from the repository: warnings, or errors with `--strict`.
 ///
 /// # Errors
 /// [`Invalid`] when `strict` and there is any external reference.
 pub fn report_externals(graph: &Graph, strict: bool) -> Result<(), CommandError> {
     let level = if strict { "error" } else { "warning" };
-    let mut by_target: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for x in graph.externals() {
-        let builtin_ns = x.target.kind == "Namespace"
-            && x.target.group.is_empty()
-            && BUILTIN_NAMESPACES.contains(&x.target.name.as_str());
-        if builtin_ns {
-            continue;
-        }
-        if let Node::Object(o) = graph.node(x.from) {
-            let why = if x.detail.is_empty() {
-                x.rule.to_string()
-            } else {
-                format!("{}: {}", x.rule, x.detail)
-            };
-            by_target
-                .entry(x.target.to_string())
-                .or_default()
-                .push(format!("{} ({}, {why})", o.id, o.source));
-        }
+    let lines = crate::graph::external_summary(graph);
+    for line in &lines {
+        eprintln!("{level}: {line}");
     }
-    for (target, users) in &by_target {
-        let shown: Vec<&str> = users.iter().take(3).map(String::as_str).collect();
-        let more = users.len() - shown.len();
-        let more = if more > 0 {
-            format!(" and {more} more")
-        } else {
-            String::new()
-        };
-        eprintln!(
-            "{level}: {target} is not in the repository (must exist in the cluster); needed by {}{more}",
-            shown.join(", ")
-        );
-    }
-    if strict && !by_target.is_empty() {
-        return Err(Box::new(Invalid {
-            count: by_target.len(),
-        }));
+    if strict && !lines.is_empty() {
+        return Err(Box::new(Invalid { count: lines.len() }));
     }
     Ok(())
+}
+
+/// Progress of an apply on stderr: redrawn in place on a terminal, a line per object otherwise.
+pub fn progress(manifest: &Manifest) -> Progress<'_> {
+    let layers: Vec<String> = manifest.layers.iter().map(|l| l.name.clone()).collect();
+    let stderr = std::io::stderr();
+    let terminal = stderr.is_terminal();
+    Progress::new(&manifest.objects, &layers, terminal, stderr)
 }

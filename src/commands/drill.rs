@@ -3,12 +3,10 @@
 //! the drill could not run.
 
 use std::fmt::Write;
-use std::io::IsTerminal;
 
 use crate::cli::{DrillArgs, DrillOutput, Fresh};
 use crate::controlplane::ControlPlaneOptions;
 use crate::ops::drill::{DrillOptions, DrillReport, drill};
-use crate::report::Progress;
 
 use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common};
 
@@ -31,8 +29,7 @@ pub async fn run(args: DrillArgs) -> Result<i32, CommandError> {
         "drill: rebuilding {} objects into a fresh local control plane…",
         manifest.objects.len()
     );
-    let layers: Vec<String> = manifest.layers.iter().map(|l| l.name.clone()).collect();
-    let mut progress = Progress::new(&manifest.objects, &layers, std::io::stderr().is_terminal());
+    let mut progress = common::progress(&manifest);
     let report = drill(&manifest, &dag, &opts, |e| progress.event(e)).await?;
     match args.output {
         DrillOutput::Text => print!("{}", render_text(&report)),

@@ -44,17 +44,4 @@ pub async fn run(cli: Cli) -> i32 {
     }
 }
 
-/// `outer: inner: root`, the way Go and kubectl chain causes.
-pub fn render_error(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut out = e.to_string();
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let msg = s.to_string();
-        if !out.contains(&msg) {
-            out.push_str(": ");
-            out.push_str(&msg);
-        }
-        cur = s.source();
-    }
-    out
-}
+pub use crate::error::render as render_error;

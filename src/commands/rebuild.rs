@@ -1,12 +1,10 @@
 //! `rekube rebuild`: apply into an empty cluster with a preflight, progress, per-layer timings and the
 //! total recovery time; a journal lets `--resume` continue after a failure.
 
-use std::io::IsTerminal;
 use std::time::Instant;
 
 use crate::cli::RebuildArgs;
 use crate::ops::rebuild::{RebuildOptions, rebuild};
-use crate::report::Progress;
 
 use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common};
 
@@ -22,24 +20,19 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
         started
     };
     let opts = RebuildOptions {
-        apply: super::apply::options(&args.apply, &manifest),
+        run: super::apply::options(&args.apply, usize::from(args.cluster.concurrency)),
         adopt: args.adopt,
         resume: args.resume,
         rto_budget: args.rto_budget,
         cache_dir: None,
-        prune: Some(super::apply::prune_options(
-            &args.apply,
-            usize::from(args.cluster.concurrency),
-        )),
     };
-    let layers: Vec<String> = manifest.layers.iter().map(|l| l.name.clone()).collect();
     eprintln!(
         "rebuilding {} objects in {} layer(s) into {}",
         manifest.objects.len(),
-        layers.len(),
+        manifest.layers.len(),
         target.cluster.server()
     );
-    let mut progress = Progress::new(&manifest.objects, &layers, std::io::stderr().is_terminal());
+    let mut progress = common::progress(&manifest);
     let report = rebuild(&target.cluster, &manifest, &dag, &opts, started, |e| {
         progress.event(e)
     })

@@ -5,7 +5,7 @@ use crate::cli::{ReconcileArgs, ReconcileMode};
 use crate::reconcile::{self, LeaseOptions, Mode, ReconcileOptions, git::Follower};
 use crate::source::SourceOptions;
 
-use super::apply::{options, prune_options};
+use super::apply::{apply_options, prune_options};
 use super::{CommandError, EXIT_OK, common};
 
 pub async fn run(args: ReconcileArgs) -> Result<i32, CommandError> {
@@ -17,12 +17,6 @@ pub async fn run(args: ReconcileArgs) -> Result<i32, CommandError> {
 }
 
 fn reconcile_options(args: &ReconcileArgs) -> ReconcileOptions {
-    let manifestless = crate::manifest::Manifest {
-        revision: Default::default(),
-        layers: Vec::new(),
-        objects: Vec::new(),
-        warnings: Vec::new(),
-    };
     ReconcileOptions {
         follow: Follower {
             repository: args.repository.clone(),
@@ -48,7 +42,7 @@ fn reconcile_options(args: &ReconcileArgs) -> ReconcileOptions {
             duration: args.lease_duration,
             identity: args.identity.clone().unwrap_or_else(default_identity),
         },
-        apply: options(&args.apply, &manifestless),
+        apply: apply_options(&args.apply),
         prune: prune_options(&args.apply, usize::from(args.cluster.concurrency)),
     }
 }

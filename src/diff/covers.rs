@@ -9,14 +9,16 @@
 use base64::Engine;
 use serde_json::Value;
 
+use crate::builtin::is_secret;
+use crate::keys::{ANNOTATION_REVISION, POINTER_DIGEST};
+
 /// The no-op test for an object as rekube applies it (`desired` carries the provenance annotations):
 /// the live object was applied from the same desired object (equal `rekube.dev/digest`) and still holds
 /// every value it sets. The revision annotation is not compared: a new commit that leaves the object as it
 /// was is not a change.
 pub fn in_sync(live: &Value, desired: &Value) -> bool {
-    const DIGEST: &str = "/metadata/annotations/rekube.dev~1digest";
-    let digest = desired.pointer(DIGEST);
-    if digest.is_none() || live.pointer(DIGEST) != digest {
+    let digest = desired.pointer(POINTER_DIGEST);
+    if digest.is_none() || live.pointer(POINTER_DIGEST) != digest {
         return false;
     }
     let mut desired = desired.clone();
@@ -24,7 +26,7 @@ pub fn in_sync(live: &Value, desired: &Value) -> bool {
         .pointer_mut("/metadata/annotations")
         .and_then(Value::as_object_mut)
     {
-        a.remove("rekube.dev/revision");
+        a.remove(ANNOTATION_REVISION);
     }
     covers(live, &desired)
 }
@@ -61,11 +63,6 @@ fn is_empty(v: &Value) -> bool {
         Value::Array(a) => a.is_empty(),
         _ => false,
     }
-}
-
-fn is_secret(v: &Value) -> bool {
-    v.get("kind").and_then(Value::as_str) == Some("Secret")
-        && v.get("apiVersion").and_then(Value::as_str) == Some("v1")
 }
 
 /// `stringData` is write-only: the server stores it base64-encoded under `data`. Compare it that way.

@@ -8,6 +8,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::builtin::is_secret;
+
 /// Shown for a value that is the same on both sides, or exists on one side only.
 pub const MASK: &str = "***";
 /// Shown on the live side for a value that changed.
@@ -17,12 +19,6 @@ pub const MASK_AFTER: &str = "*** (after)";
 
 /// The fields of a Secret that hold secret values.
 const SECRET_FIELDS: [&str; 2] = ["data", "stringData"];
-
-/// A core `v1` Secret.
-pub fn is_secret(obj: &Value) -> bool {
-    obj.get("apiVersion").and_then(Value::as_str) == Some("v1")
-        && obj.get("kind").and_then(Value::as_str) == Some("Secret")
-}
 
 /// One object on its own: every value of a Secret's `data` and `stringData` becomes [`MASK`]
 /// (keys stay visible). Other objects are returned unchanged.

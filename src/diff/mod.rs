@@ -8,14 +8,19 @@
 //! 3. [`attribute`] names the field manager behind a drifted field, from the live managedFields.
 //! 4. [`immutable_changes`] finds changes the API server would refuse, from a table.
 //! 5. [`digest`] is the `rekube.dev/digest` of a desired object.
+//! 6. [`decide`] is the one sync decision (digest fast path, else server-side dry-run, normalise,
+//!    compare, stale check) that diff, drift, apply and heal all use; [`Observation`] is its outcome as
+//!    diff and drift read it.
 
 mod attribution;
 mod covers;
 mod immutable;
 mod mask;
 mod normalize;
+mod observation;
 mod path;
 mod render;
+pub mod sync;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -25,10 +30,12 @@ use crate::object::ObjectId;
 pub use attribution::{Attribution, attribute};
 pub use covers::{covers, in_sync};
 pub use immutable::immutable_changes;
-pub use mask::{MASK, MASK_AFTER, MASK_BEFORE, is_secret, mask_pair, mask_secrets};
+pub use mask::{MASK, MASK_AFTER, MASK_BEFORE, mask_pair, mask_secrets};
 pub use normalize::{IGNORED_ANNOTATIONS, canonical, digest, normalize};
+pub use observation::{DryRun, Observation};
 pub use path::{FieldPath, Segment, changed_paths};
 pub use render::{to_yaml, unified};
+pub use sync::{Decision, Proof, Sync, SyncOptions, decide};
 
 /// An error of the diff stage.
 #[derive(Debug, thiserror::Error)]

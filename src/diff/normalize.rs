@@ -19,11 +19,11 @@ const SERVER_METADATA: &[&str] = &[
 /// Annotations removed by [`normalize`]: kubectl's client-side apply record and rekube's provenance
 /// (`rekube.dev/digest` must go, or the digest would depend on itself). The ApplySet `part-of` label
 /// stays: it says which inventory owns the object, and a change there is meaningful.
-pub const IGNORED_ANNOTATIONS: &[&str] = &[
+pub const IGNORED_ANNOTATIONS: [&str; 4] = [
     "kubectl.kubernetes.io/last-applied-configuration",
-    "rekube.dev/source",
-    "rekube.dev/revision",
-    "rekube.dev/digest",
+    crate::keys::PROVENANCE[0],
+    crate::keys::PROVENANCE[1],
+    crate::keys::PROVENANCE[2],
 ];
 
 /// The object without `status`, server-populated metadata and ignored annotations; `labels` and
@@ -40,7 +40,7 @@ pub fn normalize(obj: &Value) -> Value {
         }
         if let Some(annotations) = meta.get_mut("annotations").and_then(Value::as_object_mut) {
             for key in IGNORED_ANNOTATIONS {
-                annotations.remove(*key);
+                annotations.remove(key);
             }
         }
         for key in ["annotations", "labels"] {

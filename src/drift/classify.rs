@@ -6,21 +6,11 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::{Class, DriftedField, Finding};
-use crate::cluster::{DryRun, Observation};
-use crate::diff::{self, Attribution, DiffOptions};
+use crate::diff::{self, Attribution, DiffOptions, DryRun, Observation};
 use crate::inventory::{
     self, Contents, INVENTORY_NAMESPACE, LABEL_ID, LABEL_PART_OF, Listed, Member,
 };
 use crate::object::{Object, ObjectId};
-
-/// Namespaces Kubernetes creates and fills by itself: never scanned for unmanaged objects.
-const BUILT_IN_NAMESPACES: &[&str] = &[
-    "default",
-    "kube-system",
-    "kube-public",
-    "kube-node-lease",
-    INVENTORY_NAMESPACE,
-];
 
 /// Kinds never reported as unmanaged: written by controllers and the API server, not by people
 /// (group, kind).
@@ -38,9 +28,10 @@ pub fn desired(obj: &Object, obs: &Observation, opts: &DiffOptions) -> Option<Fi
     let mut f = Finding::new(Class::Missing, obj.id.clone());
     f.source = Some(obj.source.to_string());
     match (&obs.dry_run, &obs.live) {
+        (DryRun::InSync, _) => return None,
         (DryRun::Failed(e), _) => {
             f.class = Class::Unverifiable;
-            f.message = Some(crate::commands::render_error(e));
+            f.message = Some(crate::error::render(e.as_ref()));
         }
         (DryRun::Pending { reason }, _) => f.message = Some(format!("not created yet: {reason}")),
         (DryRun::Ok(_), None) => {}
@@ -103,7 +94,10 @@ pub fn managed_namespaces(objects: &[Object], recorded: &Contents) -> BTreeSet<S
         .filter(|o| o.id.group.is_empty() && o.id.kind == "Namespace")
         .map(|o| o.id.name.clone())
         .chain(recorded.namespaces.iter().cloned())
-        .filter(|ns| !BUILT_IN_NAMESPACES.contains(&ns.as_str()))
+        // Namespaces Kubernetes and rekube create and fill by themselves are never scanned.
+        .filter(|ns| {
+            !crate::builtin::is_builtin_namespace(ns) && ns.as_str() != INVENTORY_NAMESPACE
+        })
         .collect()
 }
 

@@ -211,10 +211,7 @@ impl<'a> Builder<'a> {
 /// Objects every cluster has, whose absence from the repository is not worth a warning.
 fn is_builtin(r: &Ref<'_>) -> bool {
     match (r.group, r.kind) {
-        ("", "Namespace") => matches!(
-            r.name,
-            "default" | "kube-system" | "kube-public" | "kube-node-lease"
-        ),
+        ("", "Namespace") => crate::builtin::is_builtin_namespace(r.name),
         ("", "ServiceAccount") => r.name == "default",
         ("", "ConfigMap") => r.name == "kube-root-ca.crt",
         ("", "Service") => r.namespace == Some("default") && r.name == "kubernetes",

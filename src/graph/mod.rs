@@ -19,6 +19,7 @@ mod builder;
 mod canonical;
 mod cycle;
 mod dag;
+mod externals;
 mod model;
 mod plan;
 pub mod render;
@@ -32,6 +33,7 @@ use crate::object::{Layer, Object};
 
 pub use cycle::{Cycle, CycleError};
 pub use dag::Graph;
+pub use externals::external_summary;
 pub use model::{Barrier, BarrierKind, Edge, External, Node, NodeId, ObjectNode, Rule, object_key};
 pub use plan::{Plan, plan};
 

@@ -13,7 +13,7 @@ use super::{
     ANNOTATION_GROUP_KINDS, ANNOTATION_NAMESPACES, ANNOTATION_TOOLING, INVENTORY_NAMESPACE,
     InventoryError, LABEL_ID, LABEL_PART_OF, TOOLING,
 };
-use crate::apply::ANNOTATION_REVISION;
+use crate::keys::ANNOTATION_REVISION;
 use crate::object::{Object, ObjectId};
 
 /// The ApplySet id of a parent object, as kubectl computes it (`applyset.go`, `ApplySet.ID`):

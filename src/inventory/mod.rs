@@ -88,14 +88,14 @@ impl Member {
     /// Where it was declared when last applied (`rekube.dev/source`: `layer/path#document`).
     pub fn declared(&self) -> Option<&str> {
         self.annotations
-            .get(crate::apply::ANNOTATION_SOURCE)
+            .get(crate::keys::ANNOTATION_SOURCE)
             .map(String::as_str)
     }
 
     /// The commit it was last applied from (`rekube.dev/revision`).
     pub fn revision(&self) -> Option<&str> {
         self.annotations
-            .get(crate::apply::ANNOTATION_REVISION)
+            .get(crate::keys::ANNOTATION_REVISION)
             .map(String::as_str)
     }
 }

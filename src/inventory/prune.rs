@@ -33,7 +33,7 @@ type Keeps = fn(&str) -> bool;
 /// Annotations that keep an object out of a prune, each the convention of a tool people migrate from:
 /// (key, does this value keep it).
 const KEEP_ANNOTATIONS: &[(&str, Keeps)] = &[
-    ("rekube.dev/prune", |v| v == "disabled"),
+    (crate::keys::ANNOTATION_PRUNE, |v| v == "disabled"),
     ("kustomize.toolkit.fluxcd.io/prune", |v| v == "disabled"),
     ("argocd.argoproj.io/sync-options", |v| {
         v.split(',').any(|o| o.trim() == "Prune=false")
@@ -166,29 +166,6 @@ pub fn is_protected(id: &ObjectId) -> bool {
         .any(|(g, k)| id.group == *g && id.kind == *k)
 }
 
-/// API groups served by Kubernetes itself; anything else is a custom resource.
-const BUILT_IN_GROUPS: &[&str] = &[
-    "",
-    "apps",
-    "batch",
-    "autoscaling",
-    "policy",
-    "networking.k8s.io",
-    "rbac.authorization.k8s.io",
-    "storage.k8s.io",
-    "admissionregistration.k8s.io",
-    "apiextensions.k8s.io",
-    "apiregistration.k8s.io",
-    "scheduling.k8s.io",
-    "node.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "certificates.k8s.io",
-    "flowcontrol.apiserver.k8s.io",
-    "resource.k8s.io",
-];
-
 /// Deletion order, the reverse of what creation needs (the objects are no longer in the graph, so the
 /// order comes from their kinds): custom resources and workloads first, then Services and
 /// configuration, RBAC, webhooks, CRDs, and Namespaces last.
@@ -204,7 +181,7 @@ pub fn rank(id: &ObjectId) -> u8 {
         // Services, configuration and storage.
         "" | "storage.k8s.io" | "scheduling.k8s.io" | "node.k8s.io" => 2,
         "networking.k8s.io" if kind == "IngressClass" => 2,
-        g if !BUILT_IN_GROUPS.contains(&g) => 0,
+        g if !crate::builtin::is_builtin_group(g) => 0,
         // Workloads and what hangs off them: apps, batch, autoscaling, policy, Ingress, NetworkPolicy.
         _ => 1,
     }

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::builtin::is_builtin_group;
 use crate::object::Object;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -13,40 +14,8 @@ pub enum Scope {
     Cluster,
 }
 
-/// API groups a Kubernetes 1.34 API server serves itself: their kinds need no CustomResourceDefinition.
-const BUILTIN_GROUPS: &[&str] = &[
-    "",
-    "admissionregistration.k8s.io",
-    "apiextensions.k8s.io",
-    "apiregistration.k8s.io",
-    "apps",
-    "authentication.k8s.io",
-    "authorization.k8s.io",
-    "autoscaling",
-    "batch",
-    "certificates.k8s.io",
-    "coordination.k8s.io",
-    "discovery.k8s.io",
-    "events.k8s.io",
-    "flowcontrol.apiserver.k8s.io",
-    "internal.apiserver.k8s.io",
-    "networking.k8s.io",
-    "node.k8s.io",
-    "policy",
-    "rbac.authorization.k8s.io",
-    "resource.k8s.io",
-    "scheduling.k8s.io",
-    "storage.k8s.io",
-    "storagemigration.k8s.io",
-];
-
 /// The volume-snapshot group: CRDs, but installed by every CSI setup, so their scopes are well known.
 const SNAPSHOT_GROUP: &str = "snapshot.storage.k8s.io";
-
-/// True for the groups the API server serves itself (no CRD needed).
-pub fn is_builtin_group(group: &str) -> bool {
-    BUILTIN_GROUPS.contains(&group)
-}
 
 /// Built-in cluster-scoped kinds (`kubectl api-resources --namespaced=false` on 1.34).
 const BUILTIN_CLUSTER_SCOPED: &[(&str, &str)] = &[

@@ -4,8 +4,8 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::apply::desired;
-use crate::cluster::{Cluster, DryRun, PlanContext};
-use crate::diff::{self as d, DiffOptions, ObjectDiff};
+use crate::cluster::Cluster;
+use crate::diff::{self as d, DiffOptions, DryRun, ObjectDiff};
 use crate::manifest::Manifest;
 use crate::object::ObjectId;
 
@@ -83,10 +83,8 @@ pub async fn diff(cluster: &Cluster, manifest: &Manifest, opts: &DiffRunOptions)
         .iter()
         .map(|o| desired(o, revision, &opts.labels))
         .collect();
-    let plan = PlanContext::from_objects(&manifest.objects);
-    let observations = cluster
-        .observe(&manifest.objects, &bodies, &plan, opts.concurrency)
-        .await;
+    let observations =
+        super::observe::observe(cluster, &manifest.objects, &bodies, opts.concurrency).await;
     let entries = manifest
         .objects
         .iter()
@@ -94,6 +92,7 @@ pub async fn diff(cluster: &Cluster, manifest: &Manifest, opts: &DiffRunOptions)
         .zip(observations)
         .map(|((obj, body), obs)| {
             let outcome = match obs.dry_run {
+                DryRun::InSync => Outcome::Unchanged,
                 DryRun::Ok(dry) => {
                     match d::compare(&obj.id, obs.live.as_ref(), Some(&dry), &opts.diff) {
                         Ok(diff) if diff.action == d::Action::Unchanged => Outcome::Unchanged,
@@ -112,7 +111,7 @@ pub async fn diff(cluster: &Cluster, manifest: &Manifest, opts: &DiffRunOptions)
                     }
                 }
                 DryRun::Failed(e) => Outcome::Error {
-                    message: crate::commands::render_error(&e),
+                    message: crate::error::render(e.as_ref()),
                 },
             };
             DiffEntry {

@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde_json::Value;
 
 use crate::apply::desired;
-use crate::cluster::{Cluster, PlanContext};
+use crate::cluster::Cluster;
 use crate::diff::DiffOptions;
 use crate::drift::{self, Class, DriftReport, Finding, InSync, classify};
 use crate::inventory::{
@@ -98,10 +98,8 @@ async fn observe(
         .iter()
         .map(|o| desired(o, revision, &labels))
         .collect();
-    let plan = PlanContext::from_objects(&manifest.objects);
-    let observations = cluster
-        .observe(&manifest.objects, &bodies, &plan, concurrency)
-        .await;
+    let observations =
+        super::observe::observe(cluster, &manifest.objects, &bodies, concurrency).await;
     let mut in_sync = Vec::new();
     let mut findings = Vec::new();
     // Secret values are never shown in drift reports, whatever the flags.
@@ -154,7 +152,7 @@ async fn scan(
             Ok(items) => listed.extend(items),
             Err(e) => warnings.push(format!(
                 "{}: not scanned for unmanaged objects",
-                crate::commands::render_error(&e)
+                crate::error::render(&e)
             )),
         }
     }

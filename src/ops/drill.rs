@@ -13,6 +13,7 @@ use crate::drift::{Class, DriftReport};
 use crate::inventory::InventoryError;
 use crate::manifest::Manifest;
 use crate::object::ObjectId;
+use crate::ops::apply::ApplyRunOptions;
 use crate::ops::drift::{DriftOptions, drift};
 use crate::ops::prune::PruneRunOptions;
 use crate::ops::rebuild::{RebuildError, RebuildOptions, rebuild};
@@ -151,20 +152,22 @@ where
 {
     let journal = tempfile::tempdir().map_err(DrillError::TempDir)?;
     let ropts = RebuildOptions {
-        apply: ApplyOptions {
-            timeout: opts.timeout,
-            revision: manifest.revision.commit.clone(),
-            ..ApplyOptions::default()
+        run: ApplyRunOptions {
+            apply: ApplyOptions {
+                timeout: opts.timeout,
+                ..ApplyOptions::default()
+            },
+            prune: Some(PruneRunOptions {
+                timeout: opts.timeout,
+                concurrency: opts.concurrency,
+                ..PruneRunOptions::default()
+            }),
+            journal: None,
         },
         adopt: false,
         resume: false,
         rto_budget: opts.rto_budget,
         cache_dir: Some(journal.path().to_path_buf()),
-        prune: Some(PruneRunOptions {
-            timeout: opts.timeout,
-            concurrency: opts.concurrency,
-            ..PruneRunOptions::default()
-        }),
     };
     let report = rebuild(cluster, manifest, dag, &ropts, Instant::now(), on_event).await?;
     let mut not_ready = Vec::new();
@@ -230,15 +233,7 @@ fn assemble(
         .map(|c| c.id.to_string())
         .collect();
     if !blocked.is_empty() {
-        let mut shown = blocked
-            .iter()
-            .take(5)
-            .cloned()
-            .collect::<Vec<_>>()
-            .join(", ");
-        if blocked.len() > 5 {
-            shown.push_str(", …");
-        }
+        let shown = crate::report::abbreviate(&blocked, 5);
         problems.push(format!(
             "{} object(s) not applied because something they depend on failed: {shown}",
             blocked.len()

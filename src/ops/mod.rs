@@ -1,9 +1,11 @@
 //! Operations: the pipeline stages composed for one command (cargo's `ops`). Each takes options, talks
 //! to the cluster through [`crate::cluster`], and returns a typed report that the commands only render.
 
+pub mod apply;
 pub mod diagnose;
 pub mod diff;
 pub mod drift;
 pub mod drill;
+pub mod observe;
 pub mod prune;
 pub mod rebuild;

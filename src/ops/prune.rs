@@ -129,7 +129,7 @@ pub async fn finish(
                     format!(
                         "{}; detaching it failed: {}",
                         kept.reason,
-                        crate::commands::render_error(&e)
+                        crate::error::render(&e)
                     )
                 }
             },
@@ -173,7 +173,7 @@ pub async fn finish(
                 Err(e) => {
                     failed.get_or_insert_with(|| m.id.clone());
                     remaining.push(m.id.clone());
-                    let message = crate::commands::render_error(&e);
+                    let message = crate::error::render(&e);
                     changes.push(entry(
                         m,
                         Action::Failed,

@@ -7,17 +7,19 @@ use std::time::{Duration, Instant};
 
 use sha2::{Digest, Sha256};
 
-use crate::apply::{self, ApplyEvent, ApplyOptions, Dag, Journal, JournalError};
+use crate::apply::{ApplyEvent, Dag, Journal, JournalError};
 use crate::cluster::{Cluster, ClusterError};
 use crate::inventory::InventoryError;
 use crate::manifest::Manifest;
-use crate::ops::prune::{self, PruneRunOptions};
 use crate::report::RebuildReport;
+
+use super::apply::{ApplyRunOptions, apply};
 
 /// Options of [`rebuild`].
 #[derive(Debug, Clone, Default)]
 pub struct RebuildOptions {
-    pub apply: ApplyOptions,
+    /// The apply operation's options (its journal is the rebuild's own).
+    pub run: ApplyRunOptions,
     /// Rebuild over objects that already exist.
     pub adopt: bool,
     /// Continue from the journal of an interrupted run (implies adopting what it created).
@@ -25,8 +27,6 @@ pub struct RebuildOptions {
     pub rto_budget: Option<Duration>,
     /// Where journals live; `None` is the user cache folder.
     pub cache_dir: Option<PathBuf>,
-    /// Record the inventory and prune after a successful apply; `None` leaves the inventory alone.
-    pub prune: Option<PruneRunOptions>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,7 +57,7 @@ pub async fn rebuild<F>(
     dag: &Dag,
     opts: &RebuildOptions,
     started: Instant,
-    on_event: F,
+    mut on_event: F,
 ) -> Result<RebuildReport, RebuildError>
 where
     F: FnMut(ApplyEvent),
@@ -68,40 +68,23 @@ where
     }
     let journal = Arc::new(Journal::open(&journal_path, opts.resume)?);
     if opts.resume {
-        eprintln!(
-            "resuming: {} object(s) finished by the interrupted run are skipped ({})",
-            journal.done_count(),
-            journal_path.display()
-        );
+        on_event(ApplyEvent::Resumed {
+            skipped: journal.done_count(),
+            journal: journal_path.clone(),
+        });
     }
-    let prepared = match &opts.prune {
-        Some(p) => Some(prune::prepare(cluster, manifest, p).await?),
-        None => None,
+    let run = ApplyRunOptions {
+        journal: Some(journal),
+        ..opts.run.clone()
     };
-    let mut apply_opts = opts.apply.clone();
-    if let Some(p) = &prepared {
-        apply_opts.labels.extend(p.labels.clone());
-    }
     let preflight = started.elapsed();
-    let origin = Instant::now();
-    let mut changes = apply::apply(
-        cluster,
-        &manifest.objects,
-        dag,
-        &apply_opts,
-        Some(journal),
-        on_event,
-    )
-    .await;
-    if let (Some(p), Some(popts)) = (prepared, &opts.prune) {
-        let pruned =
-            prune::finish(cluster, p, manifest, changes.succeeded(), popts, origin).await?;
-        changes.changes.extend(pruned.changes);
-        changes.elapsed = origin.elapsed();
+    let applied = apply(cluster, manifest, dag, &run, on_event).await?;
+    if let Some(e) = applied.inventory_error {
+        return Err(e.into());
     }
     let layers: Vec<String> = manifest.layers.iter().map(|l| l.name.clone()).collect();
     let report = RebuildReport::new(
-        changes,
+        applied.changes,
         &layers,
         preflight,
         opts.rto_budget,
@@ -162,17 +145,8 @@ async fn preflight_empty(cluster: &Cluster, manifest: &Manifest) -> Result<(), R
     if present.is_empty() {
         return Ok(());
     }
-    let mut shown = present
-        .iter()
-        .take(10)
-        .cloned()
-        .collect::<Vec<_>>()
-        .join(", ");
-    if present.len() > 10 {
-        shown.push_str(", …");
-    }
     Err(RebuildError::NotEmpty {
         count: present.len(),
-        shown,
+        shown: crate::report::abbreviate(&present, 10),
     })
 }

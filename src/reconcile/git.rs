@@ -78,10 +78,15 @@ impl Follower {
             &manifest.objects,
             &GraphOptions::default(),
         )
-        .map_err(|e| Rejected::Invalid(vec![crate::commands::render_error(&e)]))?;
-        // Warnings are printed; with --strict an external reference rejects the commit.
-        crate::commands::common::report_externals(&graph, self.strict)
-            .map_err(|e| Rejected::Invalid(vec![format!("external references: {e}")]))?;
+        .map_err(|e| Rejected::Invalid(vec![crate::error::render(&e)]))?;
+        // External references are logged; with --strict they reject the commit.
+        let externals = crate::graph::external_summary(&graph);
+        if self.strict && !externals.is_empty() {
+            return Err(Rejected::Invalid(externals));
+        }
+        for line in &externals {
+            tracing::warn!("{commit}: {line}");
+        }
         Ok(Desired {
             commit: commit.to_string(),
             dag: Dag::from_graph(&graph),
@@ -94,7 +99,7 @@ impl Rejected {
     /// One line for logs and Events.
     pub fn summary(&self) -> String {
         match self {
-            Rejected::Source(e) => crate::commands::render_error(e),
+            Rejected::Source(e) => crate::error::render(e),
             Rejected::Invalid(lines) => {
                 let shown: Vec<&str> = lines.iter().take(5).map(String::as_str).collect();
                 let more = lines.len().saturating_sub(shown.len());

@@ -3,9 +3,8 @@
 //! (server-side apply of that one object, with per-object [`Backoff`]) or reported in observe mode (log,
 //! `rekube_drifted_objects`, an Event on the object).
 //!
-//! The comparison is the apply engine's: the no-op fast path ([`diff::in_sync`]) first, then a server-side
-//! dry-run compared after normalisation; a dry-run that proved an object in sync is remembered for that
-//! exact live state, so status updates cost nothing. Whole-revision applies hold [`Healer::gate`]: no object
+//! The comparison is the one sync decision ([`diff::decide`]) that apply, diff and drift use; a dry-run
+//! that proved an object in sync is remembered for that exact live state, so status updates cost nothing. Whole-revision applies hold [`Healer::gate`]: no object
 //! is healed against a half-applied revision.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -21,7 +20,7 @@ use super::target::{Managed, Target, changes, short};
 use super::watch::{Queue, Seen, Watches};
 use super::{Mode, say};
 use crate::cluster::{Cluster, ClusterError, Live};
-use crate::diff;
+use crate::diff::{self, Decision, Proof, Sync, SyncOptions};
 use crate::inventory::GroupKind;
 use crate::object::{Object, ObjectId};
 
@@ -39,13 +38,6 @@ impl Class {
             Class::Missing => "missing",
         }
     }
-}
-
-/// The outcome of comparing one sighting.
-enum Verdict {
-    InSync,
-    Drifted(Class, String),
-    Stale,
 }
 
 #[derive(Default)]
@@ -162,59 +154,59 @@ impl Healer {
         let Some(m) = self.target().objects.get(id).cloned() else {
             return;
         };
-        let (mut live, mut fresh) = match seen {
+        let (live, fresh) = match seen {
             Seen::Present(v) => (Some(v), false),
-            Seen::Gone => (None, true),
-        };
-        loop {
-            if fresh {
-                live = match self.cluster.get(id, &m.object.api_version).await {
-                    Ok(v) => v.map(Arc::new),
-                    Err(e) => return self.api_error(id, &e),
-                };
-            }
-            match self.compare(id, &m, live.as_deref(), fresh).await {
-                Ok(Verdict::InSync) => return self.back_in_sync(id),
-                Ok(Verdict::Drifted(class, detail)) => {
-                    return self.drifted(id, &m, class, detail).await;
-                }
-                // The sighting is older than the server's object: judge the object as it is now.
-                Ok(Verdict::Stale) => fresh = true,
+            Seen::Gone => match self.read(&m).await {
+                Ok(v) => (v, true),
                 Err(e) => return self.api_error(id, &e),
+            },
+        };
+        // A dry-run already proved this very live state in sync: status updates cost nothing.
+        let key = live.as_ref().map(|l| (m.digest.clone(), diff::digest(l)));
+        if key.is_some() && self.state().verified.get(id) == key.as_ref() {
+            return self.back_in_sync(id);
+        }
+        let opts = SyncOptions {
+            dry_run_create: false,
+            fresh,
+        };
+        let decision = diff::decide(
+            live,
+            &m.object.body,
+            opts,
+            || self.read(&m),
+            || self.cluster.apply(&m.object, &m.object.body, true),
+        )
+        .await;
+        let Decision { live, sync } = match decision {
+            Ok(d) => d,
+            Err(e) => return self.api_error(id, &e),
+        };
+        match (sync, live) {
+            (Sync::InSync(proof), live) => {
+                if let (Proof::DryRun, Some(l)) = (proof, live) {
+                    let key = (m.digest.clone(), diff::digest(&l));
+                    self.state().verified.insert(id.clone(), key);
+                }
+                self.back_in_sync(id)
+            }
+            (Sync::Update(dry), Some(live)) => {
+                let detail = changes(&live, &dry);
+                self.drifted(id, &m, Class::Modified, detail).await
+            }
+            (Sync::Create(_) | Sync::Update(_), _) => {
+                self.drifted(id, &m, Class::Missing, "deleted".into()).await
             }
         }
     }
 
-    /// Compares a live object with what applying `m` would leave. A watch event may be older than the
-    /// object the dry-run started from (another update followed it): unless `fresh`, that is
-    /// [`Verdict::Stale`] rather than a drift.
-    async fn compare(
-        &self,
-        id: &ObjectId,
-        m: &Managed,
-        live: Option<&Value>,
-        fresh: bool,
-    ) -> Result<Verdict, ClusterError> {
-        let Some(live) = live else {
-            return Ok(Verdict::Drifted(Class::Missing, "deleted".into()));
-        };
-        if diff::in_sync(live, &m.object.body) {
-            return Ok(Verdict::InSync);
-        }
-        let key = (m.digest.clone(), diff::digest(live));
-        if self.state().verified.get(id) == Some(&key) {
-            return Ok(Verdict::InSync);
-        }
-        let dry = self.cluster.apply(&m.object, &m.object.body, true).await?;
-        if diff::normalize(&dry) == diff::normalize(live) {
-            self.state().verified.insert(id.clone(), key);
-            return Ok(Verdict::InSync);
-        }
-        const RV: &str = "/metadata/resourceVersion";
-        if !fresh && dry.pointer(RV) != live.pointer(RV) {
-            return Ok(Verdict::Stale);
-        }
-        Ok(Verdict::Drifted(Class::Modified, changes(live, &dry)))
+    /// The object as the server holds it now.
+    async fn read(&self, m: &Managed) -> Result<Option<Arc<Value>>, ClusterError> {
+        let live = self
+            .cluster
+            .get(&m.object.id, &m.object.api_version)
+            .await?;
+        Ok(live.map(Arc::new))
     }
 
     fn back_in_sync(&self, id: &ObjectId) {
@@ -299,7 +291,7 @@ impl Healer {
             }
             Err(e) => {
                 self.health.metrics.api_errors.inc();
-                let message = crate::commands::render_error(&e);
+                let message = crate::error::render(&e);
                 say(&format!("heal of {id} failed: {message}"));
                 self.events
                     .warning(id, api_version, reason::HEAL_FAILED, message)
@@ -326,7 +318,7 @@ impl Healer {
         self.health.metrics.api_errors.inc();
         say(&format!(
             "checking {id} failed: {}",
-            crate::commands::render_error(e)
+            crate::error::render(e)
         ));
     }
 

@@ -173,11 +173,8 @@ pub async fn run(
     Ok(())
 }
 
-/// A timestamped line on stderr: the reconciler's log of what it did.
+/// One line of the reconciler's log of what it did, through `tracing` (timestamped by the subscriber the
+/// binary installs; `rekube reconcile` logs at info by default).
 pub fn say(message: &str) {
-    let now = k8s_openapi::jiff::Timestamp::now();
-    let now = now
-        .round(k8s_openapi::jiff::Unit::Millisecond)
-        .unwrap_or(now);
-    eprintln!("{now} {message}");
+    tracing::info!("{message}");
 }

@@ -84,7 +84,9 @@ pub async fn serve(listener: TcpListener, health: Arc<Health>, mut stop: watch::
 pub async fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
-    eprintln!("serving /metrics, /healthz and /readyz on http://{local}");
+    super::say(&format!(
+        "serving /metrics, /healthz and /readyz on http://{local}"
+    ));
     Ok(listener)
 }
 

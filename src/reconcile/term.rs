@@ -15,10 +15,14 @@ use super::heal::Healer;
 use super::server::Health;
 use super::target::{Target, short};
 use super::{Mode, ReconcileOptions, say};
-use crate::apply::{self, Action, ApplyOptions};
+use crate::apply::Action;
 use crate::cluster::Cluster;
 use crate::inventory::{ApplySet, Inventory};
-use crate::ops::prune;
+use crate::object::Object;
+use crate::ops::{
+    self,
+    apply::{Applied, ApplyRunOptions},
+};
 
 pub struct Term {
     cluster: Cluster,
@@ -111,7 +115,7 @@ impl Term {
             }
             Err(e) => {
                 self.health.metrics.git_errors.inc();
-                let message = crate::commands::render_error(&e);
+                let message = crate::error::render(&e);
                 say(&format!("fetch failed: {message}"));
                 if !std::mem::replace(&mut self.fetch_failed, true) {
                     self.parent_event(false, reason::GIT_FAILED, message).await;
@@ -172,88 +176,61 @@ impl Term {
         say(&message);
         if let Rejected::Invalid(lines) = &rejected {
             for l in lines {
-                eprintln!("  {l}");
+                say(&format!("  {l}"));
             }
         }
         self.parent_event(false, reason::INVALID, message).await;
         self.rejected = Some(commit.to_string());
     }
 
-    /// Applies a revision along the DAG and prunes, heals waiting meanwhile.
+    /// Applies a revision along the DAG and prunes ([`ops::apply`]), heals waiting meanwhile.
     async fn apply(&mut self, desired: &Desired) {
-        let _gate = self.healer.gate.lock().await;
+        let healer = self.healer.clone();
+        let _gate = healer.gate.lock().await;
         let manifest = &desired.manifest;
-        let origin = Instant::now();
-        let prepared = match prune::prepare(&self.cluster, manifest, &self.opts.prune).await {
-            Ok(p) => p,
-            Err(e) => {
-                self.health.metrics.api_errors.inc();
-                let message = format!(
-                    "commit {} not applied: {}",
-                    short(&desired.commit),
-                    crate::commands::render_error(&e)
-                );
-                say(&message);
-                self.parent_event(false, reason::APPLY_FAILED, message)
-                    .await;
-                return;
-            }
+        let opts = ApplyRunOptions {
+            apply: self.opts.apply.clone(),
+            prune: Some(self.opts.prune.clone()),
+            journal: None,
         };
-        let opts = ApplyOptions {
-            labels: prepared.labels.clone(),
-            revision: Some(desired.commit.clone()),
-            ..self.opts.apply.clone()
-        };
-        let mut changes = apply::apply(
-            &self.cluster,
-            &manifest.objects,
-            &desired.dag,
-            &opts,
-            None,
-            |_| {},
-        )
-        .await;
-        let succeeded = changes.succeeded();
-        // Objects that did not apply are left out of the heal target: the next pass retries them in
-        // order, rather than heals applying them out of it.
-        let applied: Vec<crate::object::Object> = manifest
-            .objects
-            .iter()
-            .zip(&changes.changes)
-            .filter(|(_, c)| !matches!(c.action, Action::Failed | Action::Blocked))
-            .map(|(o, _)| o.clone())
-            .collect();
-        let pruned = prune::finish(
-            &self.cluster,
-            prepared,
-            manifest,
-            succeeded,
-            &self.opts.prune,
-            origin,
-        )
-        .await;
-        let prune_ok = match pruned {
-            Ok(p) => {
-                let ok = p.succeeded();
-                changes.changes.extend(p.changes);
-                ok
-            }
-            Err(e) => {
-                self.health.metrics.api_errors.inc();
-                say(&format!(
-                    "prune failed: {}",
-                    crate::commands::render_error(&e)
-                ));
-                false
-            }
-        };
+        let started = Instant::now();
+        let applied =
+            match ops::apply::apply(&self.cluster, manifest, &desired.dag, &opts, |_| {}).await {
+                Ok(a) => a,
+                Err(e) => {
+                    self.health.metrics.api_errors.inc();
+                    let message = format!(
+                        "commit {} not applied: {}",
+                        short(&desired.commit),
+                        crate::error::render(&e)
+                    );
+                    say(&message);
+                    self.parent_event(false, reason::APPLY_FAILED, message)
+                        .await;
+                    return;
+                }
+            };
         self.health
             .metrics
             .apply_seconds
-            .observe(origin.elapsed().as_secs_f64());
+            .observe(started.elapsed().as_secs_f64());
+        // Objects that did not apply are left out of the heal target: the next pass retries them in
+        // order, rather than heals applying them out of it.
+        let heal: Vec<Object> = applied.applied(&manifest.objects).cloned().collect();
         self.healer
-            .set_target(Target::new(&desired.commit, &applied, &opts.labels))
+            .set_target(Target::new(&desired.commit, &heal, &applied.labels))
             .await;
+        self.report(desired, &applied, started).await;
+    }
+
+    /// Logs, metrics and Events for one applied revision; a complete apply becomes the applied one.
+    async fn report(&mut self, desired: &Desired, applied: &Applied, started: Instant) {
+        if let Some(e) = &applied.inventory_error {
+            self.health.metrics.api_errors.inc();
+            say(&format!("prune failed: {}", crate::error::render(e)));
+        }
+        let changes = &applied.changes;
+        let manifest = &desired.manifest;
         for c in &changes.changes {
             if let (Action::Failed, Some(error)) = (c.action, &c.error) {
                 self.health.metrics.api_errors.inc();
@@ -270,9 +247,9 @@ impl Term {
             "commit {}: {} in {:.2}s",
             short(&desired.commit),
             changes.summary(),
-            origin.elapsed().as_secs_f64()
+            started.elapsed().as_secs_f64()
         );
-        if succeeded && prune_ok {
+        if applied.succeeded() {
             self.applied = Some(desired.commit.clone());
             self.health.metrics.set_applied(&desired.commit);
             say(&format!("applied {summary}"));
@@ -312,7 +289,7 @@ impl Term {
                 self.health.metrics.api_errors.inc();
                 say(&format!(
                     "reading the inventory: {}",
-                    crate::commands::render_error(&e)
+                    crate::error::render(&e)
                 ));
                 None
             }

@@ -7,8 +7,10 @@ use std::time::{Duration, Instant};
 use crate::apply::{Action, ApplyEvent};
 use crate::object::Object;
 
-/// Renders [`ApplyEvent`]s to stderr: redrawn in place on a terminal, one line per object otherwise.
+/// Renders [`ApplyEvent`]s to the writer it is given (the commands give stderr): redrawn in place on a
+/// terminal, one line per object otherwise. Write errors are ignored: progress never fails a run.
 pub struct Progress<'a> {
+    out: Box<dyn Write + 'a>,
     objects: &'a [Object],
     layers: Vec<String>,
     totals: Vec<usize>,
@@ -21,13 +23,19 @@ pub struct Progress<'a> {
 }
 
 impl<'a> Progress<'a> {
-    pub fn new(objects: &'a [Object], layer_order: &[String], terminal: bool) -> Progress<'a> {
+    pub fn new(
+        objects: &'a [Object],
+        layer_order: &[String],
+        terminal: bool,
+        out: impl Write + 'a,
+    ) -> Progress<'a> {
         let layers: Vec<String> = layer_order.to_vec();
         let totals = layers
             .iter()
             .map(|l| objects.iter().filter(|o| &o.source.layer == l).count())
             .collect();
         Progress {
+            out: Box::new(out),
             objects,
             done: vec![0; layers.len()],
             layers,
@@ -52,11 +60,19 @@ impl<'a> Progress<'a> {
             ApplyEvent::Started(i) => {
                 self.running.insert(i);
             }
+            ApplyEvent::Resumed { skipped, journal } => {
+                let _ = writeln!(
+                    self.out,
+                    "resuming: {skipped} object(s) finished by the interrupted run are skipped ({})",
+                    journal.display()
+                );
+            }
             ApplyEvent::Finished(i, action) => {
                 self.running.remove(&i);
                 if !self.terminal {
                     let o = &self.objects[i];
-                    eprintln!(
+                    let _ = writeln!(
+                        self.out,
                         "[{:>6.1}s] {:<10} {} ({})",
                         self.start.elapsed().as_secs_f64(),
                         action.as_str(),
@@ -67,7 +83,8 @@ impl<'a> Progress<'a> {
                 if let Some(l) = self.layer_index(i) {
                     self.done[l] += 1;
                     if !self.terminal && self.done[l] == self.totals[l] {
-                        eprintln!(
+                        let _ = writeln!(
+                            self.out,
                             "[{:>6.1}s] layer {} done ({} objects)",
                             self.start.elapsed().as_secs_f64(),
                             self.layers[l],
@@ -134,9 +151,8 @@ impl<'a> Progress<'a> {
             out.push('\n');
         }
         self.drawn_lines = lines.len();
-        let mut err = std::io::stderr().lock();
-        let _ = err.write_all(out.as_bytes());
-        let _ = err.flush();
+        let _ = self.out.write_all(out.as_bytes());
+        let _ = self.out.flush();
     }
 
     /// Whether an action is worth a line in the final list (failures and blocks always are).

@@ -6,8 +6,9 @@ use serde_json::{Value, json};
 
 use super::classify::{desired, managed_namespaces, orphans, unmanaged};
 use super::*;
-use crate::cluster::{ClusterError, DryRun, Observation};
+use crate::cluster::ClusterError;
 use crate::diff::DiffOptions;
+use crate::diff::{DryRun, Observation};
 use crate::inventory::{Contents, Listed, Member};
 use crate::object::{Object, SourceLoc};
 
@@ -88,6 +89,14 @@ fn classification_of_git_objects() {
             None,
         ),
         (
+            "proved in sync without a copy",
+            Observation {
+                live: Some(deployment("web:1.0", 2)),
+                dry_run: DryRun::InSync,
+            },
+            None,
+        ),
+        (
             "changed by hand",
             Observation {
                 live: Some(drifted_live()),
@@ -117,7 +126,7 @@ fn classification_of_git_objects() {
             "dry-run refused",
             Observation {
                 live: Some(deployment("web:1.0", 2)),
-                dry_run: DryRun::Failed(failed()),
+                dry_run: DryRun::Failed(Box::new(failed())),
             },
             Some(Class::Unverifiable),
         ),

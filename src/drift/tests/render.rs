@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::json;
 
 use super::{deployment, drifted_live, object, report};
-use crate::cluster::{DryRun, Observation};
 use crate::diff::DiffOptions;
+use crate::diff::{DryRun, Observation};
 use crate::drift::classify::desired;
 use crate::drift::*;
 use crate::object::ObjectId;

@@ -1,8 +1,8 @@
 //! Where the API serves an object: its Namespace, and for a custom resource its CustomResourceDefinition.
 
+use crate::builtin::is_builtin_group;
 use crate::graph::builder::{Builder, Ref};
 use crate::graph::model::{NodeId, Rule};
-use crate::manifest::scope::is_builtin_group;
 
 /// A namespaced object waits for its Namespace.
 pub fn add_namespace_edges(b: &mut Builder<'_>) {

@@ -1,0 +1,111 @@
+//! The apply operation, the one that `apply`, `rebuild`, `drill` and `reconcile` all run:
+//!
+//! 1. prepare the inventory: read the ApplySet, plan the prune and refuse over `--max-prune` before
+//!    anything is written, record the union of old and new contents ([`prune::prepare`]);
+//! 2. apply along the DAG, each object as soon as what it needs is ready ([`crate::apply::apply`]);
+//! 3. after a complete apply, prune what left Git and record the contents and the revision
+//!    ([`prune::finish`]).
+//!
+//! Each caller adds only what is its own: `rebuild` a preflight and a journal, `reconcile` its heal
+//! target and Events, the commands their rendering.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::apply::{self, Action, ApplyEvent, ApplyOptions, ChangeSet, Dag, Journal};
+use crate::cluster::Cluster;
+use crate::inventory::InventoryError;
+use crate::manifest::Manifest;
+use crate::object::Object;
+
+use super::prune::{self, PruneRunOptions};
+
+/// Options of [`apply`]; `Default` is `rekube apply` without flags.
+#[derive(Debug, Clone, Default)]
+pub struct ApplyRunOptions {
+    /// How each object is applied and awaited. The revision recorded on objects is the manifest's.
+    pub apply: ApplyOptions,
+    /// The inventory to record and prune; `None` leaves inventories alone (and adds no member label).
+    pub prune: Option<PruneRunOptions>,
+    /// Objects a journal records as done are skipped (`rebuild --resume`); finished ones are recorded.
+    pub journal: Option<Arc<Journal>>,
+}
+
+/// The outcome of [`apply`].
+#[derive(Debug)]
+pub struct Applied {
+    /// One entry per object of the manifest, in its order, then one per pruned or kept member.
+    pub changes: ChangeSet,
+    /// The labels every applied object carries (the ApplySet member label).
+    pub labels: BTreeMap<String, String>,
+    /// The objects were applied, but the prune or the inventory record after them failed.
+    pub inventory_error: Option<InventoryError>,
+}
+
+impl Applied {
+    /// Every object applied and ready, the prune done and the inventory recorded.
+    pub fn succeeded(&self) -> bool {
+        self.changes.succeeded() && self.inventory_error.is_none()
+    }
+
+    /// The manifest's objects that were applied (not failed, not blocked): `objects` is the manifest's.
+    pub fn applied<'a>(&self, objects: &'a [Object]) -> impl Iterator<Item = &'a Object> {
+        objects
+            .iter()
+            .zip(&self.changes.changes)
+            .filter(|(_, c)| !matches!(c.action, Action::Failed | Action::Blocked))
+            .map(|(o, _)| o)
+    }
+}
+
+/// Applies `manifest` along `dag`, then prunes and records the inventory; `on_event` sees the progress.
+///
+/// # Errors
+/// The inventory cannot be prepared (it belongs to another tool, the prune is refused, the cluster
+/// cannot be read or written): then nothing was applied. Object failures are entries of the change set,
+/// and a failure after the objects were applied is [`Applied::inventory_error`].
+pub async fn apply<F>(
+    cluster: &Cluster,
+    manifest: &Manifest,
+    dag: &Dag,
+    opts: &ApplyRunOptions,
+    on_event: F,
+) -> Result<Applied, InventoryError>
+where
+    F: FnMut(ApplyEvent),
+{
+    let prepared = match &opts.prune {
+        Some(p) => Some(prune::prepare(cluster, manifest, p).await?),
+        None => None,
+    };
+    let mut apply_opts = opts.apply.clone();
+    apply_opts.revision = manifest.revision.commit.clone();
+    if let Some(p) = &prepared {
+        apply_opts.labels.extend(p.labels.clone());
+    }
+    let origin = Instant::now();
+    let mut changes = apply::apply(
+        cluster,
+        &manifest.objects,
+        dag,
+        &apply_opts,
+        opts.journal.clone(),
+        on_event,
+    )
+    .await;
+    let mut inventory_error = None;
+    if let (Some(p), Some(popts)) = (prepared, &opts.prune) {
+        let succeeded = changes.succeeded();
+        match prune::finish(cluster, p, manifest, succeeded, popts, origin).await {
+            Ok(pruned) => changes.changes.extend(pruned.changes),
+            Err(e) => inventory_error = Some(e),
+        }
+    }
+    changes.elapsed = origin.elapsed();
+    Ok(Applied {
+        changes,
+        labels: apply_opts.labels,
+        inventory_error,
+    })
+}

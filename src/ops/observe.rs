@@ -1,0 +1,130 @@
+//! Observation, for diff and drift: for each desired object, the live object and the [sync
+//! decision](crate::diff::decide), gathered concurrently (bounded) and returned in input order.
+
+use std::collections::HashSet;
+
+use futures::StreamExt;
+use serde_json::Value;
+
+use crate::cluster::{Cluster, ClusterError, LiveIndex};
+use crate::diff::{DryRun, Observation, Sync, SyncOptions};
+use crate::object::{Object, ObjectId};
+
+/// What the plan creates, to tell "not installed yet" from errors.
+#[derive(Debug, Default)]
+struct PlanContext {
+    /// `(group, kind)` of every CRD in the plan.
+    planned_kinds: HashSet<(String, String)>,
+    /// Namespaces created by the plan.
+    planned_namespaces: HashSet<String>,
+}
+
+impl PlanContext {
+    fn from_objects(objects: &[Object]) -> PlanContext {
+        let mut ctx = PlanContext::default();
+        for o in objects {
+            match (o.id.group.as_str(), o.id.kind.as_str()) {
+                ("", "Namespace") => {
+                    ctx.planned_namespaces.insert(o.id.name.clone());
+                }
+                ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+                    let field = |p| o.get(p).and_then(Value::as_str).unwrap_or_default();
+                    ctx.planned_kinds.insert((
+                        field("/spec/group").to_string(),
+                        field("/spec/names/kind").to_string(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+        ctx
+    }
+
+    fn has_kind(&self, id: &ObjectId) -> bool {
+        self.planned_kinds
+            .contains(&(id.group.clone(), id.kind.clone()))
+    }
+
+    fn has_namespace(&self, obj: &Object) -> bool {
+        obj.namespace()
+            .is_some_and(|ns| self.planned_namespaces.contains(ns))
+    }
+}
+
+/// Observes every object (`bodies[i]` is what would be applied for `objects[i]`), `concurrency` at a
+/// time, in input order.
+pub async fn observe(
+    cluster: &Cluster,
+    objects: &[Object],
+    bodies: &[Value],
+    concurrency: usize,
+) -> Vec<Observation> {
+    let plan = PlanContext::from_objects(objects);
+    let live = cluster.list_live(objects, concurrency).await;
+    let (plan, live) = (&plan, &live);
+    futures::stream::iter(objects.iter().zip(bodies))
+        .map(|(obj, body)| observe_one(cluster, obj, body, plan, live))
+        .buffered(concurrency.max(1))
+        .collect()
+        .await
+}
+
+async fn observe_one(
+    cluster: &Cluster,
+    obj: &Object,
+    body: &Value,
+    plan: &PlanContext,
+    index: &LiveIndex,
+) -> Observation {
+    let (live, fresh) = match cluster.live(index, obj).await {
+        Ok(found) => found,
+        Err(ClusterError::UnknownKind { .. }) if plan.has_kind(&obj.id) => {
+            let reason = format!(
+                "its CustomResourceDefinition ({}) is not installed yet",
+                obj.id.group_kind()
+            );
+            return pending(reason);
+        }
+        Err(e) => return failed(e),
+    };
+    let absent = live.is_none();
+    let opts = SyncOptions {
+        dry_run_create: true,
+        fresh,
+    };
+    match crate::apply::decide(cluster, obj, body, live, opts).await {
+        Ok(d) => Observation {
+            dry_run: match d.sync {
+                Sync::InSync(_) => DryRun::InSync,
+                Sync::Create(dry) => DryRun::Ok(dry.unwrap_or_else(|| body.clone())),
+                Sync::Update(dry) => DryRun::Ok(dry),
+            },
+            live: d.live,
+        },
+        Err(e) if absent && namespace_missing(&e) && plan.has_namespace(obj) => {
+            let ns = obj.namespace().unwrap_or_default();
+            pending(format!("its Namespace {ns} is not created yet"))
+        }
+        // The live object is not kept: a refused dry-run is reported by its error alone.
+        Err(e) => failed(e),
+    }
+}
+
+fn pending(reason: String) -> Observation {
+    Observation {
+        live: None,
+        dry_run: DryRun::Pending { reason },
+    }
+}
+
+fn failed(e: ClusterError) -> Observation {
+    Observation {
+        live: None,
+        dry_run: DryRun::Failed(Box::new(e)),
+    }
+}
+
+/// A dry-run create in a namespace that does not exist answers 404 naming the namespace.
+fn namespace_missing(e: &ClusterError) -> bool {
+    e.status_code() == Some(404) && e.api_message().is_some_and(|m| m.contains("namespaces \""))
+}
