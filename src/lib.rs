@@ -38,6 +38,7 @@ pub mod diff;
 pub mod drift;
 pub mod error;
 pub mod graph;
+pub mod helm;
 pub mod inventory;
 pub mod keys;
 pub mod manifest;

@@ -51,9 +51,10 @@ impl Dag {
                     .collect()
             })
             .collect();
+        // Hook nodes are runs, not objects of the manifest.
         let object = nodes
             .iter()
-            .map(|n| n.as_object().map(|o| o.input))
+            .map(|n| n.as_object().filter(|o| o.hook.is_none()).map(|o| o.input))
             .collect();
         Dag { deps, object }
     }

@@ -121,11 +121,7 @@ pub async fn connect(args: &ClusterArgs) -> Result<Target, CommandError> {
 /// # Errors
 /// A cycle or an invalid ordering annotation; external references with `strict`.
 pub fn dependencies(manifest: &Manifest, strict: bool) -> Result<crate::apply::Dag, CommandError> {
-    let graph = crate::graph::build(
-        &manifest.layers,
-        &manifest.objects,
-        &GraphOptions::default(),
-    )?;
+    let graph = crate::graph::of_manifest(manifest, &GraphOptions::default())?;
     report_externals(&graph, strict)?;
     Ok(crate::apply::Dag::from_graph(&graph))
 }

@@ -12,11 +12,7 @@ use super::{CommandError, EXIT_ERROR, EXIT_OK, common};
 pub async fn run(args: ExplainArgs) -> Result<i32, CommandError> {
     let manifest = common::load(&args.source)?;
     let matches = find(&manifest.objects, &args.object)?;
-    let graph = crate::graph::build(
-        &manifest.layers,
-        &manifest.objects,
-        &GraphOptions::default(),
-    )?;
+    let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default())?;
     let plan = Plan::new(graph);
     let graph = plan.graph();
     let live = if args.offline {

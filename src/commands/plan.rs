@@ -9,11 +9,7 @@ use super::{CommandError, EXIT_OK, common};
 
 pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
     let manifest = common::load(&args.source)?;
-    let graph = crate::graph::build(
-        &manifest.layers,
-        &manifest.objects,
-        &GraphOptions::default(),
-    )?;
+    let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default())?;
     // External references go to stderr so that `-o json` stays parseable.
     common::report_externals(&graph, args.source.strict)?;
     let plan = Plan::new(graph);

@@ -6,7 +6,7 @@ use crate::object::{Layer, ObjectId};
 
 use super::builder::Builder;
 use super::canonical;
-use super::model::{Edge, External, Node, NodeId, ObjectNode};
+use super::model::{Edge, External, HookNode, Node, NodeId, ObjectNode};
 
 /// The dependency DAG. Acyclic by construction: [`build`](super::build) refuses cycles.
 #[derive(Debug, Clone)]
@@ -23,6 +23,8 @@ pub struct Graph {
     in_start: Vec<usize>,
     externals: Vec<External>,
     index: HashMap<ObjectId, NodeId>,
+    /// Per release: `namespace/name`, and each hook's events and weight, for renderings.
+    releases: Vec<(String, Vec<String>)>,
 }
 
 impl Graph {
@@ -31,7 +33,9 @@ impl Graph {
         let mut nodes = Vec::with_capacity(object_count + b.barriers.len());
         let mut index = HashMap::with_capacity(object_count);
         for (n, o) in b.objects.iter().enumerate() {
-            index.insert(o.id.clone(), NodeId(n));
+            if b.hook_of[n].is_none() {
+                index.insert(o.id.clone(), NodeId(n));
+            }
             nodes.push(Node::Object(ObjectNode {
                 id: o.id.clone(),
                 layer: b.layer_of[n],
@@ -39,6 +43,7 @@ impl Graph {
                 input: b.input[n],
                 wave: b.wave_of[n],
                 digest: canonical::digest(&o.body),
+                hook: b.hook_of[n],
             }));
         }
         nodes.extend(b.barriers.into_iter().map(Node::Barrier));
@@ -66,7 +71,13 @@ impl Graph {
         externals.sort_by(|a, b| (a.from, &a.target, a.rule).cmp(&(b.from, &b.target, b.rule)));
         externals.dedup_by(|a, b| a.from == b.from && a.target == b.target && a.rule == b.rule);
 
+        let releases = b
+            .releases
+            .iter()
+            .map(|r| (r.key(), r.hooks.iter().map(|h| h.describe()).collect()))
+            .collect();
         Graph {
+            releases,
             layers: b.layers.to_vec(),
             nodes,
             object_count,
@@ -141,6 +152,15 @@ impl Graph {
         }
         out.sort();
         out
+    }
+
+    /// `hook pre-install,pre-upgrade weight -5 of release web/api`: what a hook node runs.
+    pub fn describe_hook(&self, h: &HookNode) -> String {
+        let Some((key, hooks)) = self.releases.get(h.release) else {
+            return String::new();
+        };
+        let events = hooks.get(h.hook).map_or("", String::as_str);
+        format!("{} hook ({events}) of release {key}", h.stage.as_str())
     }
 
     pub fn externals(&self) -> &[External] {

@@ -16,7 +16,7 @@
 //! (printed `A -> B -> A` with the rule of each edge).
 
 mod builder;
-mod canonical;
+pub(crate) mod canonical;
 mod cycle;
 mod dag;
 mod externals;
@@ -29,12 +29,16 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 
+use crate::helm::Release;
+use crate::manifest::Manifest;
 use crate::object::{Layer, Object};
 
 pub use cycle::{Cycle, CycleError};
 pub use dag::Graph;
 pub use externals::external_summary;
-pub use model::{Barrier, BarrierKind, Edge, External, Node, NodeId, ObjectNode, Rule, object_key};
+pub use model::{
+    Barrier, BarrierKind, Edge, External, HookNode, Node, NodeId, ObjectNode, Rule, object_key,
+};
 pub use plan::{Plan, plan};
 
 /// How the graph is built. `Default` follows the design: every rule on.
@@ -91,7 +95,34 @@ pub fn build(
     objects: &[Object],
     options: &GraphOptions,
 ) -> Result<Graph, GraphError> {
-    let mut b = builder::Builder::new(layers, objects, options.sync_waves)?;
+    build_with_releases(layers, objects, &[], options)
+}
+
+/// [`build`] of a loaded manifest: its objects and its charts' hooks.
+///
+/// # Errors
+/// See the [module documentation](self).
+pub fn of_manifest(manifest: &Manifest, options: &GraphOptions) -> Result<Graph, GraphError> {
+    build_with_releases(
+        &manifest.layers,
+        &manifest.objects,
+        &manifest.releases,
+        options,
+    )
+}
+
+/// [`build`] with the Helm releases the objects were rendered from: each hook becomes a node per stage
+/// it runs in ([`ObjectNode::hook`]), ordered around its chart's objects ([`Rule::Hook`]).
+///
+/// # Errors
+/// See the [module documentation](self).
+pub fn build_with_releases(
+    layers: &[Layer],
+    objects: &[Object],
+    releases: &[Release],
+    options: &GraphOptions,
+) -> Result<Graph, GraphError> {
+    let mut b = builder::Builder::new(layers, objects, releases, options.sync_waves)?;
     rules::add_all(&mut b, options)?;
     let graph = Graph::from_builder(b);
     cycle::check(&graph)?;

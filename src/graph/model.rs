@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::helm::HookStage;
 use crate::object::{ObjectId, SourceLoc};
 
 /// Index of a node in a [`Graph`](super::Graph). Objects come first (layer order, then [`ObjectId`]),
@@ -53,6 +54,10 @@ pub enum Rule {
     SyncWave,
     /// Layer `dependsOn`: every object of a layer waits for every object of the layers it depends on.
     Layer,
+    /// Helm hooks: a chart's objects wait for its pre hooks; its post hooks wait for them to be ready.
+    Hook,
+    /// `helm.sh/hook-weight`: a hook waits for the hooks of lower weight of its chart and stage.
+    HookWeight,
 }
 
 impl Rule {
@@ -80,6 +85,8 @@ impl Rule {
             Rule::DependsOn => "DependsOn",
             Rule::SyncWave => "SyncWave",
             Rule::Layer => "Layer",
+            Rule::Hook => "Hook",
+            Rule::HookWeight => "HookWeight",
         }
     }
 }
@@ -123,6 +130,19 @@ pub struct ObjectNode {
     pub wave: i64,
     /// `sha256:` of the object's canonical JSON (sorted keys).
     pub digest: String,
+    /// Set when the node is a Helm hook run (then `input` is its position in its release's hooks).
+    pub hook: Option<HookNode>,
+}
+
+/// A Helm hook in the graph: one node per stage the hook runs in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct HookNode {
+    /// Index into the releases given to [`build_with_releases`](super::build_with_releases).
+    pub release: usize,
+    /// Index into the release's hooks.
+    pub hook: usize,
+    pub stage: HookStage,
+    pub weight: i64,
 }
 
 /// What a virtual node stands for. Barriers keep layer and wave ordering linear in the number of objects.
@@ -134,6 +154,12 @@ pub enum BarrierKind {
     Wave,
     /// Every object of the layer's wave `wave` except the webhook configurations and APIServices.
     BeforeWebhooks,
+    /// A chart's pre hooks (of weight at most `wave`, for the weight barriers).
+    PreHooks,
+    /// A chart's objects (other than hooks), ready: what its post hooks wait for.
+    Release,
+    /// A chart's post hooks of weight at most `wave`.
+    PostHooks,
 }
 
 /// A virtual node: done when everything it waits for is done. Never applied.
@@ -178,6 +204,9 @@ impl Node {
     /// A name unique in the graph, including the group: identity in the plan digest.
     pub fn key(&self) -> String {
         match self {
+            Node::Object(ObjectNode {
+                hook: Some(h), id, ..
+            }) => format!("hook:{}:{}", h.stage.as_str(), object_key(id)),
             Node::Object(o) => object_key(&o.id),
             Node::Barrier(b) => format!("barrier:{}", b.label),
         }

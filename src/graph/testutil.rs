@@ -63,7 +63,7 @@ pub fn run_rule(
     rule: impl FnOnce(&mut Builder<'_>),
 ) -> (Vec<String>, Vec<String>) {
     let layers = layers_of(objects);
-    let mut b = Builder::new(&layers, objects, true).expect("valid test input");
+    let mut b = Builder::new(&layers, objects, &[], true).expect("valid test input");
     rule(&mut b);
     let graph = Graph::from_builder(b);
     (edge_lines(&graph), external_lines(&graph))

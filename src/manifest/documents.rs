@@ -19,12 +19,25 @@ pub struct Doc {
     pub tree: Option<Tree>,
 }
 
-/// Where the text came from: a file of the repository, or the output of `kustomize build`, whose
-/// lines mean nothing to the user (errors then name the document instead).
+/// Where the text came from: a file of the repository, or the output of `kustomize build` or of
+/// `helm template` (one template's document), whose lines mean nothing to the user (errors then name
+/// the document instead).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Origin {
     File,
     Rendered,
+    Chart,
+}
+
+impl Origin {
+    /// How errors name a document of rendered output; `None` for files (they have lines).
+    pub fn rendered_by(self) -> Option<&'static str> {
+        match self {
+            Origin::File => None,
+            Origin::Rendered => Some("kustomize output"),
+            Origin::Chart => Some("helm output"),
+        }
+    }
 }
 
 /// The documents of a YAML text; every syntax error is collected, other documents still load.
@@ -94,16 +107,13 @@ fn syntax_diagnostic(
     origin: Origin,
     index: usize,
 ) -> Diagnostic {
-    match (origin, e.pos) {
-        (Origin::File, Some(p)) => Diagnostic::new(rel, format!("invalid {what}: {}", e.message))
+    match (origin.rendered_by(), e.pos) {
+        (None, Some(p)) => Diagnostic::new(rel, format!("invalid {what}: {}", e.message))
             .at(p.line, Some(p.column)),
-        (Origin::File, None) => Diagnostic::new(rel, format!("invalid {what}: {}", e.message)),
-        (Origin::Rendered, _) => Diagnostic::new(
+        (None, None) => Diagnostic::new(rel, format!("invalid {what}: {}", e.message)),
+        (Some(by), _) => Diagnostic::new(
             rel,
-            format!(
-                "invalid {what} in kustomize output document #{index}: {}",
-                e.message
-            ),
+            format!("invalid {what} in {by} document #{index}: {}", e.message),
         ),
     }
 }

@@ -2,8 +2,8 @@
 //! encoding checks.
 //!
 //! Hidden files and folders (`.git`, `.github`, `.gitlab-ci.yml`…) are skipped: they hold tooling, not
-//! objects. A folder with a kustomization is one input, rendered by Kustomize; nothing below it is read
-//! one by one. Symlinks are followed when they stay inside the repository (each folder is read once, so
+//! objects. A folder with a kustomization is one input, rendered by Kustomize, and a folder with a
+//! `Chart.yaml` is one input, rendered by Helm; nothing below either is read one by one. Symlinks are followed when they stay inside the repository (each folder is read once, so
 //! a link loop ends); a symlink that leaves the repository is an error.
 
 use std::collections::BTreeSet;
@@ -25,6 +25,11 @@ pub enum Input {
         abs: PathBuf,
     },
     Kustomization {
+        rel: String,
+        abs: PathBuf,
+    },
+    /// A folder with a `Chart.yaml`: a Helm chart, rendered with its default values.
+    Chart {
         rel: String,
         abs: PathBuf,
     },
@@ -99,6 +104,13 @@ impl Walker<'_> {
         if !self.visited.insert(real.clone()) {
             let msg = "folder already read through another path (symlink?): skipped";
             self.walk.warnings.push(Diagnostic::new(display(rel), msg));
+            return;
+        }
+        if abs.join(crate::helm::chart::CHART_FILE).is_file() {
+            self.walk.inputs.push(Input::Chart {
+                rel: display(rel).to_string(),
+                abs: abs.to_path_buf(),
+            });
             return;
         }
         if KUSTOMIZATION_FILES.iter().any(|f| abs.join(f).is_file()) {

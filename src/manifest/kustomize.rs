@@ -1,5 +1,7 @@
 //! Rendering a Kustomize folder: `kustomize build DIR` when `kustomize` is on PATH, else
 //! `kubectl kustomize DIR`, or the program given in [`LoadOptions::kustomize`](super::LoadOptions).
+//! A kustomization with `helmCharts:` (itself or one it includes) is built with `--enable-helm` and
+//! the pinned Helm, by a Kustomize that drives Helm v4 ([`crate::helm::Helm::kustomize`]).
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -50,8 +52,13 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
 /// The rendered multi-document YAML of the Kustomize folder `abs` (`rel` names it in errors) of the
 /// repository at `root` (canonical).
 pub fn render(tool: &Kustomize, root: &Path, abs: &Path, rel: &str) -> Result<String, Diagnostic> {
-    check_references(root, abs, rel)?;
-    let Some(mut cmd) = tool.command(abs) else {
+    let uses_helm = check_references(root, abs, rel)?;
+    let command = if uses_helm {
+        Some(helm_command(abs).map_err(|e| Diagnostic::new(rel, format!("helmCharts: {e}")))?)
+    } else {
+        tool.command(abs)
+    };
+    let Some(mut cmd) = command else {
         return Err(Diagnostic::new(
             rel,
             "folder has a kustomization but neither kustomize nor kubectl is on PATH",
@@ -75,10 +82,22 @@ pub fn render(tool: &Kustomize, root: &Path, abs: &Path, rel: &str) -> Result<St
         .map_err(|e| Diagnostic::new(rel, format!("kustomize output is not UTF-8: {e}")))
 }
 
+/// `kustomize build --enable-helm --helm-command HELM DIR` with the pinned Helm.
+fn helm_command(dir: &Path) -> Result<Command, crate::helm::HelmError> {
+    let helm = crate::helm::Helm::locate()?;
+    let mut cmd = Command::new(helm.kustomize()?);
+    cmd.args(["build", "--enable-helm", "--helm-command"])
+        .arg(helm.path())
+        .arg(dir);
+    Ok(cmd)
+}
+
 /// Local folders and files that kustomizations refer to (`resources`, `bases`, `components`, followed
 /// through nested kustomizations) must stay in the repository: Kustomize itself would read `../..` of
-/// the folder a commit was exported to. Unreadable entries are left to Kustomize to report.
-fn check_references(root: &Path, dir: &Path, rel: &str) -> Result<(), Diagnostic> {
+/// the folder a commit was exported to. Unreadable entries are left to Kustomize to report. Returns
+/// whether any of them inflates Helm charts (`helmCharts:`).
+fn check_references(root: &Path, dir: &Path, rel: &str) -> Result<bool, Diagnostic> {
+    let mut uses_helm = false;
     let mut queue = vec![dir.to_path_buf()];
     let mut seen = BTreeSet::new();
     while let Some(dir) = queue.pop() {
@@ -102,6 +121,7 @@ fn check_references(root: &Path, dir: &Path, rel: &str) -> Result<(), Diagnostic
             continue;
         };
         let value = tree.to_value();
+        uses_helm |= value.get("helmCharts").is_some_and(|v| !v.is_null());
         let entries = ["resources", "bases", "components"]
             .iter()
             .filter_map(|key| value.get(key).and_then(Value::as_array))
@@ -126,7 +146,7 @@ fn check_references(root: &Path, dir: &Path, rel: &str) -> Result<(), Diagnostic
             }
         }
     }
-    Ok(())
+    Ok(uses_helm)
 }
 
 /// Remote resources (Git URLs, `github.com/org/repo//path?ref=x`) are fetched by Kustomize.

@@ -6,6 +6,8 @@
 //!   - {name: cluster, path: cluster}
 //!   - {name: apps, path: apps, dependsOn: [cluster], namespace: web}
 //! ```
+//!
+//! A layer's `charts:` are read by [`super::charts::spec`].
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -26,7 +28,7 @@ pub const DEFAULT_LAYERS: [&str; 3] = ["cluster", "tools", "apps"];
 /// Name of the single layer of a repository without layers.
 pub const DEFAULT_LAYER: &str = "default";
 
-const LAYER_KEYS: [&str; 4] = ["name", "path", "dependsOn", "namespace"];
+const LAYER_KEYS: [&str; 5] = ["name", "path", "dependsOn", "namespace", "charts"];
 const CONFIG_LIMIT: u64 = 1024 * 1024;
 
 /// The layers of the repository at `root` (canonical), in dependency order (declaration order among
@@ -175,7 +177,7 @@ impl Parser<'_> {
                 .find(|k| k.to_lowercase() == key.replace(['_', '-'], "").to_lowercase())
                 .map(|k| format!(", did you mean {k}?"))
                 .unwrap_or_default();
-            self.error(&at.key(key), format!("unknown key {key:?} in layer{hint} (expected: name, path, dependsOn, namespace)"));
+            self.error(&at.key(key), format!("unknown key {key:?} in layer{hint} (expected: name, path, dependsOn, namespace, charts)"));
         }
         let name = match map.get("name") {
             Some(Value::String(s)) => match dns1123_label(s) {

@@ -1,16 +1,19 @@
 //! Manifest: find the layers, read and render their files, parse and validate every object, offline.
 //!
 //! 1. [`layers`]: `rekube.yaml`, or the `cluster/`, `tools/`, `apps/` folders, or one `default` layer.
-//! 2. [`files`]: `.yaml`/`.yml`/`.json` files in sorted order; Kustomize folders ([`kustomize`]).
+//! 2. [`files`]: `.yaml`/`.yml`/`.json` files in sorted order; Kustomize folders ([`kustomize`]); Helm
+//!    charts, declared in `rekube.yaml` or found as folders with a `Chart.yaml` ([`charts`]).
 //! 3. [`yaml`] / [`json`] / [`documents`]: multi-document YAML split as kubectl does, JSON streams,
 //!    `kind: List` expanded, positions kept for error messages.
 //! 4. [`validate`] and [`schema`]: apiVersion, kind, metadata, names, removed API versions, built-in
 //!    kinds against their k8s-openapi types (mistyped and unknown fields).
-//! 5. [`resolve`]: scopes ([`scope`]), layer namespaces, duplicates.
+//! 5. [`resolve`]: scopes ([`scope`]), release and layer namespaces, duplicates; chart hooks are then
+//!    moved out of the objects into their [`Release`](crate::helm::Release).
 //!
 //! Every problem is collected, so one run reports them all: [`load`] returns [`Diagnostics`] listing each
 //! as `path:line:col: Kind/namespace/name: message`.
 
+pub mod charts;
 pub mod diagnostics;
 pub mod documents;
 pub mod field;
@@ -34,10 +37,12 @@ use std::path::Path;
 
 use serde::Serialize;
 
+pub use charts::HelmOptions;
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use kustomize::Kustomize;
 pub use scope::{Scope, Scopes, builtin_scope};
 
+use crate::helm::Release;
 use crate::object::{Layer, Object, ObjectId, Revision};
 use crate::source::Snapshot;
 use documents::Origin;
@@ -57,6 +62,8 @@ pub struct LoadOptions {
     pub kustomize: Kustomize,
     /// Scopes known beyond the built-in table (e.g. from discovery). CRDs in the repository are added.
     pub scopes: Scopes,
+    /// How Helm charts are rendered (Kubernetes version, API versions, lookup).
+    pub helm: HelmOptions,
 }
 
 impl Default for LoadOptions {
@@ -65,12 +72,13 @@ impl Default for LoadOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             kustomize: Kustomize::Auto,
             scopes: Scopes::default(),
+            helm: HelmOptions::default(),
         }
     }
 }
 
 /// The validated content of a repository revision.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Manifest {
     pub revision: Revision,
     /// In dependency order.
@@ -78,6 +86,8 @@ pub struct Manifest {
     /// In layer order, then file order, then document order: the same repository always gives the
     /// same list.
     pub objects: Vec<Object>,
+    /// The Helm charts, rendered: their objects are in `objects`, their hooks only here.
+    pub releases: Vec<Release>,
     pub warnings: Vec<Diagnostic>,
 }
 
@@ -144,19 +154,56 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         )])
     })?;
     let layers = layers::resolve(&root).map_err(fail)?;
+    let declared = charts::declared(&root, &layers).map_err(fail)?;
+    let claimed = charts::claimed_paths(&declared);
 
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut objects = Vec::new();
     let mut rendered = BTreeSet::new();
+    // Every layer is walked first, so that all its charts render at once, in parallel.
+    let mut walks = Vec::new();
+    let mut specs = Vec::new();
     for layer in &layers {
-        let walk = files::collect(&root, layer);
-        if walk.inputs.is_empty() && walk.errors.is_empty() {
+        let mut walk = files::collect(&root, layer);
+        walk.inputs.retain(|input| match input {
+            Input::File { rel, .. } | Input::Chart { rel, .. } => !claimed.contains(rel),
+            Input::Kustomization { .. } => true,
+        });
+        let has_charts = declared.iter().any(|c| c.layer == layer.name);
+        if walk.inputs.is_empty() && walk.errors.is_empty() && !has_charts {
             let msg = format!("layer {:?} holds no .yaml, .yml or .json file", layer.name);
             warnings.push(Diagnostic::new(&layer.path, msg));
         }
-        errors.extend(walk.errors);
-        warnings.extend(walk.warnings);
+        errors.extend(std::mem::take(&mut walk.errors));
+        warnings.extend(std::mem::take(&mut walk.warnings));
+        for input in &walk.inputs {
+            if let Input::Chart { rel, .. } = input {
+                specs.push(charts::ChartSpec::found(layer, rel));
+            }
+        }
+        specs.extend(declared.iter().filter(|c| c.layer == layer.name).cloned());
+        walks.push(walk);
+    }
+    let mut charts_out = charts::render::render_all(&root, &specs, &options.helm).into_iter();
+    let mut specs = specs.into_iter();
+    let mut defaults: Vec<Option<String>> = Vec::new();
+    let mut drafts = Vec::new();
+    let mut add_chart = |objects: &mut Vec<Object>,
+                         defaults: &mut Vec<Option<String>>,
+                         errors: &mut Vec<Diagnostic>,
+                         warnings: &mut Vec<Diagnostic>| {
+        let (Some(spec), Some(out)) = (specs.next(), charts_out.next()) else {
+            return;
+        };
+        match out {
+            Ok(chart) => drafts.push(charts::add_objects(
+                spec, chart, objects, defaults, errors, warnings,
+            )),
+            Err(diags) => errors.extend(diags),
+        }
+    };
+    for (layer, walk) in layers.iter().zip(walks) {
         for input in walk.inputs {
             let (rel, origin, parsed) = match input {
                 Input::File { rel, abs } => {
@@ -175,6 +222,10 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
                         .map(|text| documents::parse_yaml(&text, &rel, Origin::Rendered));
                     (rel, Origin::Rendered, parsed)
                 }
+                Input::Chart { .. } => {
+                    add_chart(&mut objects, &mut defaults, &mut errors, &mut warnings);
+                    continue;
+                }
             };
             let (docs, parse_errors) = match parsed {
                 Ok(p) => p,
@@ -192,6 +243,10 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
             for doc in docs {
                 objects.extend(validate::check_object(&ctx, doc, &mut errors));
             }
+            defaults.resize(objects.len(), None);
+        }
+        for _ in declared.iter().filter(|c| c.layer == layer.name) {
+            add_chart(&mut objects, &mut defaults, &mut errors, &mut warnings);
         }
     }
 
@@ -204,13 +259,14 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         errors,
         warnings,
     };
-    resolve::apply_scopes(&mut objects, &layers, &scopes, &mut reporter);
+    resolve::apply_scopes(&mut objects, &defaults, &layers, &scopes, &mut reporter);
     resolve::check_duplicates(&objects, &mut reporter);
     let Reporter {
         mut errors,
         mut warnings,
         ..
     } = reporter;
+    let (objects, releases) = charts::finish(objects, drafts, &mut warnings);
     diagnostics::sort(&mut errors);
     diagnostics::sort(&mut warnings);
     if !errors.is_empty() {
@@ -220,6 +276,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         revision: snapshot.revision.clone(),
         layers,
         objects,
+        releases,
         warnings,
     })
 }

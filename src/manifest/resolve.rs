@@ -29,11 +29,13 @@ impl Reporter<'_> {
     }
 }
 
-/// Applies scopes: namespaced objects without a namespace get their layer's; cluster-scoped objects lose
-/// a stray namespace (with a warning); custom resources of unknown scope are namespaced when they set a
-/// namespace, else cluster-scoped with a warning.
+/// Applies scopes: namespaced objects without a namespace get their own default (`defaults[i]`: a
+/// chart's release namespace), else their layer's; cluster-scoped objects lose a stray namespace (with a
+/// warning); custom resources of unknown scope are namespaced when they set a namespace, else
+/// cluster-scoped with a warning.
 pub fn apply_scopes(
     objects: &mut [Object],
+    defaults: &[Option<String>],
     layers: &[Layer],
     scopes: &Scopes,
     r: &mut Reporter<'_>,
@@ -42,12 +44,13 @@ pub fn apply_scopes(
         .iter()
         .map(|l| (l.name.as_str(), l.namespace.as_deref()))
         .collect();
-    for o in objects.iter_mut() {
+    for (i, o) in objects.iter_mut().enumerate() {
         let written = o.id.namespace.clone();
+        let own = defaults.get(i).and_then(Option::as_deref);
         match (scopes.scope_of(&o.id.group, &o.id.kind), written) {
             (Some(Scope::Namespaced), Some(_)) => {}
             (Some(Scope::Namespaced), None) => {
-                match layer_ns.get(o.source.layer.as_str()).copied().flatten() {
+                match own.or(layer_ns.get(o.source.layer.as_str()).copied().flatten()) {
                     Some(ns) => set_namespace(o, Some(ns)),
                     None => {
                         let msg = format!(

@@ -35,12 +35,12 @@ impl Checker<'_> {
         if let Some(f) = field {
             self.reported.push(f.clone());
         }
-        let mut d = match self.ctx.origin {
-            Origin::Rendered => Diagnostic::new(
+        let mut d = match self.ctx.origin.rendered_by() {
+            Some(by) => Diagnostic::new(
                 self.ctx.rel,
-                format!("{message} (kustomize output document #{})", self.doc.index),
+                format!("{message} ({by} document #{})", self.doc.index),
             ),
-            Origin::File => {
+            None => {
                 let pos = field.and_then(|f| self.doc.tree.as_ref()?.locate(f));
                 let d = Diagnostic::new(self.ctx.rel, message);
                 match pos {
@@ -200,7 +200,7 @@ pub fn check_object(ctx: &Context<'_>, doc: Doc, errors: &mut Vec<Diagnostic>) -
         path: ctx.rel.to_string(),
         line: match ctx.origin {
             Origin::File => doc.line,
-            Origin::Rendered => 1,
+            Origin::Rendered | Origin::Chart => 1,
         },
         document: doc.index,
     };

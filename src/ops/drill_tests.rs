@@ -36,6 +36,7 @@ fn drill_of(rebuild: RebuildReport, budget: Option<u64>, drifted: bool) -> Drill
         revision: Revision::default(),
         layers: Vec::new(),
         objects: Vec::new(),
+        releases: Vec::new(),
         warnings: Vec::new(),
     };
     let opts = DrillOptions {

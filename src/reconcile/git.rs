@@ -73,12 +73,8 @@ impl Follower {
             tracing::debug!("{commit}: warning: {w}");
         }
         manifest.revision.reference = self.reference.clone();
-        let graph = crate::graph::build(
-            &manifest.layers,
-            &manifest.objects,
-            &GraphOptions::default(),
-        )
-        .map_err(|e| Rejected::Invalid(vec![crate::error::render(&e)]))?;
+        let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default())
+            .map_err(|e| Rejected::Invalid(vec![crate::error::render(&e)]))?;
         // External references are logged; with --strict they reject the commit.
         let externals = crate::graph::external_summary(&graph);
         if self.strict && !externals.is_empty() {

@@ -38,7 +38,15 @@ pub fn text(plan: &Plan) -> String {
         for &n in wave {
             let Node::Object(o) = g.node(n) else { continue };
             let layer = g.layers().get(o.layer).map_or("", |l| l.name.as_str());
-            let _ = writeln!(out, "  {}  [{layer}] {}", o.id, o.source);
+            match &o.hook {
+                Some(h) => {
+                    let what = g.describe_hook(h);
+                    let _ = writeln!(out, "  {}  [{layer}] {what} {}", o.id, o.source);
+                }
+                None => {
+                    let _ = writeln!(out, "  {}  [{layer}] {}", o.id, o.source);
+                }
+            }
             for e in g.dependencies(n) {
                 let _ = writeln!(out, "    waits for {}", waits_for(plan, e));
             }

@@ -16,10 +16,11 @@ fn layer_range(b: &Builder<'_>, l: usize) -> Range<usize> {
     start..end
 }
 
-/// The objects of layer `l` by sync wave, lowest first.
+/// The objects of layer `l` by sync wave, lowest first. Helm hooks take no part in sync waves: their
+/// chart orders them ([`super::hooks`]).
 fn waves(b: &Builder<'_>, l: usize) -> BTreeMap<i64, Vec<usize>> {
     let mut out: BTreeMap<i64, Vec<usize>> = BTreeMap::new();
-    for n in layer_range(b, l) {
+    for n in layer_range(b, l).filter(|&n| !b.is_hook(n)) {
         out.entry(b.wave_of[n]).or_default().push(n);
     }
     out
@@ -114,6 +115,11 @@ pub fn add_layer_edges(b: &mut Builder<'_>) {
             for &n in members {
                 b.edge(barrier, NodeId(n), Rule::Layer, "");
             }
+        }
+        // A layer is done once its charts' post hooks ran too.
+        let hooks: Vec<usize> = layer_range(b, l).filter(|&n| b.is_hook(n)).collect();
+        for n in hooks {
+            b.edge(barrier, NodeId(n), Rule::Layer, "");
         }
         if waves.len() > 1 {
             // The last wave barrier closes every lower wave.

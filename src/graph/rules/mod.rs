@@ -4,6 +4,7 @@
 mod api;
 mod barriers;
 mod explicit;
+mod hooks;
 mod network;
 mod pod;
 mod rbac;
@@ -20,6 +21,7 @@ use super::{GraphError, GraphOptions};
 pub use api::{add_crd_edges, add_namespace_edges};
 pub use barriers::{add_layer_edges, add_sync_wave_edges, add_webhook_last_edges};
 pub use explicit::add_depends_on_edges;
+pub use hooks::add_hook_edges;
 pub use network::{add_governing_service_edges, add_ingress_edges};
 pub use pod::{
     add_config_map_edges, add_priority_class_edges, add_runtime_class_edges, add_secret_edges,
@@ -32,7 +34,8 @@ pub use storage::{
 };
 pub use webhook::add_webhook_service_edges;
 
-/// Runs every rule. The barrier rules come last: they read the sync waves of every object.
+/// Runs every rule. The barrier rules come last: they read the sync waves of every object (and the
+/// layer barriers wait for the hooks too).
 ///
 /// # Errors
 /// An invalid `config.kubernetes.io/depends-on` annotation.
@@ -54,6 +57,7 @@ pub fn add_all(b: &mut Builder<'_>, options: &GraphOptions) -> Result<(), GraphE
     add_ingress_edges(b);
     add_webhook_service_edges(b);
     add_depends_on_edges(b)?;
+    add_hook_edges(b);
     if options.sync_waves {
         add_sync_wave_edges(b);
     }
