@@ -36,6 +36,16 @@ pub enum Command {
     Drill(DrillArgs),
     /// Follow a branch in-cluster: apply new commits, heal or report drift, with leader election and /metrics.
     Reconcile(ReconcileArgs),
+    /// Pin every remote Helm chart of rekube.yaml by digest in rekube.lock (pulls each once).
+    Lock(LockArgs),
+}
+
+/// `rekube lock`.
+#[derive(Debug, Args)]
+pub struct LockArgs {
+    /// Repository folder holding rekube.yaml; rekube.lock is written beside it.
+    #[arg(default_value = ".")]
+    pub repository: PathBuf,
 }
 
 /// Where the repository comes from.
@@ -51,6 +61,16 @@ pub struct SourceArgs {
     /// Treat references to objects absent from the repository as errors, not warnings.
     #[arg(long)]
     pub strict: bool,
+
+    /// Kubernetes version Helm charts are rendered for (.Capabilities.KubeVersion). Default: the
+    /// target cluster's version for cluster commands, 1.34.4 (the local control plane's) offline.
+    #[arg(long, value_name = "VERSION", value_parser = parse_kube_version)]
+    pub kube_version: Option<String>,
+
+    /// Let Helm's `lookup` read the target cluster while rendering charts (by default it finds nothing,
+    /// so that what Git renders does not depend on what the cluster holds).
+    #[arg(long)]
+    pub helm_lookup: bool,
 }
 
 /// How to reach the cluster.
@@ -339,6 +359,22 @@ pub struct ReconcileArgs {
     /// Folder of the Git cache (default: REKUBE_CACHE_DIR, XDG_CACHE_HOME/rekube or ~/.cache/rekube).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+}
+
+/// `1.34.4`, `v1.34.4` or `1.34`: a Kubernetes version as Helm's `--kube-version` takes it.
+pub fn parse_kube_version(s: &str) -> Result<String, String> {
+    let v = s.trim().trim_start_matches('v');
+    let parts: Vec<&str> = v.split('.').collect();
+    let numeric = parts
+        .iter()
+        .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if numeric && (2..=3).contains(&parts.len()) {
+        Ok(v.to_string())
+    } else {
+        Err(format!(
+            "invalid Kubernetes version {s:?}: expected MAJOR.MINOR.PATCH, e.g. 1.34.4"
+        ))
+    }
 }
 
 /// Parses `90s`, `5m`, `1h`, `1h30m` or a bare number of seconds.

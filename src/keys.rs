@@ -11,6 +11,9 @@ pub const ANNOTATION_DIGEST: &str = "rekube.dev/digest";
 pub const ANNOTATION_RECREATE: &str = "rekube.dev/recreate";
 /// `disabled`: never pruned, even when it leaves Git.
 pub const ANNOTATION_PRUNE: &str = "rekube.dev/prune";
+/// On the inventory parent: the digest each Helm release was last applied with (a JSON object keyed by
+/// `namespace/name`), to tell an upgrade from a no-op.
+pub const ANNOTATION_RELEASES: &str = "rekube.dev/releases";
 
 /// The provenance annotations rekube adds to every applied object: not part of what Git declares, so
 /// diffs and digests leave them out.

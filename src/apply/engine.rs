@@ -30,6 +30,8 @@ pub enum ApplyEvent {
         skipped: usize,
         journal: std::path::PathBuf,
     },
+    /// A Helm hook ran (or failed): `what` says which event of which release.
+    Hook { change: Change, what: String },
 }
 
 /// Shared by every per-object task.
@@ -80,6 +82,8 @@ where
         storage_classes,
     });
     let mut changes: Vec<Option<Change>> = vec![None; objects.len()];
+    let mut hook_changes: Vec<Change> = Vec::new();
+    let mut hook_starts = vec![Duration::ZERO; dag.deps.len()];
     let mut schedule = Schedule::new(&dag.deps);
     let mut tasks: JoinSet<(usize, Result<Action, String>)> = JoinSet::new();
     let mut starts = vec![Duration::ZERO; objects.len()];
@@ -90,6 +94,16 @@ where
     loop {
         // Barriers are virtual: they complete as soon as they start, unblocking what waits on them.
         while let Some(node) = ready.pop() {
+            if let Some(step) = dag.hook.get(node).copied().flatten() {
+                match super::hooks::task(cluster, opts, step) {
+                    Some(work) => {
+                        hook_starts[node] = start.elapsed();
+                        tasks.spawn(async move { (node, work.await) });
+                    }
+                    None => ready.extend(schedule.complete(node)),
+                }
+                continue;
+            }
             let Some(i) = dag.object[node] else {
                 ready.extend(schedule.complete(node));
                 continue;
@@ -125,7 +139,34 @@ where
                 continue;
             }
         };
-        let Some(i) = dag.object[node] else { continue };
+        let Some(i) = dag.object[node] else {
+            // A hook step: recorded after the objects; what waits for it goes on or is blocked.
+            let step = dag.hook.get(node).copied().flatten();
+            let span = (hook_starts[node], start.elapsed());
+            let (change, what) = super::hooks::change(opts, step, &result, span);
+            match result {
+                Ok(_) => ready = schedule.complete(node),
+                Err(_) => {
+                    let why = format!("not applied: {what} failed");
+                    for b in schedule.fail(node) {
+                        let Some(bi) = dag.object[b] else { continue };
+                        let span = (start.elapsed(), start.elapsed());
+                        let blocked = Some(why.clone());
+                        changes[bi] =
+                            Some(Change::of(&objects[bi], Action::Blocked, blocked, span));
+                        on_event(ApplyEvent::Finished(bi, Action::Blocked));
+                    }
+                }
+            }
+            if let Some(change) = change {
+                on_event(ApplyEvent::Hook {
+                    change: change.clone(),
+                    what,
+                });
+                hook_changes.push(change);
+            }
+            continue;
+        };
         let obj = &objects[i];
         let (action, error) = match result {
             Ok(action) => {
@@ -152,6 +193,7 @@ where
     ChangeSet {
         changes: changes
             .into_iter()
+            .chain(hook_changes.into_iter().map(Some))
             .enumerate()
             .map(|(i, c)| {
                 c.unwrap_or_else(|| {

@@ -12,21 +12,40 @@ use serde::Serialize;
 use crate::object::ObjectId;
 
 mod engine;
+pub mod hooks;
 mod journal;
 mod object;
 pub mod schedule;
 
 pub use engine::{ApplyEvent, apply, decide};
+pub use hooks::HookRuns;
 pub use journal::{Journal, JournalError};
 pub use object::desired;
 
 /// The DAG as the scheduler walks it: nodes are objects or virtual barriers (layer and wave ordering
 /// kept linear), `deps[n]` the nodes `n` waits for and what it needs of each, `object[n]` the object index
-/// of node `n`.
+/// of node `n`, `hook[n]` the Helm hook work of node `n` (a hook run, or a stage's clean-up).
 #[derive(Debug, Clone, Default)]
 pub struct Dag {
     pub deps: Vec<Vec<(usize, schedule::Need)>>,
     pub object: Vec<Option<usize>>,
+    pub hook: Vec<Option<HookStep>>,
+}
+
+/// The Helm hook work of a node; indices are into [`HookRuns::releases`] and their hooks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HookStep {
+    /// Run hook `hook` of release `release` in `stage`, when this run's operation includes it.
+    Run {
+        release: usize,
+        hook: usize,
+        stage: crate::helm::HookStage,
+    },
+    /// Every hook of the stage succeeded: delete those asking for it (`hook-succeeded`).
+    Cleanup {
+        release: usize,
+        stage: crate::helm::HookStage,
+    },
 }
 
 impl Dag {
@@ -56,17 +75,31 @@ impl Dag {
             .iter()
             .map(|n| n.as_object().filter(|o| o.hook.is_none()).map(|o| o.input))
             .collect();
-        Dag { deps, object }
+        let hook = nodes
+            .iter()
+            .map(|n| match n {
+                crate::graph::Node::Object(o) => o.hook.map(|h| HookStep::Run {
+                    release: h.release,
+                    hook: h.hook,
+                    stage: h.stage,
+                }),
+                crate::graph::Node::Barrier(b) => b
+                    .closes
+                    .map(|(release, stage)| HookStep::Cleanup { release, stage }),
+            })
+            .collect();
+        Dag { deps, object, hook }
     }
 
     /// A DAG of objects only, `deps[i]` being the object indices `i` needs ready (tests, simple callers).
     pub fn of_objects(deps: Vec<Vec<usize>>) -> Dag {
         let object = (0..deps.len()).map(Some).collect();
+        let hook = vec![None; deps.len()];
         let deps = deps
             .into_iter()
             .map(|ds| ds.into_iter().map(|d| (d, schedule::Need::Ready)).collect())
             .collect();
-        Dag { deps, object }
+        Dag { deps, object, hook }
     }
 }
 
@@ -84,6 +117,8 @@ pub struct ApplyOptions {
     pub labels: BTreeMap<String, String>,
     /// Wait for readiness (off: apply in order, don't wait).
     pub wait: bool,
+    /// The Helm hooks this run executes (none by default).
+    pub hooks: HookRuns,
 }
 
 impl Default for ApplyOptions {
@@ -94,6 +129,7 @@ impl Default for ApplyOptions {
             revision: None,
             labels: BTreeMap::new(),
             wait: true,
+            hooks: HookRuns::default(),
         }
     }
 }
@@ -116,6 +152,8 @@ pub enum Action {
     Deleted,
     /// No longer in Git, but kept by a prune guard (the reason is in the entry's `error`).
     Kept,
+    /// A Helm hook ran to completion.
+    Ran,
 }
 
 impl Action {
@@ -130,6 +168,7 @@ impl Action {
             Action::Blocked => "blocked",
             Action::Deleted => "deleted",
             Action::Kept => "kept",
+            Action::Ran => "ran",
         }
     }
 
@@ -137,7 +176,11 @@ impl Action {
     pub fn wrote(self) -> bool {
         matches!(
             self,
-            Action::Created | Action::Configured | Action::Recreated | Action::Deleted
+            Action::Created
+                | Action::Configured
+                | Action::Recreated
+                | Action::Deleted
+                | Action::Ran
         )
     }
 }

@@ -54,6 +54,38 @@ impl Resources {
         Ok(())
     }
 
+    /// What Helm calls the cluster's capabilities: its Kubernetes version (`1.34.4`, from `/version`)
+    /// and every served `group/version` and `group/version/Kind` (`.Capabilities.APIVersions`).
+    ///
+    /// # Errors
+    /// `/version` cannot be read.
+    pub async fn capabilities(&self) -> Result<(String, Vec<String>), kube::Error> {
+        let info = self.client.apiserver_version().await?;
+        let version = info.git_version.trim_start_matches('v');
+        // `v1.34.4+k3s1` and `v1.34.4-gke.100`: Helm wants the semantic version.
+        let version = version
+            .split(['+', '-'])
+            .next()
+            .unwrap_or(version)
+            .to_string();
+        let discovery = self.discovery.read().await;
+        let mut out = std::collections::BTreeSet::new();
+        for group in discovery.groups() {
+            for v in group.versions() {
+                let gv = if group.name().is_empty() {
+                    v.to_string()
+                } else {
+                    format!("{}/{v}", group.name())
+                };
+                for (resource, _) in group.versioned_resources(v) {
+                    out.insert(format!("{gv}/{}", resource.kind));
+                }
+                out.insert(gv);
+            }
+        }
+        Ok((version, out.into_iter().collect()))
+    }
+
     /// Every served kind that can be listed and watched, as (apiVersion, kind) — for drift's unmanaged scan.
     pub async fn listable(&self) -> Vec<Resolved> {
         let discovery = self.discovery.read().await;

@@ -14,6 +14,8 @@ pub async fn run(args: ApplyArgs) -> Result<i32, CommandError> {
     let manifest = common::load(&args.source)?;
     let dag = common::dependencies(&manifest, args.source.strict)?;
     let target = common::connect(&args.cluster).await?;
+    let (manifest, dag) =
+        common::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
     let opts = options(&args.apply, usize::from(args.cluster.concurrency));
     let mut progress = common::progress(&manifest);
     let applied = apply(&target.cluster, &manifest, &dag, &opts, |e| {

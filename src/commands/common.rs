@@ -7,7 +7,8 @@ use crate::cli::{ClusterArgs, Fresh, SourceArgs};
 use crate::cluster::{Cluster, ClusterOptions};
 use crate::controlplane::{ControlPlane, ControlPlaneOptions};
 use crate::graph::{Graph, GraphOptions};
-use crate::manifest::{self, LoadOptions, Manifest};
+use crate::helm::template::Lookup;
+use crate::manifest::{self, HelmOptions, LoadOptions, Manifest};
 use crate::report::Progress;
 use crate::source::{Source, SourceOptions};
 
@@ -26,15 +27,42 @@ pub struct Invalid {
 /// The source cannot be read ([`crate::source::SourceError`]) or the repository is invalid ([`Invalid`],
 /// after printing every diagnostic).
 pub fn load(args: &SourceArgs) -> Result<Manifest, CommandError> {
+    load_with(args, helm_options(args), true)
+}
+
+/// How charts render offline: `--kube-version`, `--helm-lookup` (with the default kubeconfig).
+pub fn helm_options(args: &SourceArgs) -> HelmOptions {
+    HelmOptions {
+        kube_version: args.kube_version.clone(),
+        lookup: args.helm_lookup.then(Lookup::default),
+        ..HelmOptions::default()
+    }
+}
+
+/// [`load`] with chart rendering options; `report` prints the revision and the warnings.
+///
+/// # Errors
+/// See [`load`].
+pub fn load_with(
+    args: &SourceArgs,
+    helm: HelmOptions,
+    report: bool,
+) -> Result<Manifest, CommandError> {
     let source = Source::new(&args.repository, args.reference.as_deref());
     let snapshot = source.snapshot(&SourceOptions::default())?;
-    eprintln!(
-        "repository {} at {}",
-        snapshot.revision.origin, snapshot.revision
-    );
-    match manifest::load(&snapshot, &LoadOptions::default()) {
+    if report {
+        eprintln!(
+            "repository {} at {}",
+            snapshot.revision.origin, snapshot.revision
+        );
+    }
+    let options = LoadOptions {
+        helm,
+        ..LoadOptions::default()
+    };
+    match manifest::load(&snapshot, &options) {
         Ok(m) => {
-            for w in &m.warnings {
+            for w in m.warnings.iter().filter(|_| report) {
                 eprintln!("warning: {w}");
             }
             Ok(m)
@@ -113,6 +141,46 @@ pub async fn connect(args: &ClusterArgs) -> Result<Target, CommandError> {
                 .into(),
         ),
     }
+}
+
+/// With Helm charts, renders them again for the target: its Kubernetes version and API versions
+/// (unless `--kube-version`), and its kubeconfig for `--helm-lookup`; returns the manifest and its DAG.
+/// Without charts, or when nothing differs from the offline rendering, returns them as they are.
+///
+/// # Errors
+/// The cluster's version cannot be read, or the charts do not render for it.
+pub async fn for_cluster(
+    manifest: Manifest,
+    dag: crate::apply::Dag,
+    args: &SourceArgs,
+    cluster: &ClusterArgs,
+    target: &Target,
+) -> Result<(Manifest, crate::apply::Dag), CommandError> {
+    if manifest.releases.is_empty() {
+        return Ok((manifest, dag));
+    }
+    let (version, api_versions) = target
+        .cluster
+        .resources()
+        .capabilities()
+        .await
+        .map_err(|e| format!("cannot read the cluster's version for Helm: {e}"))?;
+    let kubeconfig = match &target.fresh {
+        Some(cp) => Some(cp.kubeconfig().to_path_buf()),
+        None => cluster.kubeconfig.clone(),
+    };
+    let helm = HelmOptions {
+        kube_version: Some(args.kube_version.clone().unwrap_or(version)),
+        api_versions,
+        lookup: args.helm_lookup.then(|| Lookup {
+            kubeconfig,
+            context: cluster.context.clone(),
+        }),
+        ..HelmOptions::default()
+    };
+    let manifest = load_with(args, helm, false)?;
+    let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default())?;
+    Ok((manifest, crate::apply::Dag::from_graph(&graph)))
 }
 
 /// Builds the dependency graph and its scheduling view, printing external references (errors with

@@ -9,6 +9,14 @@ use super::{CommandError, common};
 pub async fn run(args: DiffArgs) -> Result<i32, CommandError> {
     let manifest = common::load(&args.source)?;
     let target = common::connect(&args.cluster).await?;
+    let (manifest, _) = common::for_cluster(
+        manifest,
+        Default::default(),
+        &args.source,
+        &args.cluster,
+        &target,
+    )
+    .await?;
     let opts = DiffRunOptions {
         diff: DiffOptions {
             show_secrets: args.show_secrets,

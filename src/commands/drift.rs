@@ -12,6 +12,14 @@ use super::{CommandError, common};
 pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
     let manifest = common::load(&args.source)?;
     let target = common::connect(&args.cluster).await?;
+    let (manifest, _) = common::for_cluster(
+        manifest,
+        Default::default(),
+        &args.source,
+        &args.cluster,
+        &target,
+    )
+    .await?;
     let opts = DriftOptions {
         inventory: args.inventory.clone(),
         concurrency: usize::from(args.cluster.concurrency),

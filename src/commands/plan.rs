@@ -4,11 +4,17 @@
 use crate::cli::{PlanArgs, PlanOutput};
 use crate::graph::render::{Format, render};
 use crate::graph::{GraphOptions, Plan};
+use crate::manifest::HelmOptions;
 
 use super::{CommandError, EXIT_OK, common};
 
 pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
-    let manifest = common::load(&args.source)?;
+    // Each chart renders twice: objects rendered differently each time are named (rewritten at every apply).
+    let helm = HelmOptions {
+        check_determinism: true,
+        ..common::helm_options(&args.source)
+    };
+    let manifest = common::load_with(&args.source, helm, true)?;
     let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default())?;
     // External references go to stderr so that `-o json` stays parseable.
     common::report_externals(&graph, args.source.strict)?;

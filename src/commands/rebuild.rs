@@ -13,6 +13,8 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
     let manifest = common::load(&args.source)?;
     let dag = common::dependencies(&manifest, args.source.strict)?;
     let target = common::connect(&args.cluster).await?;
+    let (manifest, dag) =
+        common::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
     // With --fresh, building the cluster is not part of the recovery: its start time was printed apart.
     let started = if target.fresh.is_some() {
         Instant::now()

@@ -287,6 +287,7 @@ impl<'a> Builder<'a> {
             layer,
             wave,
             label,
+            closes: None,
         });
         NodeId(self.objects.len() + self.barriers.len() - 1)
     }

@@ -170,6 +170,9 @@ pub struct Barrier {
     pub wave: i64,
     /// Human label, also the barrier's identity in the plan digest: `layer tools`, `layer tools wave <= 1`.
     pub label: String,
+    /// Set on the barrier closing every hook of a release's stage: `(release, stage)`. When it is
+    /// reached, the stage's hooks that asked for it are deleted (`hook-succeeded`).
+    pub closes: Option<(usize, HookStage)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

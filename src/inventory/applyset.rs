@@ -13,7 +13,7 @@ use super::{
     ANNOTATION_GROUP_KINDS, ANNOTATION_NAMESPACES, ANNOTATION_TOOLING, INVENTORY_NAMESPACE,
     InventoryError, LABEL_ID, LABEL_PART_OF, TOOLING,
 };
-use crate::keys::ANNOTATION_REVISION;
+use crate::keys::{ANNOTATION_RELEASES, ANNOTATION_REVISION};
 use crate::object::{Object, ObjectId};
 
 /// The ApplySet id of a parent object, as kubectl computes it (`applyset.go`, `ApplySet.ID`):
@@ -93,7 +93,12 @@ impl ApplySet {
     }
 
     /// The parent Secret as rekube applies it: id label, tooling, contents and the applied revision.
-    pub fn parent_body(&self, contents: &Contents, revision: Option<&str>) -> Value {
+    pub fn parent_body(
+        &self,
+        contents: &Contents,
+        revision: Option<&str>,
+        releases: &BTreeMap<String, String>,
+    ) -> Value {
         let mut annotations = serde_json::Map::new();
         annotations.insert(ANNOTATION_TOOLING.into(), TOOLING.into());
         annotations.insert(
@@ -106,6 +111,12 @@ impl ApplySet {
         );
         if let Some(rev) = revision {
             annotations.insert(ANNOTATION_REVISION.into(), rev.into());
+        }
+        if !releases.is_empty() {
+            annotations.insert(
+                ANNOTATION_RELEASES.into(),
+                json!(releases).to_string().into(),
+            );
         }
         json!({
             "apiVersion": "v1",
@@ -165,6 +176,10 @@ impl ApplySet {
                     .unwrap_or_default(),
             ),
             revision: text("annotations", ANNOTATION_REVISION),
+            // Unreadable means unknown: the next apply runs upgrade hooks, the safe side.
+            releases: text("annotations", ANNOTATION_RELEASES)
+                .and_then(|t| serde_json::from_str(&t).ok())
+                .unwrap_or_default(),
         })
     }
 }
@@ -175,6 +190,8 @@ pub struct Recorded {
     pub contents: Contents,
     /// The last revision applied with this inventory.
     pub revision: Option<String>,
+    /// Helm releases (`namespace/name`) and the digest of the rendering last applied completely.
+    pub releases: BTreeMap<String, String>,
 }
 
 /// A kind and its API group, without version: what `contains-group-kinds` lists.

@@ -78,7 +78,9 @@ fn contents_and_annotations() {
 fn parent_round_trip_and_ownership() {
     let set = ApplySet::new("prod").unwrap_or_else(|e| panic!("{e}"));
     let contents = Contents::parse("ConfigMap,Deployment.apps", "web");
-    let body = set.parent_body(&contents, Some("abc123"));
+    let releases =
+        std::collections::BTreeMap::from([("web/podinfo".to_string(), "sha256:1".to_string())]);
+    let body = set.parent_body(&contents, Some("abc123"), &releases);
     assert_eq!(body["metadata"]["name"], "rekube-prod");
     assert_eq!(body["metadata"]["namespace"], "rekube-system");
     assert_eq!(body["metadata"]["labels"][LABEL_ID], set.id());
@@ -90,6 +92,7 @@ fn parent_round_trip_and_ownership() {
     let read = set.read_parent(&body).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(read.contents, contents);
     assert_eq!(read.revision.as_deref(), Some("abc123"));
+    assert_eq!(read.releases, releases, "release digests round trip");
 
     let cases = [
         (

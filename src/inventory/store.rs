@@ -1,6 +1,6 @@
 //! The inventory's I/O: read and write the parent Secret, list the members of the set.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
@@ -51,7 +51,7 @@ impl Inventory {
     }
 
     /// Writes the parent (server-side apply), creating `rekube-system` if needed. `revision: None`
-    /// keeps the revision already recorded.
+    /// keeps the revision already recorded, `releases: None` the release digests.
     ///
     /// # Errors
     /// The cluster refuses the write.
@@ -60,23 +60,38 @@ impl Inventory {
         cluster: &Cluster,
         contents: Contents,
         revision: Option<&str>,
+        releases: Option<&BTreeMap<String, String>>,
     ) -> Result<(), InventoryError> {
         let revision = revision
             .map(str::to_string)
             .or_else(|| self.revision().map(str::to_string));
-        let wanted = Recorded { contents, revision };
+        let releases = releases.cloned().unwrap_or_else(|| self.releases().clone());
+        let wanted = Recorded {
+            contents,
+            revision,
+            releases,
+        };
         // A no-op apply must make no write: the parent already says exactly this.
         if self.recorded.as_ref() == Some(&wanted) {
             return Ok(());
         }
-        let Recorded { contents, revision } = wanted;
         ensure_namespace(cluster).await?;
-        let body = self.set.parent_body(&contents, revision.as_deref());
+        let body = self.set.parent_body(
+            &wanted.contents,
+            wanted.revision.as_deref(),
+            &wanted.releases,
+        );
         cluster
             .apply(&synthetic(self.set.parent(), &body), &body, false)
             .await?;
-        self.recorded = Some(Recorded { contents, revision });
+        self.recorded = Some(wanted);
         Ok(())
+    }
+
+    /// The digests of the Helm releases last applied completely (empty when none is recorded).
+    pub fn releases(&self) -> &BTreeMap<String, String> {
+        static NONE: BTreeMap<String, String> = BTreeMap::new();
+        self.recorded.as_ref().map_or(&NONE, |r| &r.releases)
     }
 
     /// The members of the set: every object labelled part-of this set, among the group-kinds the

@@ -2,7 +2,9 @@
 //!
 //! 1. prepare the inventory: read the ApplySet, plan the prune and refuse over `--max-prune` before
 //!    anything is written, record the union of old and new contents ([`prune::prepare`]);
-//! 2. apply along the DAG, each object as soon as what it needs is ready ([`crate::apply::apply`]);
+//! 2. apply along the DAG, each object as soon as what it needs is ready ([`crate::apply::apply`]),
+//!    running the Helm hooks of charts that are new (install) or changed (upgrade)
+//!    ([`crate::helm::hooks::operations`]);
 //! 3. after a complete apply, prune what left Git and record the contents and the revision
 //!    ([`prune::finish`]).
 //!
@@ -13,8 +15,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crate::apply::{self, Action, ApplyEvent, ApplyOptions, ChangeSet, Dag, Journal};
+use crate::apply::{self, Action, ApplyEvent, ApplyOptions, ChangeSet, Dag, HookRuns, Journal};
 use crate::cluster::Cluster;
+use crate::helm::hooks::operations;
 use crate::inventory::InventoryError;
 use crate::manifest::Manifest;
 use crate::object::Object;
@@ -83,6 +86,17 @@ where
     apply_opts.revision = manifest.revision.commit.clone();
     if let Some(p) = &prepared {
         apply_opts.labels.extend(p.labels.clone());
+    }
+    if !manifest.releases.is_empty() {
+        // Without an inventory nothing is known of the charts: they are installed.
+        let (present, recorded) = match &prepared {
+            Some(p) => (p.present.clone(), p.inventory.releases().clone()),
+            None => Default::default(),
+        };
+        apply_opts.hooks = HookRuns {
+            releases: Arc::new(manifest.releases.clone()),
+            operations: operations(&manifest.releases, &present, &recorded),
+        };
     }
     let origin = Instant::now();
     let mut changes = apply::apply(

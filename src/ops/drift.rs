@@ -67,7 +67,18 @@ pub async fn drift(
             .map(member),
     );
     findings.extend(classify::orphans(&members, &desired_ids));
-    findings.extend(classify::unmanaged(&scanned, &desired_ids));
+    // Hooks left in the cluster (by their delete policy) are runs of the repository's charts, not drift.
+    let accounted: BTreeSet<ObjectId> = desired_ids
+        .iter()
+        .cloned()
+        .chain(
+            manifest
+                .releases
+                .iter()
+                .flat_map(|r| r.hooks.iter().map(|h| h.object.id.clone())),
+        )
+        .collect();
+    findings.extend(classify::unmanaged(&scanned, &accounted));
     findings.sort_by(|a, b| (a.class, &a.id).cmp(&(b.class, &b.id)));
     Ok(DriftReport {
         origin: manifest.revision.origin.clone(),

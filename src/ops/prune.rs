@@ -57,6 +57,8 @@ pub struct Prepared {
     pub plan: PrunePlan,
     /// Labels for every applied object (`ApplyOptions.labels`).
     pub labels: BTreeMap<String, String>,
+    /// The members found in the cluster before the apply (listed when pruning or when there are charts).
+    pub present: BTreeSet<ObjectId>,
 }
 
 /// Before an apply: reads the set, plans the prune and checks `--max-prune` (before anything is
@@ -74,8 +76,13 @@ pub async fn prepare(
     let labels = set.member_labels();
     let mut inventory = Inventory::load(cluster, set).await?;
     let current = Contents::of_objects(&manifest.objects);
+    // Charts need the members too: which hooks run depends on what the set already holds.
+    let members = if opts.enabled || !manifest.releases.is_empty() {
+        inventory.members(cluster, &current).await?
+    } else {
+        Vec::new()
+    };
     let plan = if opts.enabled {
-        let members = inventory.members(cluster, &current).await?;
         let desired: BTreeSet<ObjectId> = manifest.objects.iter().map(|o| o.id.clone()).collect();
         let plan = inventory::plan(&members, &desired, &opts.prune);
         plan.check(opts.prune.max_percent)?;
@@ -84,9 +91,10 @@ pub async fn prepare(
         PrunePlan::default()
     };
     inventory
-        .record(cluster, inventory.contents().union(&current), None)
+        .record(cluster, inventory.contents().union(&current), None, None)
         .await?;
     Ok(Prepared {
+        present: members.into_iter().map(|m| m.id).collect(),
         inventory,
         plan,
         labels,
@@ -114,7 +122,11 @@ pub async fn finish(
     let current = Contents::of_objects(&manifest.objects);
     if !opts.enabled {
         let union = prepared.inventory.contents().union(&current);
-        prepared.inventory.record(cluster, union, revision).await?;
+        let releases = release_digests(manifest);
+        prepared
+            .inventory
+            .record(cluster, union, revision, Some(&releases))
+            .await?;
         return Ok(ChangeSet::default());
     }
     let mut changes = Vec::new();
@@ -194,12 +206,26 @@ pub async fn finish(
     };
     prepared
         .inventory
-        .record(cluster, contents, revision)
+        .record(
+            cluster,
+            contents,
+            revision,
+            Some(&release_digests(manifest)),
+        )
         .await?;
     Ok(ChangeSet {
         changes,
         elapsed: origin.elapsed(),
     })
+}
+
+/// `namespace/name` → digest of every chart of the manifest: recorded once all of it was applied.
+pub fn release_digests(manifest: &Manifest) -> BTreeMap<String, String> {
+    manifest
+        .releases
+        .iter()
+        .map(|r| (r.key(), r.digest.clone()))
+        .collect()
 }
 
 fn entry(

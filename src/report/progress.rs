@@ -67,6 +67,18 @@ impl<'a> Progress<'a> {
                     journal.display()
                 );
             }
+            ApplyEvent::Hook { change, what } => {
+                // Hooks are runs, not objects of a layer: a line of their own, even on a terminal.
+                if !self.terminal {
+                    let error = change.error.map(|e| format!(": {e}")).unwrap_or_default();
+                    let _ = writeln!(
+                        self.out,
+                        "[{:>6.1}s] {:<10} {what}{error}",
+                        self.start.elapsed().as_secs_f64(),
+                        change.action.as_str(),
+                    );
+                }
+            }
             ApplyEvent::Finished(i, action) => {
                 self.running.remove(&i);
                 if !self.terminal {

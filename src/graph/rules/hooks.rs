@@ -34,7 +34,7 @@ pub fn add_hook_edges(b: &mut Builder<'_>) {
         let Some(layer) = layer else { continue };
 
         let pre = stages.remove(&HookStage::Pre).unwrap_or_default();
-        if let Some(done) = chain(b, &pre, None, layer, &key, HookStage::Pre) {
+        if let Some(done) = chain(b, &pre, None, layer, (r, &key), HookStage::Pre) {
             let detail = format!("after the pre hooks of release {key}");
             for &m in &members {
                 if !is_foundation(b.objects[m]) {
@@ -56,28 +56,24 @@ pub fn add_hook_edges(b: &mut Builder<'_>) {
         for &m in &members {
             b.edge(ready, NodeId(m), Rule::Hook, "");
         }
-        let after_post = chain(b, &post, Some(ready), layer, &key, HookStage::Post);
-        chain(
-            b,
-            &test,
-            after_post.or(Some(ready)),
-            layer,
-            &key,
-            HookStage::Test,
-        );
+        let after_post = chain(b, &post, Some(ready), layer, (r, &key), HookStage::Post);
+        let start = after_post.or(Some(ready));
+        chain(b, &test, start, layer, (r, &key), HookStage::Test);
     }
 }
 
-/// Orders `groups` (hooks by weight) after `start`: each group waits for a barrier closing the groups
-/// before it. Returns the barrier closing every group (none without hooks).
+/// Orders `groups` (hooks by weight) of `release` (index and key) after `start`: each group waits for
+/// a barrier closing the groups before it. Returns the barrier closing every group (none without hooks),
+/// marked as closing the stage.
 fn chain(
     b: &mut Builder<'_>,
     groups: &BTreeMap<i64, Vec<usize>>,
     start: Option<NodeId>,
     layer: usize,
-    key: &str,
+    release: (usize, &str),
     stage: HookStage,
 ) -> Option<NodeId> {
+    let (r, key) = release;
     let mut previous = start;
     let several = groups.len() > 1;
     for (i, (weight, hooks)) in groups.iter().enumerate() {
@@ -117,5 +113,13 @@ fn chain(
         }
         previous = Some(barrier);
     }
-    if groups.is_empty() { None } else { previous }
+    if groups.is_empty() {
+        return None;
+    }
+    let last = previous?;
+    let at = last.index() - b.len();
+    if let Some(barrier) = b.barriers.get_mut(at) {
+        barrier.closes = Some((r, stage));
+    }
+    Some(last)
 }

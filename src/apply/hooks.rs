@@ -1,0 +1,270 @@
+//! Running Helm hooks as Helm does on install and upgrade: each hook is created (its previous copy
+//! deleted first, `before-hook-creation`), awaited until it completes (a Job complete, a Pod
+//! succeeded, anything else once created) and deleted when it failed and asks for it (`hook-failed`);
+//! once every hook of a release's stage succeeded, those asking for it are deleted (`hook-succeeded`).
+//! Hooks carry no inventory label: they are runs, never members, and never drift.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use futures::future::BoxFuture;
+
+use super::object::desired;
+use super::{Action, ApplyOptions, Change, HookStep};
+use crate::cluster::wait::Verdict;
+use crate::cluster::{Cluster, ClusterError};
+use crate::helm::hooks::Operation;
+use crate::helm::{DeletePolicy, Hook, HookStage, Release};
+use crate::readiness::{self, Status};
+
+/// The Helm hooks an apply may run: the releases and what this run does with each.
+#[derive(Debug, Clone, Default)]
+pub struct HookRuns {
+    pub releases: Arc<Vec<Release>>,
+    /// `operations[r]` for release `r`: install or upgrade hooks, or none (also when missing).
+    pub operations: Vec<Operation>,
+}
+
+impl HookRuns {
+    /// The hook of a graph node, when this run executes it.
+    pub fn runs(&self, release: usize, hook: usize, stage: HookStage) -> Option<&Hook> {
+        let op = self.operations.get(release).copied()?;
+        let hook = self.releases.get(release)?.hooks.get(hook)?;
+        hook.runs(op, stage).then_some(hook)
+    }
+
+    /// The hooks of a release's stage this run executed, that ask to be deleted once it succeeded.
+    pub fn succeeded_cleanup(&self, release: usize, stage: HookStage) -> Vec<&Hook> {
+        let Some(op) = self.operations.get(release).copied() else {
+            return Vec::new();
+        };
+        self.releases
+            .get(release)
+            .map(|r| {
+                r.hooks
+                    .iter()
+                    .filter(|h| h.runs(op, stage) && h.deletes(DeletePolicy::HookSucceeded))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `pre-install hook of release web/podinfo`.
+    pub fn describe(&self, release: usize, stage: HookStage) -> String {
+        let key = self
+            .releases
+            .get(release)
+            .map(Release::key)
+            .unwrap_or_default();
+        match self.operations.get(release).and_then(|op| op.event(stage)) {
+            Some(event) => format!("{event} hook of release {key}"),
+            None => format!("{} hook of release {key}", stage.as_str()),
+        }
+    }
+}
+
+/// The work of a hook step in this run, if it has any: a hook run, or deleting the hooks of a
+/// finished stage. `None`: nothing to do (the hook's event is not this run's, or nothing to delete).
+pub(super) fn task(
+    cluster: &Cluster,
+    opts: &ApplyOptions,
+    step: HookStep,
+) -> Option<BoxFuture<'static, Result<Action, String>>> {
+    let cluster = cluster.clone();
+    let timeout = opts.timeout;
+    match step {
+        HookStep::Run {
+            release,
+            hook,
+            stage,
+        } => {
+            let hook = opts.hooks.runs(release, hook, stage)?.clone();
+            let revision = opts.revision.clone();
+            Some(Box::pin(async move {
+                run(&cluster, &hook, revision.as_deref(), timeout)
+                    .await
+                    .map(|()| Action::Ran)
+                    .map_err(|e| crate::error::render(&e))
+            }))
+        }
+        HookStep::Cleanup { release, stage } => {
+            let hooks: Vec<Hook> = opts
+                .hooks
+                .succeeded_cleanup(release, stage)
+                .into_iter()
+                .cloned()
+                .collect();
+            if hooks.is_empty() {
+                return None;
+            }
+            Some(Box::pin(async move {
+                // In reverse order, as Helm deletes them.
+                for hook in hooks.iter().rev() {
+                    delete_and_wait(&cluster, hook, timeout)
+                        .await
+                        .map_err(|e| crate::error::render(&e))?;
+                }
+                Ok(Action::Deleted)
+            }))
+        }
+    }
+}
+
+/// The change-set entry of a finished hook step (`None` for a clean-up that went through) and what
+/// the step was, for messages.
+pub(super) fn change(
+    opts: &ApplyOptions,
+    step: Option<HookStep>,
+    result: &Result<Action, String>,
+    span: (Duration, Duration),
+) -> (Option<Change>, String) {
+    let (action, error) = match result {
+        Ok(a) => (*a, None),
+        Err(e) => (Action::Failed, Some(e.clone())),
+    };
+    match step {
+        Some(HookStep::Run {
+            release,
+            hook,
+            stage,
+        }) => {
+            let what = opts.hooks.describe(release, stage);
+            let hook = opts
+                .hooks
+                .releases
+                .get(release)
+                .and_then(|r| r.hooks.get(hook));
+            let Some(hook) = hook else {
+                return (None, what);
+            };
+            let change = Change::of(&hook.object, action, error, span);
+            (Some(change), format!("{} ({what})", hook.object.id))
+        }
+        Some(HookStep::Cleanup { release, stage }) => {
+            let what = format!(
+                "deleting the succeeded {}",
+                opts.hooks.describe(release, stage)
+            );
+            let failed = error.and_then(|e| {
+                opts.hooks
+                    .succeeded_cleanup(release, stage)
+                    .first()
+                    .map(|h| Change::of(&h.object, Action::Failed, Some(e), span))
+            });
+            (failed, what)
+        }
+        None => (None, "a hook step".into()),
+    }
+}
+
+/// Runs one hook and waits until it completed.
+///
+/// # Errors
+/// The hook failed, timed out, or could not be written; the message names it.
+pub async fn run(
+    cluster: &Cluster,
+    hook: &Hook,
+    revision: Option<&str>,
+    timeout: Duration,
+) -> Result<(), ClusterError> {
+    let obj = &hook.object;
+    if hook.deletes(DeletePolicy::BeforeHookCreation) {
+        delete_and_wait(cluster, hook, timeout).await?;
+    }
+    // No inventory label: a hook is not a member of the set.
+    let body = desired(obj, revision, &BTreeMap::new());
+    let outcome = async {
+        cluster.apply(obj, &body, false).await?;
+        cluster
+            .wait_for(&obj.id, &obj.api_version, timeout, completed)
+            .await
+    }
+    .await;
+    if outcome.is_err() && hook.deletes(DeletePolicy::HookFailed) {
+        // Best effort: the failure is what the user must see.
+        let _ = delete_and_wait(cluster, hook, timeout).await;
+    }
+    outcome
+}
+
+/// Deletes a hook and waits until it is gone (a missing hook is gone already).
+///
+/// # Errors
+/// The deletion is refused or does not finish in time.
+pub async fn delete_and_wait(
+    cluster: &Cluster,
+    hook: &Hook,
+    timeout: Duration,
+) -> Result<(), ClusterError> {
+    let obj = &hook.object;
+    if cluster.get(&obj.id, &obj.api_version).await?.is_none() {
+        return Ok(());
+    }
+    cluster.delete(&obj.id, &obj.api_version).await?;
+    cluster
+        .wait_for(&obj.id, &obj.api_version, timeout, |v| match v {
+            None => Verdict::Done,
+            Some(_) => Verdict::Pending("still being deleted".into()),
+        })
+        .await
+}
+
+/// When Helm considers a hook done: a Job complete, a Pod succeeded, anything else once it exists.
+fn completed(v: Option<&Value>) -> Verdict {
+    let Some(v) = v else {
+        return Verdict::Pending("NotFound".into());
+    };
+    let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
+    match kind {
+        "Pod" => match v.pointer("/status/phase").and_then(Value::as_str) {
+            Some("Succeeded") => Verdict::Done,
+            Some("Failed") => Verdict::Failed("the hook Pod failed".into()),
+            phase => Verdict::Pending(format!("Pod phase {}", phase.unwrap_or("Pending"))),
+        },
+        "Job" => {
+            let r = readiness::compute(v);
+            match r.status {
+                Status::Current => Verdict::Done,
+                Status::Failed => Verdict::Failed(r.message),
+                _ => Verdict::Pending(r.to_string()),
+            }
+        }
+        _ => Verdict::Done,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn hooks_are_done_as_helm_judges_them() {
+        let pod = |phase: &str| json!({"kind": "Pod", "status": {"phase": phase}});
+        assert_eq!(completed(Some(&pod("Succeeded"))), Verdict::Done);
+        assert!(matches!(
+            completed(Some(&pod("Failed"))),
+            Verdict::Failed(_)
+        ));
+        assert!(matches!(
+            completed(Some(&pod("Running"))),
+            Verdict::Pending(_)
+        ));
+        let job = |cond: &str| {
+            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"generation": 1},
+                "status": {"conditions": [{"type": cond, "status": "True"}]}})
+        };
+        assert_eq!(completed(Some(&job("Complete"))), Verdict::Done);
+        assert!(matches!(
+            completed(Some(&job("Failed"))),
+            Verdict::Failed(_)
+        ));
+        let sa = json!({"kind": "ServiceAccount", "metadata": {"name": "x"}});
+        assert_eq!(completed(Some(&sa)), Verdict::Done);
+        assert!(matches!(completed(None), Verdict::Pending(_)));
+    }
+}
