@@ -154,10 +154,12 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         )])
     })?;
     let layers = layers::resolve(&root).map_err(fail)?;
-    let declared = charts::declared(&root, &layers).map_err(fail)?;
-    let claimed = charts::claimed_paths(&declared);
+    let charts::Declared {
+        specs: declared,
+        mut errors,
+        claimed,
+    } = charts::declared(&root, &layers);
 
-    let mut errors = Vec::new();
     let mut warnings = Vec::new();
     let mut objects = Vec::new();
     let mut rendered = BTreeSet::new();
@@ -191,15 +193,12 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
     let mut drafts = Vec::new();
     let mut add_chart = |objects: &mut Vec<Object>,
                          defaults: &mut Vec<Option<String>>,
-                         errors: &mut Vec<Diagnostic>,
-                         warnings: &mut Vec<Diagnostic>| {
+                         errors: &mut Vec<Diagnostic>| {
         let (Some(spec), Some(out)) = (specs.next(), charts_out.next()) else {
             return;
         };
         match out {
-            Ok(chart) => drafts.push(charts::add_objects(
-                spec, chart, objects, defaults, errors, warnings,
-            )),
+            Ok(chart) => drafts.push(charts::add_objects(spec, chart, objects, defaults, errors)),
             Err(diags) => errors.extend(diags),
         }
     };
@@ -223,7 +222,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
                     (rel, Origin::Rendered, parsed)
                 }
                 Input::Chart { .. } => {
-                    add_chart(&mut objects, &mut defaults, &mut errors, &mut warnings);
+                    add_chart(&mut objects, &mut defaults, &mut errors);
                     continue;
                 }
             };
@@ -246,7 +245,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
             defaults.resize(objects.len(), None);
         }
         for _ in declared.iter().filter(|c| c.layer == layer.name) {
-            add_chart(&mut objects, &mut defaults, &mut errors, &mut warnings);
+            add_chart(&mut objects, &mut defaults, &mut errors);
         }
     }
 

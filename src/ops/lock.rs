@@ -51,7 +51,11 @@ pub fn lock(root: &Path) -> Result<Vec<Pinned>, LockError> {
         source,
     })?;
     let layers = layers::resolve(&root).map_err(invalid)?;
-    let specs = charts::declared(&root, &layers).map_err(invalid)?;
+    let declared = charts::declared(&root, &layers);
+    if !declared.errors.is_empty() {
+        return Err(invalid(declared.errors).into());
+    }
+    let specs = declared.specs;
     let mut wanted: Vec<RemoteChart> = specs
         .into_iter()
         .filter_map(|s| match s.source {

@@ -8,6 +8,8 @@
 //! is printed at exit.
 #![allow(dead_code)] // Each test binary uses its own subset of the helpers.
 
+pub mod helm;
+
 use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};

@@ -7,7 +7,6 @@
 pub mod render;
 pub mod spec;
 
-use std::collections::BTreeSet;
 use std::ops::Range;
 
 use crate::helm::hooks::{self, Hook};
@@ -19,7 +18,7 @@ use crate::manifest::validate::{self, Context};
 use crate::object::Object;
 
 pub use render::RenderedChart;
-pub use spec::{ChartSource, ChartSpec, declared};
+pub use spec::{ChartSource, ChartSpec, Declared, declared};
 
 /// How charts are rendered; `Default` renders offline for the local control plane's version.
 #[derive(Debug, Clone, Default)]
@@ -46,19 +45,21 @@ pub struct Draft {
     pub chart: String,
     pub origin: String,
     pub range: Range<usize>,
+    /// Objects (by position in the list) whose rendering differs between two renders, with why.
+    pub unstable: Vec<(usize, String)>,
 }
 
 /// Turns a rendered chart into objects appended to `objects` (each with its release namespace in
-/// `defaults`, for [`crate::manifest::resolve::apply_scopes`]); problems go to `errors` and `warnings`.
+/// `defaults`, for [`crate::manifest::resolve::apply_scopes`]); problems go to `errors`.
 pub fn add_objects(
     spec: ChartSpec,
     rendered: RenderedChart,
     objects: &mut Vec<Object>,
     defaults: &mut Vec<Option<String>>,
     errors: &mut Vec<Diagnostic>,
-    warnings: &mut Vec<Diagnostic>,
 ) -> Draft {
     let start = objects.len();
+    let mut unstable = Vec::new();
     let mut index: std::collections::BTreeMap<String, usize> = Default::default();
     for doc in &rendered.docs {
         let n = index.entry(doc.source.clone()).or_insert(0);
@@ -79,7 +80,7 @@ pub fn add_objects(
                 continue;
             };
             if rendered.unstable.contains(&(doc.source.clone(), document)) {
-                warnings.push(unstable_warning(&spec, &rendered, &object, template, &rel));
+                unstable.push((objects.len(), unstable_message(&spec, &rendered, template)));
             }
             objects.push(object);
             defaults.push(Some(spec.namespace.clone()));
@@ -89,17 +90,12 @@ pub fn add_objects(
         chart: rendered.chart,
         origin: rendered.origin,
         range: start..objects.len(),
+        unstable,
         spec,
     }
 }
 
-fn unstable_warning(
-    spec: &ChartSpec,
-    rendered: &RenderedChart,
-    object: &Object,
-    template: &str,
-    rel: &str,
-) -> Diagnostic {
+fn unstable_message(spec: &ChartSpec, rendered: &RenderedChart, template: &str) -> String {
     let calls = rendered
         .folder
         .as_deref()
@@ -110,15 +106,11 @@ fn unstable_warning(
     } else {
         format!(" (it calls {})", calls.join(", "))
     };
-    Diagnostic::new(
-        rel,
-        format!(
-            "chart {} of release {:?} renders this object differently each time{why}: every apply would \
-             rewrite it; set the value in the chart's values instead",
-            rendered.chart, spec.release
-        ),
+    format!(
+        "chart {} of release {:?} renders this object differently each time{why}: every apply would \
+         rewrite it; set the value in the chart's values instead",
+        rendered.chart, spec.release
     )
-    .object(object.id.to_string())
 }
 
 /// Once namespaces are resolved: moves each chart's hooks out of `objects` into its [`Release`]
@@ -132,6 +124,13 @@ pub fn finish(
     for (d, draft) in drafts.iter().enumerate() {
         for i in draft.range.clone() {
             owner[i] = Some(d);
+        }
+        // Named once namespaces are resolved.
+        for (i, message) in &draft.unstable {
+            if let Some(o) = objects.get(*i) {
+                let d = Diagnostic::new(&o.source.path, message.clone()).object(o.id.to_string());
+                warnings.push(d);
+            }
         }
     }
     let mut members: Vec<Vec<Object>> = vec![Vec::new(); drafts.len()];
@@ -174,17 +173,4 @@ pub fn finish(
         })
         .collect();
     (kept, releases)
-}
-
-/// Repository paths that belong to declared charts and must not be read as manifests: chart folders
-/// and values files.
-pub fn claimed_paths(specs: &[ChartSpec]) -> BTreeSet<String> {
-    let mut out = BTreeSet::new();
-    for s in specs {
-        if let ChartSource::Folder(rel) = &s.source {
-            out.insert(rel.clone());
-        }
-        out.extend(s.values_files.iter().cloned());
-    }
-    out
 }

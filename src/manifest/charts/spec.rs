@@ -20,7 +20,7 @@
 //!
 //! Paths are relative to the repository root, like layer paths.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use serde_json::{Map, Value};
@@ -106,15 +106,16 @@ impl ChartSpec {
 }
 
 /// The charts declared in `rekube.yaml` (none without one), each checked: folders and values files
-/// exist inside the repository, remote charts have a version, names are valid. Every problem is
-/// reported. Layers are those already resolved from the same file.
-pub fn declared(root: &Path, layers: &[Layer]) -> Result<Vec<ChartSpec>, Vec<Diagnostic>> {
+/// exist inside the repository, remote charts have a version, names are valid. Returns the valid ones
+/// and a problem for each other, so that the valid ones still render and every problem is reported at
+/// once. Layers are those already resolved from the same file.
+pub fn declared(root: &Path, layers: &[Layer]) -> Declared {
     let Ok(text) = std::fs::read_to_string(root.join(CONFIG_FILE)) else {
-        return Ok(Vec::new());
+        return Default::default();
     };
     // Syntax errors were reported when the layers were read.
     let Ok(Some(tree)) = yaml::parse_single(&text) else {
-        return Ok(Vec::new());
+        return Default::default();
     };
     let doc = tree.to_value();
     let namespaces: BTreeMap<&str, Option<&str>> = layers
@@ -125,6 +126,7 @@ pub fn declared(root: &Path, layers: &[Layer]) -> Result<Vec<ChartSpec>, Vec<Dia
         tree: &tree,
         root,
         errors: Vec::new(),
+        claimed: BTreeSet::new(),
     };
     let mut specs = Vec::new();
     let at = FieldPath::default().key("layers");
@@ -166,17 +168,30 @@ pub fn declared(root: &Path, layers: &[Layer]) -> Result<Vec<ChartSpec>, Vec<Dia
             seen.insert(key, spec.line.unwrap_or(0));
         }
     }
-    if p.errors.is_empty() {
-        Ok(specs)
-    } else {
-        Err(p.errors)
+    Declared {
+        specs,
+        errors: p.errors,
+        claimed: p.claimed,
     }
+}
+
+/// What `rekube.yaml` declares about charts.
+#[derive(Debug, Default)]
+pub struct Declared {
+    /// The valid chart entries, in declaration order.
+    pub specs: Vec<ChartSpec>,
+    /// A problem for each invalid entry.
+    pub errors: Vec<Diagnostic>,
+    /// Repository paths the entries name (chart folders, values files), valid or not: they are never
+    /// read as manifests.
+    pub claimed: BTreeSet<String>,
 }
 
 struct Parser<'a> {
     tree: &'a yaml::Tree,
     root: &'a Path,
     errors: Vec<Diagnostic>,
+    claimed: BTreeSet<String>,
 }
 
 impl Parser<'_> {
@@ -373,6 +388,7 @@ impl Parser<'_> {
             return None;
         }
         let rel = parts.join("/");
+        self.claimed.insert(rel.clone());
         match std::fs::canonicalize(self.root.join(&rel)) {
             Ok(real) if !real.starts_with(self.root) => {
                 self.error(

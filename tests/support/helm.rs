@@ -1,0 +1,146 @@
+//! Helm for the chart tests: the pinned Helm, built by `tests/helm/build.sh` exactly as rekube builds it
+//! (a no-op once the cache holds it), and the corpus charts of `../shared/corpus/charts`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+
+/// The pinned Helm binary (Kustomize beside it). Built on first use; a build failure fails the test
+/// with the script's output (Go missing says which Go to install).
+pub fn helm() -> &'static Path {
+    static HELM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let built = HELM.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm/build.sh");
+        let out = Command::new("bash")
+            .arg(&script)
+            .stdin(Stdio::null())
+            .output()
+            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+        if !out.status.success() {
+            return Err(format!(
+                "{} failed:\n{}",
+                script.display(),
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let path = stdout.lines().last().unwrap_or_default().trim().to_string();
+        Ok(PathBuf::from(path))
+    });
+    match built {
+        Ok(path) => path,
+        Err(message) => panic!("the pinned Helm is needed by this test: {message}"),
+    }
+}
+
+/// `../shared/corpus/charts/<name>`: a real chart, used by path.
+pub fn corpus_chart(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../shared/corpus/charts")
+        .join(name);
+    assert!(
+        dir.join("Chart.yaml").is_file(),
+        "{} is missing: these tests read the real charts of ../shared/corpus (check out shared/ beside this repository)",
+        dir.display()
+    );
+    dir
+}
+
+/// Copies a folder tree (charts must sit inside the repository under test).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read folder") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("type").is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// Writes `content` to `root/rel`, creating folders.
+pub fn put(root: &Path, rel: &str, content: &str) {
+    let path = root.join(rel);
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).expect("mkdir");
+    }
+    std::fs::write(path, content).expect("write");
+}
+
+/// `rekube ARGS` with the pinned Helm and a cache folder of the test's own.
+pub fn rekube(cache: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_rekube"))
+        .args(args)
+        .env("REKUBE_HELM", helm())
+        .env("REKUBE_CACHE_DIR", cache)
+        .stdin(Stdio::null())
+        .output()
+        .expect("rekube runs")
+}
+
+/// The documents of `helm template` for a release: `(kind, namespace, name)` of every object that is
+/// neither a hook nor a test, namespaces defaulted to the release's as Helm's install does.
+pub fn helm_template_objects(
+    chart: &Path,
+    release: &str,
+    namespace: &str,
+    values: &[&Path],
+) -> std::collections::BTreeSet<(String, String, String)> {
+    let mut cmd = Command::new(helm());
+    cmd.args(["template", release]).arg(chart).args([
+        "--namespace",
+        namespace,
+        "--kube-version",
+        "1.34.4",
+        "--include-crds",
+        "--skip-tests",
+    ]);
+    for v in values {
+        cmd.arg("--values").arg(v);
+    }
+    let out = cmd.output().expect("helm runs");
+    assert!(
+        out.status.success(),
+        "helm template: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut set = std::collections::BTreeSet::new();
+    for doc in text.split("\n---") {
+        let value: serde_json::Value = match serde_saphyr::from_str(doc) {
+            Ok(v) => v,
+            Err(_) => continue,
+        };
+        if value.is_null()
+            || value
+                .pointer("/metadata/annotations/helm.sh~1hook")
+                .is_some()
+        {
+            continue;
+        }
+        let kind = value["kind"].as_str().unwrap_or_default().to_string();
+        let name = value["metadata"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
+        let ns = match value["metadata"]["namespace"].as_str() {
+            Some(ns) => ns.to_string(),
+            None if CLUSTER_SCOPED.contains(&kind.as_str()) => String::new(),
+            None => namespace.to_string(),
+        };
+        set.insert((kind, ns, name));
+    }
+    set
+}
+
+/// Cluster-scoped kinds the corpus charts render.
+const CLUSTER_SCOPED: [&str; 6] = [
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "IngressClass",
+    "ValidatingWebhookConfiguration",
+    "CustomResourceDefinition",
+    "Namespace",
+];
