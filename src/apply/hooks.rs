@@ -18,6 +18,7 @@ use crate::cluster::wait::Verdict;
 use crate::cluster::{Cluster, ClusterError};
 use crate::helm::hooks::Operation;
 use crate::helm::{DeletePolicy, Hook, HookStage, Release};
+use crate::object::Object;
 use crate::readiness::{self, Status};
 
 /// The Helm hooks an apply may run: the releases and what this run does with each.
@@ -179,7 +180,7 @@ pub async fn run(
     let outcome = async {
         cluster.apply(obj, &body, false).await?;
         cluster
-            .wait_for(&obj.id, &obj.api_version, timeout, completed)
+            .wait_for(&obj.id, &obj.api_version, timeout, |v| completed(obj, v))
             .await
     }
     .await;
@@ -213,19 +214,24 @@ pub async fn delete_and_wait(
 }
 
 /// When Helm considers a hook done: a Job complete, a Pod succeeded, anything else once it exists.
-fn completed(v: Option<&Value>) -> Verdict {
+/// The kind is the hook's: a watch's initial list does not repeat it in each item.
+fn completed(hook: &Object, v: Option<&Value>) -> Verdict {
     let Some(v) = v else {
         return Verdict::Pending("NotFound".into());
     };
-    let kind = v.get("kind").and_then(Value::as_str).unwrap_or_default();
-    match kind {
-        "Pod" => match v.pointer("/status/phase").and_then(Value::as_str) {
+    match (hook.id.group.as_str(), hook.id.kind.as_str()) {
+        ("", "Pod") => match v.pointer("/status/phase").and_then(Value::as_str) {
             Some("Succeeded") => Verdict::Done,
             Some("Failed") => Verdict::Failed("the hook Pod failed".into()),
             phase => Verdict::Pending(format!("Pod phase {}", phase.unwrap_or("Pending"))),
         },
-        "Job" => {
-            let r = readiness::compute(v);
+        ("batch", "Job") => {
+            let mut typed = v.clone();
+            if let Some(map) = typed.as_object_mut() {
+                map.insert("apiVersion".into(), hook.api_version.clone().into());
+                map.insert("kind".into(), "Job".into());
+            }
+            let r = readiness::compute(&typed);
             match r.status {
                 Status::Current => Verdict::Done,
                 Status::Failed => Verdict::Failed(r.message),
@@ -242,29 +248,55 @@ mod tests {
 
     use super::*;
 
+    fn hook(group: &str, kind: &str, api_version: &str) -> Object {
+        Object {
+            id: crate::object::ObjectId::new(group, kind, Some("web"), "h"),
+            api_version: api_version.into(),
+            body: json!({}),
+            source: crate::object::SourceLoc {
+                layer: "apps".into(),
+                path: "apps/web/templates/h.yaml".into(),
+                line: 1,
+                document: 0,
+            },
+        }
+    }
+
+    /// Observations as a watch's initial list gives them: without apiVersion and kind.
     #[test]
     fn hooks_are_done_as_helm_judges_them() {
-        let pod = |phase: &str| json!({"kind": "Pod", "status": {"phase": phase}});
-        assert_eq!(completed(Some(&pod("Succeeded"))), Verdict::Done);
+        let pod = hook("", "Pod", "v1");
+        let phase = |p: &str| json!({"status": {"phase": p}});
+        assert_eq!(completed(&pod, Some(&phase("Succeeded"))), Verdict::Done);
         assert!(matches!(
-            completed(Some(&pod("Failed"))),
+            completed(&pod, Some(&phase("Failed"))),
             Verdict::Failed(_)
         ));
         assert!(matches!(
-            completed(Some(&pod("Running"))),
+            completed(&pod, Some(&phase("Running"))),
             Verdict::Pending(_)
         ));
-        let job = |cond: &str| {
-            json!({"apiVersion": "batch/v1", "kind": "Job", "metadata": {"generation": 1},
-                "status": {"conditions": [{"type": cond, "status": "True"}]}})
+        let job = hook("batch", "Job", "batch/v1");
+        let cond = |c: &str| {
+            json!({"metadata": {"generation": 1},
+                "status": {"conditions": [{"type": c, "status": "True"}]}})
         };
-        assert_eq!(completed(Some(&job("Complete"))), Verdict::Done);
+        assert_eq!(completed(&job, Some(&cond("Complete"))), Verdict::Done);
         assert!(matches!(
-            completed(Some(&job("Failed"))),
+            completed(&job, Some(&cond("Failed"))),
             Verdict::Failed(_)
         ));
-        let sa = json!({"kind": "ServiceAccount", "metadata": {"name": "x"}});
-        assert_eq!(completed(Some(&sa)), Verdict::Done);
-        assert!(matches!(completed(None), Verdict::Pending(_)));
+        let running = json!({"metadata": {"generation": 1},
+            "status": {"startTime": "2026-01-01T00:00:00Z", "active": 1}});
+        assert!(
+            matches!(completed(&job, Some(&running)), Verdict::Pending(_)),
+            "a running Job is not done"
+        );
+        let sa = hook("", "ServiceAccount", "v1");
+        assert_eq!(
+            completed(&sa, Some(&json!({"metadata": {}}))),
+            Verdict::Done
+        );
+        assert!(matches!(completed(&job, None), Verdict::Pending(_)));
     }
 }
