@@ -167,12 +167,17 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
     let mut walks = Vec::new();
     let mut specs = Vec::new();
     for layer in &layers {
-        let mut walk = files::collect(&root, layer);
+        let has_charts = declared.iter().any(|c| c.layer == layer.name);
+        // A layer of charts alone needs no folder.
+        let mut walk = if has_charts && !root.join(&layer.path).exists() {
+            files::Walk::default()
+        } else {
+            files::collect(&root, layer)
+        };
         walk.inputs.retain(|input| match input {
             Input::File { rel, .. } | Input::Chart { rel, .. } => !claimed.contains(rel),
             Input::Kustomization { .. } => true,
         });
-        let has_charts = declared.iter().any(|c| c.layer == layer.name);
         if walk.inputs.is_empty() && walk.errors.is_empty() && !has_charts {
             let msg = format!("layer {:?} holds no .yaml, .yml or .json file", layer.name);
             warnings.push(Diagnostic::new(&layer.path, msg));

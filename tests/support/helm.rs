@@ -144,3 +144,76 @@ const CLUSTER_SCOPED: [&str; 6] = [
     "CustomResourceDefinition",
     "Namespace",
 ];
+
+/// Serves the files of `dir` over plain HTTP on a loopback port (a chart repository: `index.yaml` and
+/// packaged charts), read at each request so a test can change what is served. Returns the base URL.
+pub fn serve_folder(dir: &Path) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().expect("address").port();
+    let dir = dir.to_path_buf();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(&stream);
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            // The headers end at the first empty line.
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 0) && header.trim() != "" {
+                header.clear();
+            }
+            let path = request.split_whitespace().nth(1).unwrap_or("/");
+            let file = dir.join(path.trim_start_matches('/'));
+            let mut stream = &stream;
+            match std::fs::read(&file) {
+                Ok(body) => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    );
+                    let _ = stream.write_all(&body);
+                }
+                Err(_) => {
+                    let _ = write!(
+                        stream,
+                        "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                    );
+                }
+            }
+        }
+    });
+    format!("http://127.0.0.1:{port}")
+}
+
+/// `helm package CHART` into `dest`, then `helm repo index dest --url URL`: a chart repository.
+pub fn package_into_repository(chart: &Path, dest: &Path, url: &str) {
+    for args in [
+        vec![
+            "package".to_string(),
+            chart.display().to_string(),
+            "--destination".into(),
+            dest.display().to_string(),
+        ],
+        vec![
+            "repo".into(),
+            "index".into(),
+            dest.display().to_string(),
+            "--url".into(),
+            url.to_string(),
+        ],
+    ] {
+        let out = Command::new(helm())
+            .args(&args)
+            .output()
+            .expect("helm runs");
+        assert!(
+            out.status.success(),
+            "helm {}: {}",
+            args.join(" "),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
