@@ -371,3 +371,59 @@ fn remote_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() 
     let out = rekube(fresh.path(), &["plan", &r]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
+
+#[test]
+fn oci_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() {
+    let registry = support::helm::oci_registry();
+    let repo = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let source = tempfile::tempdir().unwrap();
+    let chart = source.path().join("podinfo");
+    copy_tree(&corpus_chart("podinfo"), &chart);
+    let charts = format!("{}/charts", registry.url);
+    support::helm::push_chart(&chart, &charts);
+    let root = repo.path();
+    let r = root.display().to_string();
+    put(
+        root,
+        "rekube.yaml",
+        &format!(
+            "layers:\n  - name: apps\n    charts:\n      - release: web\n        repository: {charts}\n        chart: podinfo\n        version: 6.14.1\n        namespace: web\n"
+        ),
+    );
+    let out = rekube(cache.path(), &["lock", &r]);
+    assert_eq!(out.status.code(), Some(0), "lock: {}", stderr(&out));
+    let (ours, objects) = planned(root, cache.path());
+    assert!(
+        ours.contains(&("Deployment".into(), "web".into(), "web-podinfo".into())),
+        "{ours:?}"
+    );
+    let deployment = objects
+        .iter()
+        .find(|o| o["ref"] == "Deployment/web/web-podinfo")
+        .unwrap();
+    assert_eq!(
+        deployment["source"],
+        format!("{charts}/podinfo-6.14.1/templates/deployment.yaml:1")
+    );
+
+    // The same tag pushed again with other content.
+    let values = chart.join("values.yaml");
+    let text = std::fs::read_to_string(&values).unwrap();
+    std::fs::write(
+        &values,
+        text.replacen("replicaCount: 1", "replicaCount: 3", 1),
+    )
+    .unwrap();
+    support::helm::push_chart(&chart, &charts);
+    let fresh = tempfile::tempdir().unwrap();
+    let out = rekube(fresh.path(), &["plan", &r]);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{charts}/podinfo:6.14.1: the repository serves a chart with digest"
+        )),
+        "{err}"
+    );
+}

@@ -217,3 +217,104 @@ pub fn package_into_repository(chart: &Path, dest: &Path, url: &str) {
         );
     }
 }
+
+/// A local OCI registry (distribution's, built by `tests/oci-registry/build.sh`), stopped when dropped.
+pub struct Registry {
+    child: std::process::Child,
+    _data: tempfile::TempDir,
+    /// `oci://127.0.0.1:PORT`
+    pub url: String,
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts a registry on a free loopback port and waits until it answers.
+pub fn oci_registry() -> Registry {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oci-registry/build.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        .stdin(Stdio::null())
+        .output()
+        .expect("bash runs");
+    assert!(
+        out.status.success(),
+        "{} failed:\n{}",
+        script.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let binary = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let data = tempfile::tempdir().expect("temp");
+    let config = data.path().join("config.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            data.path().join("blobs").display()
+        ),
+    )
+    .expect("config");
+    let child = Command::new(binary)
+        .args(["serve"])
+        .arg(&config)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the registry starts");
+    let registry = Registry {
+        child,
+        _data: data,
+        url: format!("oci://127.0.0.1:{port}"),
+    };
+    for _ in 0..100 {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return registry;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("the OCI registry did not listen on 127.0.0.1:{port}");
+}
+
+/// `helm package CHART` and `helm push` it to `oci_path` (plain HTTP: a loopback registry).
+pub fn push_chart(chart: &Path, oci_path: &str) {
+    let pkg = tempfile::tempdir().expect("temp");
+    let out = Command::new(helm())
+        .arg("package")
+        .arg(chart)
+        .arg("--destination")
+        .arg(pkg.path())
+        .output()
+        .expect("helm runs");
+    assert!(
+        out.status.success(),
+        "helm package: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for entry in std::fs::read_dir(pkg.path()).expect("packaged") {
+        let out = Command::new(helm())
+            .arg("push")
+            .arg(entry.expect("entry").path())
+            .args([oci_path, "--plain-http"])
+            .output()
+            .expect("helm runs");
+        assert!(
+            out.status.success(),
+            "helm push: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
