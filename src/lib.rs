@@ -5,9 +5,10 @@
 //! 1. [`source`] (`src/source/`): a local folder or a Git commit becomes a [`source::Snapshot`] of files
 //!    and the [`Revision`] it came from.
 //! 2. [`manifest`] (`src/manifest/`): layers are found, files are parsed (YAML, JSON, `kind: List`,
-//!    Kustomize), scoped and validated into a [`manifest::Manifest`]; every error names file and line.
-//! 3. [`graph`] (`src/graph/`): objects are ordered in a dependency DAG, one function per rule; the plan
-//!    and its digest.
+//!    Kustomize) and Helm charts rendered ([`manifest::charts`], with the pinned Helm of [`helm`]),
+//!    scoped and validated into a [`manifest::Manifest`]; every error names file and line.
+//! 3. [`graph`] (`src/graph/`): objects are ordered in a dependency DAG, one function per rule (Helm
+//!    hooks are nodes around their chart's objects); the plan and its digest.
 //! 4. [`cluster`] (`src/cluster/`): the I/O edge: discovery, live state (one LIST per kind), server-side
 //!    apply and dry-run, watches, retries.
 //! 5. [`diff`] (`src/diff/`): the one sync decision ([`diff::decide`]: digest fast path, else server-side
@@ -23,10 +24,11 @@
 //! pipeline in a loop in-cluster: follow a branch, heal drift, leader election. [`commands`] and the
 //! binary only parse arguments, call one operation and render its result.
 //!
-//! Only `source`, `cluster`, `inventory` and `ops` do I/O; ordering, diffing and readiness are pure
-//! functions. Tables shared by every stage are in [`builtin`] (what every API server has) and [`keys`]
-//! (rekube's annotations and labels); [`error::render`] prints a cause chain. [`controlplane`] starts a
-//! real local control plane for `--fresh local` and for the integration tests.
+//! Only `source`, `cluster`, `inventory` and `ops` do I/O (and [`helm`], which runs the Helm binary);
+//! ordering, diffing and readiness are pure functions. Tables shared by every stage are in [`builtin`]
+//! (what every API server has) and [`keys`] (rekube's annotations and labels); [`error::render`] prints
+//! a cause chain. [`controlplane`] starts a real local control plane for `--fresh local` and for the
+//! integration tests.
 
 pub mod apply;
 pub mod builtin;

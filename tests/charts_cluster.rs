@@ -207,3 +207,28 @@ async fn charts_rebuild_with_hooks_in_order_then_apply_is_a_no_op_and_upgrades_r
         "hook-succeeded"
     );
 }
+
+#[tokio::test]
+async fn the_helm_example_rebuilds_with_its_hooks() {
+    let cp = cluster().await;
+    let cache = tempfile::tempdir().unwrap();
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/helm");
+    let e = example.display().to_string();
+    let args = ["rebuild", &e, "--inventory", "example-helm"];
+    let out = run(cp.kubeconfig(), cache.path(), &args);
+    let log = stderr(&out);
+    assert_eq!(out.status.code(), Some(0), "{log}");
+    let migrate = line(&log, "ran", "Job/shop/greeter-migrate");
+    let deployment = line(&log, "created", "Deployment/shop/greeter");
+    let smoke = line(&log, "ran", "Job/shop/greeter-smoke-check");
+    assert!(migrate < deployment && deployment < smoke, "{log}");
+    line(&log, "created", "ConfigMap/shop/status-page");
+    assert!(
+        !log.contains("test-greeting"),
+        "test hooks are skipped: {log}"
+    );
+    let args = ["apply", &e, "--inventory", "example-helm"];
+    let out = run(cp.kubeconfig(), cache.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("] ran "), "{}", stderr(&out));
+}

@@ -139,35 +139,18 @@ where
                 continue;
             }
         };
-        let Some(i) = dag.object[node] else {
-            // A hook step: recorded after the objects; what waits for it goes on or is blocked.
-            let step = dag.hook.get(node).copied().flatten();
-            let span = (hook_starts[node], start.elapsed());
-            let (change, what) = super::hooks::change(opts, step, &result, span);
-            match result {
-                Ok(_) => ready = schedule.complete(node),
-                Err(_) => {
-                    let why = format!("not applied: {what} failed");
-                    for b in schedule.fail(node) {
-                        let Some(bi) = dag.object[b] else { continue };
-                        let span = (start.elapsed(), start.elapsed());
-                        let blocked = Some(why.clone());
-                        changes[bi] =
-                            Some(Change::of(&objects[bi], Action::Blocked, blocked, span));
-                        on_event(ApplyEvent::Finished(bi, Action::Blocked));
-                    }
-                }
+        // A hook step has no object: it is recorded after the objects, and named by what it ran.
+        let (i, label) = match dag.object[node] {
+            Some(i) => (Some(i), objects[i].id.to_string()),
+            None => {
+                let step = dag.hook.get(node).copied().flatten();
+                let span = (hook_starts[node], start.elapsed());
+                let (change, what) =
+                    super::hooks::finished(opts, step, &result, span, &mut on_event);
+                hook_changes.extend(change);
+                (None, what)
             }
-            if let Some(change) = change {
-                on_event(ApplyEvent::Hook {
-                    change: change.clone(),
-                    what,
-                });
-                hook_changes.push(change);
-            }
-            continue;
         };
-        let obj = &objects[i];
         let (action, error) = match result {
             Ok(action) => {
                 ready = schedule.complete(node);
@@ -179,7 +162,7 @@ where
                     changes[bi] = Some(Change::of(
                         &objects[bi],
                         Action::Blocked,
-                        Some(format!("not applied: {} failed", obj.id)),
+                        Some(format!("not applied: {label} failed")),
                         (start.elapsed(), start.elapsed()),
                     ));
                     on_event(ApplyEvent::Finished(bi, Action::Blocked));
@@ -187,6 +170,8 @@ where
                 (Action::Failed, Some(message))
             }
         };
+        let Some(i) = i else { continue };
+        let obj = &objects[i];
         changes[i] = Some(Change::of(obj, action, error, (starts[i], start.elapsed())));
         on_event(ApplyEvent::Finished(i, action));
     }

@@ -13,7 +13,7 @@ use serde_json::Value;
 use futures::future::BoxFuture;
 
 use super::object::desired;
-use super::{Action, ApplyOptions, Change, HookStep};
+use super::{Action, ApplyEvent, ApplyOptions, Change, HookStep};
 use crate::cluster::wait::Verdict;
 use crate::cluster::{Cluster, ClusterError};
 use crate::helm::hooks::Operation;
@@ -114,37 +114,43 @@ pub(super) fn task(
     }
 }
 
-/// The change-set entry of a finished hook step (`None` for a clean-up that went through) and what
-/// the step was, for messages.
-pub(super) fn change(
+/// A finished hook step: its change-set entry (`None` for a clean-up that went through), reported to
+/// `on_event`, and what the step was, for the messages of what it blocks.
+pub(super) fn finished<F: FnMut(ApplyEvent)>(
     opts: &ApplyOptions,
     step: Option<HookStep>,
     result: &Result<Action, String>,
     span: (Duration, Duration),
+    on_event: &mut F,
 ) -> (Option<Change>, String) {
     let (action, error) = match result {
         Ok(a) => (*a, None),
         Err(e) => (Action::Failed, Some(e.clone())),
     };
-    match step {
-        Some(HookStep::Run {
+    let Some(step) = step else {
+        return (None, "a hook step".into());
+    };
+    let (change, what) = match step {
+        HookStep::Run {
             release,
             hook,
             stage,
-        }) => {
+        } => {
             let what = opts.hooks.describe(release, stage);
-            let hook = opts
+            match opts
                 .hooks
                 .releases
                 .get(release)
-                .and_then(|r| r.hooks.get(hook));
-            let Some(hook) = hook else {
-                return (None, what);
-            };
-            let change = Change::of(&hook.object, action, error, span);
-            (Some(change), format!("{} ({what})", hook.object.id))
+                .and_then(|r| r.hooks.get(hook))
+            {
+                Some(h) => (
+                    Some(Change::of(&h.object, action, error, span)),
+                    format!("{} ({what})", h.object.id),
+                ),
+                None => (None, what),
+            }
         }
-        Some(HookStep::Cleanup { release, stage }) => {
+        HookStep::Cleanup { release, stage } => {
             let what = format!(
                 "deleting the succeeded {}",
                 opts.hooks.describe(release, stage)
@@ -157,8 +163,14 @@ pub(super) fn change(
             });
             (failed, what)
         }
-        None => (None, "a hook step".into()),
+    };
+    if let Some(change) = &change {
+        on_event(ApplyEvent::Hook {
+            change: change.clone(),
+            what: what.clone(),
+        });
     }
+    (change, what)
 }
 
 /// Runs one hook and waits until it completed.

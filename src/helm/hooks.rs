@@ -152,32 +152,6 @@ impl Operation {
     }
 }
 
-/// What a run does with each release's hooks: install hooks when none of its objects are in the
-/// inventory (`present`: the members found before the apply), none when its digest is the one
-/// recorded after the last complete apply, upgrade hooks otherwise.
-pub fn operations(
-    releases: &[super::Release],
-    present: &std::collections::BTreeSet<crate::object::ObjectId>,
-    recorded: &std::collections::BTreeMap<String, String>,
-) -> Vec<Operation> {
-    releases
-        .iter()
-        .map(|r| {
-            let known = recorded.get(&r.key());
-            let installed = if r.members.is_empty() {
-                known.is_some()
-            } else {
-                r.members.iter().any(|id| present.contains(id))
-            };
-            match (installed, known) {
-                (false, _) => Operation::Install,
-                (true, Some(d)) if *d == r.digest => Operation::Unchanged,
-                (true, _) => Operation::Upgrade,
-            }
-        })
-        .collect()
-}
-
 /// A hook of a release: an object that is run, never kept as state.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Hook {
@@ -347,61 +321,6 @@ mod tests {
         assert_eq!(hook.weight, 0);
         assert_eq!(warnings.len(), 4, "{warnings:?}");
         assert!(warnings[0].contains("\"pre-instal\""), "{warnings:?}");
-    }
-
-    #[test]
-    fn install_upgrade_or_nothing_from_the_inventory() {
-        use std::collections::{BTreeMap, BTreeSet};
-        let member = ObjectId::new("apps", "Deployment", Some("web"), "api");
-        let release = |members: Vec<ObjectId>, digest: &str| super::super::Release {
-            name: "api".into(),
-            namespace: "web".into(),
-            layer: "apps".into(),
-            chart: "api 1.0.0".into(),
-            origin: "apps/api".into(),
-            values: Vec::new(),
-            members,
-            hooks: Vec::new(),
-            digest: digest.into(),
-        };
-        let present = BTreeSet::from([member.clone()]);
-        let recorded = BTreeMap::from([("web/api".to_string(), "sha256:a".to_string())]);
-        let cases = [
-            (
-                "new to the inventory",
-                release(vec![member.clone()], "sha256:a"),
-                BTreeSet::new(),
-                Operation::Install,
-            ),
-            (
-                "rendering unchanged",
-                release(vec![member.clone()], "sha256:a"),
-                present.clone(),
-                Operation::Unchanged,
-            ),
-            (
-                "rendering changed",
-                release(vec![member.clone()], "sha256:b"),
-                present.clone(),
-                Operation::Upgrade,
-            ),
-            (
-                "only hooks, recorded",
-                release(Vec::new(), "sha256:a"),
-                BTreeSet::new(),
-                Operation::Unchanged,
-            ),
-        ];
-        for (name, r, present, want) in cases {
-            let got = operations(std::slice::from_ref(&r), &present, &recorded);
-            assert_eq!(got, [want], "{name}");
-        }
-        let got = operations(
-            &[release(Vec::new(), "sha256:a")],
-            &present,
-            &BTreeMap::new(),
-        );
-        assert_eq!(got, [Operation::Install], "only hooks, nothing recorded");
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::process::ExitStatus;
 
 pub use binary::{HELM_ENV, Helm, PINNED_VERSION};
 pub use hooks::{DeletePolicy, Hook, HookEvent, HookStage};
-pub use release::{Release, release_digest};
+pub use release::{Release, operations, release_digest};
 
 /// Kubernetes version charts are rendered for when no cluster is asked: the local control plane's.
 pub const DEFAULT_KUBE_VERSION: &str = "1.34.4";

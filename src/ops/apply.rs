@@ -4,7 +4,7 @@
 //!    anything is written, record the union of old and new contents ([`prune::prepare`]);
 //! 2. apply along the DAG, each object as soon as what it needs is ready ([`crate::apply::apply`]),
 //!    running the Helm hooks of charts that are new (install) or changed (upgrade)
-//!    ([`crate::helm::hooks::operations`]);
+//!    ([`crate::helm::operations`]);
 //! 3. after a complete apply, prune what left Git and record the contents and the revision
 //!    ([`prune::finish`]).
 //!
@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use crate::apply::{self, Action, ApplyEvent, ApplyOptions, ChangeSet, Dag, HookRuns, Journal};
 use crate::cluster::Cluster;
-use crate::helm::hooks::operations;
+use crate::helm::operations;
 use crate::inventory::InventoryError;
 use crate::manifest::Manifest;
 use crate::object::Object;

@@ -14,10 +14,16 @@ pub fn text(plan: &Plan) -> String {
     let g = plan.graph();
     let mut out = String::new();
     let _ = writeln!(out, "Plan {}", plan.digest());
+    let hooks = g.objects().filter(|(_, o)| o.hook.is_some()).count();
+    let objects = g.object_count() - hooks;
+    let hooks = match hooks {
+        0 => String::new(),
+        1 => ", 1 hook run".to_string(),
+        n => format!(", {n} hook runs"),
+    };
     let _ = writeln!(
         out,
-        "{} objects, {} edges, {} waves",
-        g.object_count(),
+        "{objects} objects{hooks}, {} edges, {} waves",
         g.edges().len(),
         plan.waves().len()
     );

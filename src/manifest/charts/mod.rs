@@ -4,6 +4,7 @@
 //! `<chart folder>/<template path>` with the document's index among that template's; hooks are
 //! split off into the chart's [`Release`] once namespaces are resolved ([`finish`]).
 
+pub mod declare;
 pub mod render;
 pub mod spec;
 
@@ -17,8 +18,9 @@ use crate::manifest::documents::{self, Origin};
 use crate::manifest::validate::{self, Context};
 use crate::object::Object;
 
+pub use declare::declared;
 pub use render::RenderedChart;
-pub use spec::{ChartSource, ChartSpec, Declared, declared};
+pub use spec::{ChartSource, ChartSpec, Declared};
 
 /// How charts are rendered; `Default` renders offline for the local control plane's version.
 #[derive(Debug, Clone, Default)]
