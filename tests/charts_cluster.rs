@@ -232,3 +232,52 @@ async fn the_helm_example_rebuilds_with_its_hooks() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("] ran "), "{}", stderr(&out));
 }
+
+#[tokio::test]
+async fn lookup_reads_the_cluster_only_with_helm_lookup() {
+    let cp = cluster().await;
+    let repo = tempfile::tempdir().unwrap();
+    let cache = tempfile::tempdir().unwrap();
+    let root = repo.path();
+    put(
+        root,
+        "apps/seen/Chart.yaml",
+        "apiVersion: v2\nname: seen\nversion: 0.1.0\n",
+    );
+    put(
+        root,
+        "apps/seen/templates/cm.yaml",
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: seen\ndata:\n  found: {{ lookup \"v1\" \"Namespace\" \"\" \"kube-system\" | empty | not | quote }}\n",
+    );
+    let r = root.display().to_string();
+    let found = || {
+        let out = kubectl(
+            cp.kubeconfig(),
+            &[
+                "get",
+                "configmap",
+                "seen",
+                "-n",
+                "default",
+                "-o",
+                "jsonpath={.data.found}",
+            ],
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let out = run(
+        cp.kubeconfig(),
+        cache.path(),
+        &["apply", &r, "--inventory", "lookup"],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(found(), "false", "lookup finds nothing by default");
+    let args = ["apply", &r, "--inventory", "lookup", "--helm-lookup"];
+    let out = run(cp.kubeconfig(), cache.path(), &args);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        found(),
+        "true",
+        "with --helm-lookup, lookup reads the target"
+    );
+}
