@@ -36,6 +36,8 @@ pub enum Command {
     Drill(DrillArgs),
     /// Follow a branch in-cluster: apply new commits, heal or report drift, with leader election and /metrics.
     Reconcile(ReconcileArgs),
+    /// Write what a live cluster declares as a repository that `rekube rebuild` restores.
+    Export(ExportArgs),
 }
 
 /// Where the repository comes from.
@@ -414,4 +416,56 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// `rekube export`: the live cluster as a repository.
+///
+/// Only what people declared is kept: fields owned by non-controller field managers, without status,
+/// server defaults or cluster-assigned values. Objects owned by another object, written by
+/// controllers, token Secrets, Helm release records and (without --include-secrets) Secrets are left
+/// out, and the output says why. Layers: cluster-scoped objects in cluster/; namespaces that serve a
+/// webhook or an aggregated API, or whose ServiceAccounts a ClusterRoleBinding grants to, in tools/;
+/// the other namespaces in apps/ (override with --layer NAMESPACE=LAYER).
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Write a new repository into this folder (absent or empty).
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "add_to",
+        conflicts_with = "add_to"
+    )]
+    pub out: Option<PathBuf>,
+
+    /// Add what this repository neither declares nor manages to it, as a new layer.
+    #[arg(long, value_name = "REPO")]
+    pub add_to: Option<PathBuf>,
+
+    /// Name (and folder) of the layer `--add-to` writes.
+    #[arg(long, default_value = "imported", requires = "add_to")]
+    pub layer_name: String,
+
+    /// Only objects of these namespaces (repeatable); cluster-scoped objects other than their
+    /// Namespaces are then left out.
+    #[arg(long = "namespace", value_name = "NAMESPACE")]
+    pub namespaces: Vec<String>,
+
+    /// Only objects with these labels (a label selector, as kubectl's -l).
+    #[arg(long, short = 'l')]
+    pub selector: Option<String>,
+
+    /// Only these kinds, comma-separated (`deployments,configmap,certificate.cert-manager.io`).
+    #[arg(long, value_delimiter = ',')]
+    pub kinds: Vec<String>,
+
+    /// Put a namespace's objects in a given layer (`cluster`, `tools` or `apps`), repeatable.
+    #[arg(long = "layer", value_name = "NAMESPACE=LAYER")]
+    pub layers: Vec<String>,
+
+    /// Also export Secrets, in plain text: keep the output out of Git or encrypt it with sops.
+    #[arg(long)]
+    pub include_secrets: bool,
 }

@@ -8,6 +8,7 @@ pub mod diff;
 pub mod drift;
 pub mod drill;
 pub mod explain;
+pub mod export;
 pub mod plan;
 pub mod rebuild;
 pub mod reconcile;
@@ -33,6 +34,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Drift(args) => drift::run(args).await,
         Command::Drill(args) => drill::run(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
+        Command::Export(args) => export::run(args).await,
     };
     match result {
         Ok(code) => code,

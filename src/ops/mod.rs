@@ -6,6 +6,7 @@ pub mod diagnose;
 pub mod diff;
 pub mod drift;
 pub mod drill;
+pub mod export;
 pub mod observe;
 pub mod prune;
 pub mod rebuild;
