@@ -53,6 +53,12 @@ pub struct SourceArgs {
     /// Treat references to objects absent from the repository as errors, not warnings.
     #[arg(long)]
     pub strict: bool,
+
+    /// Namespace of namespaced objects that have none and whose layer declares none (kubectl's rule: an
+    /// object's own namespace wins, then its layer's `namespace:`, then this). Not created: it must be in
+    /// the repository or exist in the cluster.
+    #[arg(long, short = 'n', value_name = "NAMESPACE", value_parser = parse_namespace)]
+    pub namespace: Option<String>,
 }
 
 /// How to reach the cluster.
@@ -300,6 +306,10 @@ pub struct ReconcileArgs {
     #[arg(long)]
     pub strict: bool,
 
+    /// Namespace of namespaced objects that have none and whose layer declares none (as for every command).
+    #[arg(long, short = 'n', value_name = "NAMESPACE", value_parser = parse_namespace)]
+    pub namespace: Option<String>,
+
     #[command(flatten)]
     pub cluster: ClusterArgs,
 
@@ -341,6 +351,13 @@ pub struct ReconcileArgs {
     /// Folder of the Git cache (default: REKUBE_CACHE_DIR, XDG_CACHE_HOME/rekube or ~/.cache/rekube).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+}
+
+/// A namespace name: a DNS-1123 label.
+pub fn parse_namespace(s: &str) -> Result<String, String> {
+    crate::manifest::names::dns1123_label(s)
+        .map(|()| s.to_string())
+        .map_err(|e| format!("invalid namespace {s:?}: {e}"))
 }
 
 /// Parses `90s`, `5m`, `1h`, `1h30m` or a bare number of seconds.
@@ -450,7 +467,7 @@ pub struct ExportArgs {
 
     /// Only objects of these namespaces (repeatable); cluster-scoped objects other than their
     /// Namespaces are then left out.
-    #[arg(long = "namespace", value_name = "NAMESPACE")]
+    #[arg(long = "namespace", short = 'n', value_name = "NAMESPACE")]
     pub namespaces: Vec<String>,
 
     /// Only objects with these labels (a label selector, as kubectl's -l).

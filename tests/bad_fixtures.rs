@@ -109,6 +109,13 @@ const CASES: &[(&str, usize, &[&str])] = &[
         ],
     ),
     (
+        "unknown-kind-scope",
+        1,
+        &[
+            "certificates.yaml:3: Certificate/web-tls: Certificate.cert-manager.io is not a built-in kind and no CustomResourceDefinition in the repository defines it, so whether it is namespaced is unknown offline",
+        ],
+    ),
+    (
         "alias-bomb",
         1,
         &["bomb.yaml:10:10: invalid YAML: aliases expand beyond the limit"],

@@ -11,9 +11,12 @@ use crate::ops::prune::PruneRunOptions;
 use super::{CommandError, EXIT_ERROR, EXIT_OK, common, render_error};
 
 pub async fn run(args: ApplyArgs) -> Result<i32, CommandError> {
-    let manifest = common::load(&args.source)?;
-    let dag = common::dependencies(&manifest, args.source.strict)?;
+    let mut manifest = common::load_for_cluster(&args.source, &args.cluster)?;
+    let mut dag = common::dependencies(&manifest, args.source.strict)?;
     let target = common::connect(&args.cluster).await?;
+    if common::resolve_scopes(&target, &mut manifest).await? {
+        dag = common::dependencies(&manifest, args.source.strict)?;
+    }
     let opts = options(&args.apply, usize::from(args.cluster.concurrency));
     let mut progress = common::progress(&manifest);
     let applied = apply(&target.cluster, &manifest, &dag, &opts, |e| {

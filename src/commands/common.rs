@@ -7,7 +7,7 @@ use crate::cli::{ClusterArgs, Fresh, SourceArgs};
 use crate::cluster::{Cluster, ClusterOptions};
 use crate::controlplane::{ControlPlane, ControlPlaneOptions};
 use crate::graph::{Graph, GraphOptions};
-use crate::manifest::{self, LoadOptions, Manifest};
+use crate::manifest::{self, Diagnostic, LoadOptions, Manifest, ScopeLookup};
 use crate::report::Progress;
 use crate::source::{Source, SourceOptions};
 
@@ -20,37 +20,90 @@ pub struct Invalid {
     pub count: usize,
 }
 
-/// Reads and validates the repository, printing the revision used and any warnings to stderr.
+/// Reads and validates the repository offline, printing the revision used and any warnings to stderr.
+/// A kind of unknown scope without a namespace is an error (see [`load_for_cluster`]).
 ///
 /// # Errors
 /// The source cannot be read ([`crate::source::SourceError`]) or the repository is invalid ([`Invalid`],
 /// after printing every diagnostic).
 pub fn load(args: &SourceArgs) -> Result<Manifest, CommandError> {
+    load_with(args, ScopeLookup::Offline)
+}
+
+/// [`load`] for cluster commands: objects of kinds of unknown scope are left for [`resolve_scopes`], right
+/// after connecting; not with `--fresh`, whose new cluster serves only built-in kinds.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_for_cluster(
+    args: &SourceArgs,
+    cluster: &ClusterArgs,
+) -> Result<Manifest, CommandError> {
+    let lookup = match cluster.fresh {
+        Some(_) => ScopeLookup::Offline,
+        None => ScopeLookup::Discovery,
+    };
+    load_with(args, lookup)
+}
+
+fn load_with(args: &SourceArgs, scope_lookup: ScopeLookup) -> Result<Manifest, CommandError> {
     let source = Source::new(&args.repository, args.reference.as_deref());
     let snapshot = source.snapshot(&SourceOptions::default())?;
     eprintln!(
         "repository {} at {}",
         snapshot.revision.origin, snapshot.revision
     );
-    match manifest::load(&snapshot, &LoadOptions::default()) {
+    let options = LoadOptions {
+        namespace: args.namespace.clone(),
+        scope_lookup,
+        ..LoadOptions::default()
+    };
+    match manifest::load(&snapshot, &options) {
         Ok(m) => {
-            for w in &m.warnings {
-                eprintln!("warning: {w}");
-            }
+            print_warnings(&m.warnings);
             Ok(m)
         }
-        Err(diags) => {
-            for w in &diags.warnings {
-                eprintln!("warning: {w}");
-            }
-            for e in &diags.errors {
-                eprintln!("error: {e}");
-            }
-            Err(Box::new(Invalid {
-                count: diags.errors.len(),
-            }))
-        }
+        Err(diags) => Err(invalid(&diags)),
     }
+}
+
+/// Places the objects whose scope only the cluster's discovery can tell (see [`load_for_cluster`]).
+/// Returns true when there were any: the dependency graph must then be built again.
+///
+/// # Errors
+/// [`Invalid`], after printing each object of a kind the cluster does not serve either.
+pub async fn resolve_scopes(
+    target: &Target,
+    manifest: &mut Manifest,
+) -> Result<bool, CommandError> {
+    if manifest.unresolved.is_empty() {
+        return Ok(false);
+    }
+    let kinds = manifest.unresolved_kinds();
+    let scopes = crate::cluster::discover_scopes(&target.cluster, &kinds).await;
+    match manifest.resolve_scopes(&scopes) {
+        Ok(warnings) => {
+            print_warnings(&warnings);
+            Ok(true)
+        }
+        Err(diags) => Err(invalid(&diags)),
+    }
+}
+
+fn print_warnings(warnings: &[Diagnostic]) {
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+}
+
+fn invalid(diags: &manifest::Diagnostics) -> CommandError {
+    print_warnings(&diags.warnings);
+    for e in &diags.errors {
+        eprintln!("error: {e}");
+    }
+    Box::new(Invalid {
+        count: diags.errors.len(),
+    })
 }
 
 /// A connected cluster, and the fresh control plane behind it when `--fresh local` started one.
@@ -116,7 +169,8 @@ pub async fn connect(args: &ClusterArgs) -> Result<Target, CommandError> {
 }
 
 /// Builds the dependency graph and its scheduling view, printing external references (errors with
-/// `--strict`).
+/// `--strict`). While objects wait for [`resolve_scopes`], the graph only validates (cycles, annotations):
+/// external references are printed once it is built again.
 ///
 /// # Errors
 /// A cycle or an invalid ordering annotation; external references with `strict`.
@@ -126,7 +180,9 @@ pub fn dependencies(manifest: &Manifest, strict: bool) -> Result<crate::apply::D
         &manifest.objects,
         &GraphOptions::default(),
     )?;
-    report_externals(&graph, strict)?;
+    if manifest.unresolved.is_empty() {
+        report_externals(&graph, strict)?;
+    }
     Ok(crate::apply::Dag::from_graph(&graph))
 }
 

@@ -7,8 +7,9 @@ use crate::ops::diff::{DiffReport, DiffRunOptions, Outcome, diff};
 use super::{CommandError, common};
 
 pub async fn run(args: DiffArgs) -> Result<i32, CommandError> {
-    let manifest = common::load(&args.source)?;
+    let mut manifest = common::load_for_cluster(&args.source, &args.cluster)?;
     let target = common::connect(&args.cluster).await?;
+    common::resolve_scopes(&target, &mut manifest).await?;
     let opts = DiffRunOptions {
         diff: DiffOptions {
             show_secrets: args.show_secrets,

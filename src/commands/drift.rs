@@ -10,8 +10,9 @@ use crate::ops::drift::{DriftOptions, drift};
 use super::{CommandError, common};
 
 pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
-    let manifest = common::load(&args.source)?;
+    let mut manifest = common::load_for_cluster(&args.source, &args.cluster)?;
     let target = common::connect(&args.cluster).await?;
+    common::resolve_scopes(&target, &mut manifest).await?;
     let opts = DriftOptions {
         inventory: args.inventory.clone(),
         concurrency: usize::from(args.cluster.concurrency),

@@ -12,15 +12,22 @@ use super::{CommandError, EXIT_OK, common};
 pub async fn run(args: ExportArgs) -> Result<i32, CommandError> {
     let layers = layer_overrides(&args.layers)?;
     // With --add-to, the repository is read first: an invalid one stops the export before any request.
-    let repository = match &args.add_to {
-        Some(repo) => Some(common::load(&crate::cli::SourceArgs {
-            repository: repo.display().to_string(),
-            reference: None,
-            strict: false,
-        })?),
+    let mut repository = match &args.add_to {
+        Some(repo) => {
+            let source = crate::cli::SourceArgs {
+                repository: repo.display().to_string(),
+                reference: None,
+                strict: false,
+                namespace: None,
+            };
+            Some(common::load_for_cluster(&source, &args.cluster)?)
+        }
         None => None,
     };
     let target = common::connect(&args.cluster).await?;
+    if let Some(m) = &mut repository {
+        common::resolve_scopes(&target, m).await?;
+    }
     let opts = ExportRunOptions {
         export: ExportOptions {
             include_secrets: args.include_secrets,

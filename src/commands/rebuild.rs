@@ -10,9 +10,12 @@ use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common};
 
 pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
     let started = Instant::now();
-    let manifest = common::load(&args.source)?;
-    let dag = common::dependencies(&manifest, args.source.strict)?;
+    let mut manifest = common::load_for_cluster(&args.source, &args.cluster)?;
+    let mut dag = common::dependencies(&manifest, args.source.strict)?;
     let target = common::connect(&args.cluster).await?;
+    if common::resolve_scopes(&target, &mut manifest).await? {
+        dag = common::dependencies(&manifest, args.source.strict)?;
+    }
     // With --fresh, building the cluster is not part of the recovery: its start time was printed apart.
     let started = if target.fresh.is_some() {
         Instant::now()

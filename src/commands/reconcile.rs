@@ -9,8 +9,10 @@ use super::apply::{apply_options, prune_options};
 use super::{CommandError, EXIT_OK, common};
 
 pub async fn run(args: ReconcileArgs) -> Result<i32, CommandError> {
-    let opts = reconcile_options(&args);
+    let mut opts = reconcile_options(&args);
     let target = common::connect(&args.cluster).await?;
+    // Kinds the repository does not define get their scope from this cluster's discovery.
+    opts.follow.cluster = Some(target.cluster.clone());
     reconcile::run(target.cluster.clone(), opts, shutdown()).await?;
     target.finish().await;
     Ok(EXIT_OK)
@@ -25,6 +27,8 @@ fn reconcile_options(args: &ReconcileArgs) -> ReconcileOptions {
                 cache_dir: args.cache_dir.clone(),
             },
             strict: args.strict,
+            namespace: args.namespace.clone(),
+            cluster: None,
         },
         interval: args.interval,
         resync: args.resync.unwrap_or(args.interval * 10),

@@ -6,7 +6,9 @@
 //!    `kind: List` expanded, positions kept for error messages.
 //! 4. [`validate`] and [`schema`]: apiVersion, kind, metadata, names, removed API versions, built-in
 //!    kinds against their k8s-openapi types (mistyped and unknown fields).
-//! 5. [`resolve`]: scopes ([`scope`]), layer namespaces, duplicates.
+//! 5. [`resolve`]: scopes ([`scope`]: built-in kinds, CRDs in the repository), namespaces by kubectl's
+//!    rule (own, layer's, `-n`), duplicates. Kinds of unknown scope are an error offline, or left to the
+//!    cluster's discovery ([`Manifest::resolve_scopes`], [`pending`]).
 //!
 //! Every problem is collected, so one run reports them all: [`load`] returns [`Diagnostics`] listing each
 //! as `path:line:col: Kind/namespace/name: message`.
@@ -19,6 +21,7 @@ pub mod json;
 pub mod kustomize;
 pub mod layers;
 pub mod names;
+pub mod pending;
 pub mod resolve;
 pub mod schema;
 pub mod scope;
@@ -36,6 +39,7 @@ use serde::Serialize;
 
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use kustomize::Kustomize;
+pub use resolve::{ScopeLookup, Unresolved};
 pub use scope::{Scope, Scopes, builtin_scope};
 
 use crate::object::{Layer, Object, ObjectId, Revision};
@@ -57,6 +61,10 @@ pub struct LoadOptions {
     pub kustomize: Kustomize,
     /// Scopes known beyond the built-in table (e.g. from discovery). CRDs in the repository are added.
     pub scopes: Scopes,
+    /// `-n`: the namespace of namespaced objects that have none and whose layer declares none.
+    pub namespace: Option<String>,
+    /// Whether kinds of unknown scope are an error (offline) or left for discovery (cluster commands).
+    pub scope_lookup: ScopeLookup,
 }
 
 impl Default for LoadOptions {
@@ -65,12 +73,14 @@ impl Default for LoadOptions {
             max_file_size: DEFAULT_MAX_FILE_SIZE,
             kustomize: Kustomize::Auto,
             scopes: Scopes::default(),
+            namespace: None,
+            scope_lookup: ScopeLookup::Offline,
         }
     }
 }
 
 /// The validated content of a repository revision.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Manifest {
     pub revision: Revision,
     /// In dependency order.
@@ -79,6 +89,10 @@ pub struct Manifest {
     /// same list.
     pub objects: Vec<Object>,
     pub warnings: Vec<Diagnostic>,
+    /// Objects whose scope only discovery can tell ([`ScopeLookup::Discovery`]); placed by
+    /// [`Manifest::resolve_scopes`]. Always empty offline.
+    #[serde(skip)]
+    pub unresolved: Vec<Unresolved>,
 }
 
 impl Manifest {
@@ -144,6 +158,12 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         )])
     })?;
     let layers = layers::resolve(&root).map_err(fail)?;
+    if let Some(ns) = &options.namespace
+        && let Err(e) = names::dns1123_label(ns)
+    {
+        let msg = format!("invalid namespace {ns:?}: {e}");
+        return Err(fail(vec![Diagnostic::new("-n/--namespace", msg)]));
+    }
 
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
@@ -204,8 +224,18 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         errors,
         warnings,
     };
-    resolve::apply_scopes(&mut objects, &layers, &scopes, &mut reporter);
-    resolve::check_duplicates(&objects, &mut reporter);
+    let defaults = resolve::Defaults::new(&layers, options.namespace.as_deref());
+    let unresolved = resolve::apply_scopes(
+        &mut objects,
+        &defaults,
+        &scopes,
+        options.scope_lookup,
+        &mut reporter,
+    );
+    // Objects of unknown scope have no final identity yet: compared once discovery placed them.
+    let pending: BTreeSet<usize> = unresolved.iter().map(|u| u.index).collect();
+    let placed = |i: usize| !pending.contains(&i);
+    resolve::check_duplicates(&objects, placed, |_| true, &mut reporter);
     let Reporter {
         mut errors,
         mut warnings,
@@ -221,6 +251,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         layers,
         objects,
         warnings,
+        unresolved,
     })
 }
 

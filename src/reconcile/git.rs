@@ -6,8 +6,9 @@
 use std::sync::Arc;
 
 use crate::apply::Dag;
+use crate::cluster::{Cluster, discover_scopes};
 use crate::graph::GraphOptions;
-use crate::manifest::{self, LoadOptions, Manifest};
+use crate::manifest::{self, LoadOptions, Manifest, ScopeLookup};
 use crate::source::{Source, SourceError, SourceOptions};
 
 /// The repository and ref a reconciler follows.
@@ -18,6 +19,10 @@ pub struct Follower {
     pub source: SourceOptions,
     /// References to objects absent from the repository reject the commit.
     pub strict: bool,
+    /// `-n`: the namespace of namespaced objects that have none and whose layer declares none.
+    pub namespace: Option<String>,
+    /// Asked for the scope of kinds the repository does not define; without it, they reject the commit.
+    pub cluster: Option<Cluster>,
 }
 
 /// A commit that loaded, validated and ordered: what the cluster should hold.
@@ -57,22 +62,41 @@ impl Follower {
     /// [`Rejected`] with every diagnostic when the commit is not a valid repository.
     pub async fn load(&self, commit: &str) -> Result<Arc<Desired>, Rejected> {
         let this = self.clone();
-        let commit = commit.to_string();
-        match tokio::task::spawn_blocking(move || this.load_blocking(&commit)).await {
-            Ok(r) => r.map(Arc::new),
+        let id = commit.to_string();
+        let mut manifest = match tokio::task::spawn_blocking(move || this.read(&id)).await {
+            Ok(r) => r?,
             Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        if let Some(cluster) = &self.cluster {
+            let scopes = discover_scopes(cluster, &manifest.unresolved_kinds()).await;
+            manifest.resolve_scopes(&scopes).map_err(|d| {
+                Rejected::Invalid(d.errors.iter().map(ToString::to_string).collect())
+            })?;
         }
+        self.order(commit, manifest).map(Arc::new)
     }
 
-    fn load_blocking(&self, commit: &str) -> Result<Desired, Rejected> {
+    fn read(&self, commit: &str) -> Result<Manifest, Rejected> {
         let source = Source::new(&self.repository, Some(commit));
         let snapshot = source.snapshot(&self.source).map_err(Rejected::Source)?;
-        let mut manifest = manifest::load(&snapshot, &LoadOptions::default())
+        let options = LoadOptions {
+            namespace: self.namespace.clone(),
+            scope_lookup: match self.cluster {
+                Some(_) => ScopeLookup::Discovery,
+                None => ScopeLookup::Offline,
+            },
+            ..LoadOptions::default()
+        };
+        let mut manifest = manifest::load(&snapshot, &options)
             .map_err(|d| Rejected::Invalid(d.errors.iter().map(ToString::to_string).collect()))?;
         for w in &manifest.warnings {
             tracing::debug!("{commit}: warning: {w}");
         }
         manifest.revision.reference = self.reference.clone();
+        Ok(manifest)
+    }
+
+    fn order(&self, commit: &str, manifest: Manifest) -> Result<Desired, Rejected> {
         let graph = crate::graph::build(
             &manifest.layers,
             &manifest.objects,
