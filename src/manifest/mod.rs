@@ -1,7 +1,8 @@
 //! Manifest: find the layers, read and render their files, parse and validate every object, offline.
 //!
 //! 1. [`layers`]: `rekube.yaml`, or the `cluster/`, `tools/`, `apps/` folders, or one `default` layer.
-//! 2. [`files`]: `.yaml`/`.yml`/`.json` files in sorted order; Kustomize folders ([`kustomize`]).
+//! 2. [`files`]: `.yaml`/`.yml`/`.json` files in sorted order; Kustomize folders ([`kustomize`]), bases
+//!    used by overlays of the same layer rendered only through them ([`overlays`]).
 //! 3. [`yaml`] / [`json`] / [`documents`]: multi-document YAML split as kubectl does, JSON streams,
 //!    `kind: List` expanded, positions kept for error messages.
 //! 4. [`validate`] and [`schema`]: apiVersion, kind, metadata, names, removed API versions, built-in
@@ -21,6 +22,7 @@ pub mod json;
 pub mod kustomize;
 pub mod layers;
 pub mod names;
+pub mod overlays;
 pub mod pending;
 pub mod resolve;
 pub mod schema;
@@ -177,7 +179,8 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         }
         errors.extend(walk.errors);
         warnings.extend(walk.warnings);
-        for input in walk.inputs {
+        let (inputs, _used) = overlays::split(&root, walk.inputs);
+        for input in inputs {
             let (rel, origin, parsed) = match input {
                 Input::File { rel, abs } => {
                     let parsed = files::read_text(&abs, &rel, options.max_file_size).map(|text| {
