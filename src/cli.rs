@@ -38,6 +38,8 @@ pub enum Command {
     Reconcile(ReconcileArgs),
     /// Write what a live cluster declares as a repository that `rekube rebuild` restores.
     Export(ExportArgs),
+    /// Write a rekube.yaml from the folders found (layers, namespaces, charts, overlays) for you to edit.
+    Init(InitArgs),
 }
 
 /// Where the repository comes from.
@@ -50,7 +52,8 @@ pub struct SourceArgs {
     #[arg(long = "ref", value_name = "REF")]
     pub reference: Option<String>,
 
-    /// Treat references to objects absent from the repository as errors, not warnings.
+    /// Treat references to objects absent from the repository, and top-level folders that the default
+    /// layers (cluster/, tools/, apps/ without rekube.yaml) leave out, as errors, not warnings.
     #[arg(long)]
     pub strict: bool,
 
@@ -302,7 +305,8 @@ pub struct ReconcileArgs {
     #[arg(long = "ref", value_name = "REF")]
     pub reference: Option<String>,
 
-    /// Reject commits that refer to objects absent from the repository.
+    /// Reject commits that refer to objects absent from the repository, or whose top-level folders the
+    /// default layers leave out.
     #[arg(long)]
     pub strict: bool,
 
@@ -351,6 +355,17 @@ pub struct ReconcileArgs {
     /// Folder of the Git cache (default: REKUBE_CACHE_DIR, XDG_CACHE_HOME/rekube or ~/.cache/rekube).
     #[arg(long)]
     pub cache_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository folder to write rekube.yaml into.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Replace an existing rekube.yaml.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// A namespace name: a DNS-1123 label.

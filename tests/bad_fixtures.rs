@@ -288,3 +288,38 @@ fn oversized_file() {
     );
     assert!(load_dir(repo.path(), &LoadOptions::default()).is_ok());
 }
+
+/// Without rekube.yaml, top-level folders beside cluster/, tools/, apps/ that hold manifests or charts are
+/// named: warnings, errors with --strict.
+#[test]
+fn folders_left_out_of_the_default_layers_are_named() {
+    let dir = fixture("left-out-folders");
+    let want = [
+        "charts: folder holds Helm charts (charts/podinfo) but is not a layer, so it is not read: without \
+         rekube.yaml only the folders cluster/, tools/, apps/ are layers",
+        "infrastructure: folder holds Kubernetes manifests (infrastructure/ingress/class.yaml) but is not a \
+         layer, so it is not read",
+    ];
+    let check = |found: &[rekube::manifest::Diagnostic]| {
+        let rendered: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(rendered.len(), want.len(), "{rendered:#?}");
+        for (got, want) in rendered.iter().zip(want) {
+            assert!(
+                got.starts_with(want),
+                "{got}\n  does not start with\n{want}"
+            );
+            assert!(got.contains("`rekube init` writes one"), "{got}");
+        }
+    };
+    let m = match load_dir(&dir, &LoadOptions::default()) {
+        Ok(m) => m,
+        Err(e) => panic!("left-out folders are warnings by default: {e}"),
+    };
+    assert_eq!(m.objects.len(), 1);
+    check(&m.warnings);
+    let strict = LoadOptions {
+        strict: true,
+        ..LoadOptions::default()
+    };
+    check(&load_err(&dir, &strict).errors);
+}

@@ -56,6 +56,7 @@ fn load_with(args: &SourceArgs, scope_lookup: ScopeLookup) -> Result<Manifest, C
     let options = LoadOptions {
         namespace: args.namespace.clone(),
         scope_lookup,
+        strict: args.strict,
         ..LoadOptions::default()
     };
     match manifest::load(&snapshot, &options) {

@@ -9,6 +9,7 @@ pub mod drift;
 pub mod drill;
 pub mod explain;
 pub mod export;
+pub mod init;
 pub mod plan;
 pub mod rebuild;
 pub mod reconcile;
@@ -35,6 +36,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Drill(args) => drill::run(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
         Command::Export(args) => export::run(args).await,
+        Command::Init(args) => init::run(args).await,
     };
     match result {
         Ok(code) => code,

@@ -1,6 +1,7 @@
 //! Manifest: find the layers, read and render their files, parse and validate every object, offline.
 //!
-//! 1. [`layers`]: `rekube.yaml`, or the `cluster/`, `tools/`, `apps/` folders, or one `default` layer.
+//! 1. [`layers`]: `rekube.yaml`, or the `cluster/`, `tools/`, `apps/` folders (other top-level folders
+//!    holding manifests or charts are named: [`survey`]), or one `default` layer.
 //! 2. [`files`]: `.yaml`/`.yml`/`.json` files in sorted order; Kustomize folders ([`kustomize`]), bases
 //!    used by overlays of the same layer rendered only through them ([`overlays`]).
 //! 3. [`yaml`] / [`json`] / [`documents`]: multi-document YAML split as kubectl does, JSON streams,
@@ -18,6 +19,7 @@ pub mod diagnostics;
 pub mod documents;
 pub mod field;
 pub mod files;
+pub mod init;
 pub mod json;
 pub mod kustomize;
 pub mod layers;
@@ -27,6 +29,7 @@ pub mod pending;
 pub mod resolve;
 pub mod schema;
 pub mod scope;
+pub mod survey;
 pub mod validate;
 pub mod versions;
 pub mod yaml;
@@ -67,6 +70,8 @@ pub struct LoadOptions {
     pub namespace: Option<String>,
     /// Whether kinds of unknown scope are an error (offline) or left for discovery (cluster commands).
     pub scope_lookup: ScopeLookup,
+    /// `--strict`: top-level folders the default layers leave out are errors, not warnings.
+    pub strict: bool,
 }
 
 impl Default for LoadOptions {
@@ -77,6 +82,7 @@ impl Default for LoadOptions {
             scopes: Scopes::default(),
             namespace: None,
             scope_lookup: ScopeLookup::Offline,
+            strict: false,
         }
     }
 }
@@ -169,6 +175,12 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
 
     let mut errors = Vec::new();
     let mut warnings = Vec::new();
+    let left_out = survey::left_out(&root, &layers);
+    if options.strict {
+        errors.extend(left_out);
+    } else {
+        warnings.extend(left_out);
+    }
     let mut objects = Vec::new();
     let mut rendered = BTreeSet::new();
     for layer in &layers {

@@ -85,6 +85,7 @@ impl Follower {
                 Some(_) => ScopeLookup::Discovery,
                 None => ScopeLookup::Offline,
             },
+            strict: self.strict,
             ..LoadOptions::default()
         };
         let mut manifest = manifest::load(&snapshot, &options)
