@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use support::cluster;
+use support::{chain, cluster, kubectl, unique_name};
 
 fn corpus() -> PathBuf {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
@@ -163,4 +163,135 @@ async fn argo_cd_ingress_nginx_and_microservices_demo_rebuild_together_in_order(
         "the webhook's Service is ready before the webhook configuration"
     );
     assert!(stderr.contains("recovery time"));
+}
+
+/// Runs `rekube ARGS --kubeconfig KC` with a private cache folder; prints what it said.
+fn rekube(kubeconfig: &Path, cache: &Path, args: &[&str]) -> std::process::Output {
+    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
+        .args(args)
+        .arg("--kubeconfig")
+        .arg(kubeconfig)
+        .env("REKUBE_CACHE_DIR", cache)
+        .env_remove("KUBECONFIG")
+        .env_remove("REKUBE_INVENTORY")
+        .stdin(Stdio::null())
+        .output()
+        .expect("rekube runs");
+    eprintln!(
+        "$ rekube {}\n{}",
+        args.join(" "),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Argo CD's `install.yaml` as published (no namespace on its namespaced objects), rebuilt the way its
+/// documentation installs it with kubectl: `kubectl create namespace argocd` then
+/// `kubectl apply -n argocd -f install.yaml`. Like kubectl, rekube does not create the namespace `-n`
+/// names. Its own control plane: the other test here installs Argo CD too.
+#[tokio::test]
+async fn argo_cd_install_yaml_rebuilds_with_namespace_flag() {
+    let cp = rekube::controlplane::ControlPlane::start(Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("the local control plane did not start: {}", chain(&e)));
+    let kc = cp.kubeconfig();
+    let repo = tempfile::tempdir().expect("temp");
+    std::fs::copy(
+        corpus().join("argo-cd/install.yaml"),
+        repo.path().join("install.yaml"),
+    )
+    .expect("copy");
+    let path = repo.path().to_str().expect("utf-8");
+    let cache = tempfile::tempdir().expect("cache");
+
+    // Without -n (and no layer namespace), every namespaced object is named as lacking one.
+    let out = rekube(kc, cache.path(), &["rebuild", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Deployment/argocd-server: Deployment is namespaced but has no namespace"),
+        "{stderr}"
+    );
+
+    kubectl(kc, &["create", "namespace", "argocd"]);
+    let report_path = cache.path().join("report.json");
+    let out = rekube(
+        kc,
+        cache.path(),
+        &[
+            "rebuild",
+            path,
+            "-n",
+            "argocd",
+            "--timeout",
+            "180s",
+            "--report",
+            report_path.to_str().expect("utf-8"),
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Namespace/argocd is not in the repository (must exist in the cluster)"),
+        "{stderr}"
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report_path).expect("report")).expect("json");
+    let changes = report["changes"]["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 59, "every object of install.yaml");
+    assert!(changes.iter().all(|c| c["action"] == "created"));
+    for c in changes {
+        let kind = c["id"]["kind"].as_str().unwrap_or_default();
+        let namespace = c["id"]["namespace"].as_str();
+        let cluster_scoped = matches!(
+            kind,
+            "CustomResourceDefinition" | "ClusterRole" | "ClusterRoleBinding"
+        );
+        let want = if cluster_scoped { None } else { Some("argocd") };
+        assert_eq!(namespace, want, "{}", c["id"]);
+    }
+    let out = kubectl(kc, &["get", "deployments", "-n", "argocd", "-o", "name"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("deployment.apps/argocd-server"));
+    let out = rekube(kc, cache.path(), &["drift", path, "-n", "argocd"]);
+    assert_eq!(out.status.code(), Some(0), "no drift after the rebuild");
+}
+
+/// argocd-example-apps' guestbook has no namespace; a kustomization over it applies with `-n`.
+#[tokio::test]
+async fn kustomized_guestbook_applies_with_namespace_flag() {
+    let cp = cluster().await;
+    let kc = cp.kubeconfig();
+    let repo = tempfile::tempdir().expect("temp");
+    copy_dir(&corpus().join("guestbook"), repo.path());
+    std::fs::write(
+        repo.path().join("kustomization.yaml"),
+        "resources:\n  - guestbook-ui-deployment.yaml\n  - guestbook-ui-svc.yaml\n",
+    )
+    .expect("kustomization");
+    let ns = unique_name("guestbook");
+    kubectl(kc, &["create", "namespace", &ns]);
+    let cache = tempfile::tempdir().expect("cache");
+    let path = repo.path().to_str().expect("utf-8");
+    let inventory = format!("--inventory={ns}");
+    let out = rekube(
+        kc,
+        cache.path(),
+        &["apply", path, "-n", &ns, &inventory, "--timeout", "120s"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    kubectl(
+        kc,
+        &[
+            "get",
+            "deployment/guestbook-ui",
+            "service/guestbook-ui",
+            "-n",
+            &ns,
+        ],
+    );
 }
