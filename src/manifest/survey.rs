@@ -82,9 +82,14 @@ pub fn scan(root: &Path, rel: &str) -> Contents {
 
 /// The non-hidden top-level folders that hold manifests, kustomizations or charts, by name.
 pub fn top_level(root: &Path) -> Vec<Folder> {
-    entries(&root.join(""))
+    top_level_except(root, &[])
+}
+
+/// [`top_level`] without the folders named in `skip` (not even looked into).
+fn top_level_except(root: &Path, skip: &[&str]) -> Vec<Folder> {
+    entries(root)
         .into_iter()
-        .filter(|(_, is_dir)| *is_dir)
+        .filter(|(name, is_dir)| *is_dir && !skip.contains(&name.as_str()))
         .map(|(name, _)| Folder {
             contents: scan(root, &name),
             name,
@@ -106,22 +111,28 @@ pub fn left_out(root: &Path, layers: &[Layer]) -> Vec<Diagnostic> {
         return Vec::new();
     }
     let read: Vec<&str> = layers.iter().map(|l| l.path.as_str()).collect();
+    let folders = top_level_except(root, &read);
+    let root_files = scan(root, "");
+    if folders.is_empty() && root_files.is_empty() {
+        return Vec::new();
+    }
     let hint = format!(
         "without {CONFIG_FILE} only the folders {} are layers: declare the layers in {CONFIG_FILE} \
          (`rekube init` writes one from what it finds)",
         DEFAULT_LAYERS.map(|l| format!("{l}/")).join(", ")
     );
+    // A base that kustomizations of the layers use is read through them.
     let used = used_by_kustomizations(root, layers);
     let mut out = Vec::new();
-    let root_files = scan(root, "").without(root, &used);
+    let root_files = root_files.without(root, &used);
     if !root_files.is_empty() {
         let what = describe(&root_files);
         let msg = format!("the repository root holds {what} outside the layers, not read: {hint}");
         out.push(Diagnostic::new(".", msg));
     }
-    for folder in top_level(root) {
+    for folder in folders {
         let contents = folder.contents.without(root, &used);
-        if read.contains(&folder.name.as_str()) || contents.is_empty() {
+        if contents.is_empty() {
             continue;
         }
         let what = describe(&contents);
