@@ -36,6 +36,8 @@ pub mod yaml;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_scope;
 
 use std::collections::BTreeSet;
 use std::path::Path;
