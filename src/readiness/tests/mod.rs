@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::*;
 
+mod builtin;
 mod health;
 mod kinds;
 mod workloads;
