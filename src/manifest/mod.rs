@@ -11,6 +11,8 @@
 //! 5. [`resolve`]: scopes ([`scope`]: built-in kinds, CRDs in the repository), namespaces by kubectl's
 //!    rule (own, layer's, `-n`), duplicates. Kinds of unknown scope are an error offline, or left to the
 //!    cluster's discovery ([`Manifest::resolve_scopes`], [`pending`]).
+//! 6. [`rules`]: the `health:` and `ignore:` rules of `rekube.yaml` and the objects' ignore annotations,
+//!    checked against the kinds the repository knows.
 //!
 //! Every problem is collected, so one run reports them all: [`load`] returns [`Diagnostics`] listing each
 //! as `path:line:col: Kind/namespace/name: message`.
@@ -27,6 +29,7 @@ pub mod names;
 pub mod overlays;
 pub mod pending;
 pub mod resolve;
+pub mod rules;
 pub mod schema;
 pub mod scope;
 pub mod survey;
@@ -103,6 +106,8 @@ pub struct Manifest {
     /// [`Manifest::resolve_scopes`]. Always empty offline.
     #[serde(skip)]
     pub unresolved: Vec<Unresolved>,
+    /// Health rules (readiness) and ignore rules (fields other controllers own).
+    pub rules: rules::Rules,
 }
 
 impl Manifest {
@@ -258,6 +263,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         mut warnings,
         ..
     } = reporter;
+    let rules = rules::load(&root, &objects, &scopes, &mut errors);
     diagnostics::sort(&mut errors);
     diagnostics::sort(&mut warnings);
     if !errors.is_empty() {
@@ -269,6 +275,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         objects,
         warnings,
         unresolved,
+        rules,
     })
 }
 

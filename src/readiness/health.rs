@@ -78,6 +78,11 @@ impl HealthRule {
     }
 }
 
+/// The built-in health rules, in the order they are consulted.
+pub fn builtin() -> &'static [HealthRule] {
+    super::builtin::rules()
+}
+
 /// The user's health rules, cheap to clone; the built-in rules are consulted after them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct HealthRules {
