@@ -26,13 +26,16 @@ use super::diagnostics::Diagnostic;
 use super::field::{FieldPath, Locate};
 use super::files::read_text;
 use super::layers::CONFIG_FILE;
-use super::scope::{Scope, Scopes, builtin_scope, crd_scope};
+use super::scope::Scopes;
 use super::yaml;
 use crate::diff::ignore::{
     self, ANNOTATION_IGNORE_FIELDS, IgnoreOrigin, IgnoreRule, IgnoreRules, Selector,
 };
 use crate::object::{Object, split_api_version};
 use crate::readiness::{Expr, HealthRule, HealthRules, RuleOrigin};
+use known::Known;
+
+mod known;
 
 const HEALTH_KEYS: [&str; 5] = ["apiVersion", "kind", "current", "inProgress", "failed"];
 const IGNORE_KEYS: [&str; 6] = [
@@ -106,50 +109,6 @@ fn check_annotations(objects: &[Object], errors: &mut Vec<Diagnostic>) {
                 .object(o.id.to_string()),
             );
         }
-    }
-}
-
-/// The kinds a rule may name.
-struct Known<'a> {
-    objects: &'a [Object],
-    scopes: &'a Scopes,
-}
-
-impl Known<'_> {
-    /// `group`/`kind` is a kind of the repository, of its CRDs or discovery, a built-in kind, or a kind
-    /// with a built-in health rule. `group: None` asks about the kind in any group.
-    fn has(&self, group: Option<&str>, kind: &str) -> bool {
-        let group_ok = |g: &str| group.is_none_or(|want| want == g);
-        self.candidates().any(|(g, k)| k == kind && group_ok(&g))
-            || group.is_some_and(|g| {
-                !crate::manifest::scope::is_builtin_group(g)
-                    && self.scopes.scope_of(g, kind).is_some()
-            })
-            || group.is_some_and(|g| builtin_scope(g, kind) == Some(Scope::Cluster))
-    }
-
-    /// Known `(group, kind)` pairs that can be listed.
-    fn candidates(&self) -> impl Iterator<Item = (String, String)> + '_ {
-        let objects = self.objects.iter().flat_map(|o| {
-            let own = (o.id.group.clone(), o.id.kind.clone());
-            let crd = crd_scope(o).map(|(g, k, _)| (g, k));
-            std::iter::once(own).chain(crd)
-        });
-        let builtin = super::schema::BUILTIN_TYPES
-            .iter()
-            .map(|(v, k)| (split_api_version(v).0.to_string(), k.to_string()));
-        let rules = crate::readiness::health::builtin()
-            .iter()
-            .filter(|r| !r.kind.contains('*') && !r.group.contains('*'))
-            .map(|r| (r.group.clone(), r.kind.clone()));
-        objects.chain(builtin).chain(rules)
-    }
-
-    /// A kind spelt differently (case) that is known, for a hint.
-    fn near(&self, kind: &str) -> Option<String> {
-        self.candidates()
-            .map(|(_, k)| k)
-            .find(|k| k.eq_ignore_ascii_case(kind) && k != kind)
     }
 }
 
