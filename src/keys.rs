@@ -11,6 +11,9 @@ pub const ANNOTATION_DIGEST: &str = "rekube.dev/digest";
 pub const ANNOTATION_RECREATE: &str = "rekube.dev/recreate";
 /// `disabled`: never pruned, even when it leaves Git.
 pub const ANNOTATION_PRUNE: &str = "rekube.dev/prune";
+/// Fields of this object that other controllers own: JSON pointers and `manager:NAME` entries,
+/// separated by commas or newlines. Left out of diffs and drift, never reset by an apply.
+pub const ANNOTATION_IGNORE_FIELDS: &str = "rekube.dev/ignore-fields";
 
 /// The provenance annotations rekube adds to every applied object: not part of what Git declares, so
 /// diffs and digests leave them out.

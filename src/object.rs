@@ -203,3 +203,46 @@ mod tests {
         assert_eq!(split_api_version("v1"), ("", "v1"));
     }
 }
+
+/// `pattern` with `*` matching any run of characters, else equal: how rule selectors match names.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let Some((head, rest)) = pattern.split_once('*') else {
+        return pattern == text;
+    };
+    let Some(mut text) = text.strip_prefix(head) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('*').collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return true;
+    };
+    for part in middle {
+        match text.find(part) {
+            Some(i) => text = &text[i + part.len()..],
+            None => return false,
+        }
+    }
+    text.len() >= last.len() && text.ends_with(last)
+}
+
+#[cfg(test)]
+mod glob_tests {
+    use super::glob_match;
+
+    #[test]
+    fn globs() {
+        let cases = [
+            ("apps", "apps", true),
+            ("apps", "apps2", false),
+            ("*", "", true),
+            ("*.upbound.io", "s3.aws.upbound.io", true),
+            ("*.upbound.io", "upbound.io", false),
+            ("a*b*c", "axxbyyc", true),
+            ("a*b*c", "axxbyy", false),
+            ("ab*ba", "aba", false),
+        ];
+        for (pattern, text, want) in cases {
+            assert_eq!(glob_match(pattern, text), want, "{pattern} ~ {text}");
+        }
+    }
+}

@@ -13,7 +13,7 @@ use super::schedule::Schedule;
 use super::{Action, ApplyOptions, Change, ChangeSet, Dag, Journal};
 use crate::cluster::wait::Verdict;
 use crate::cluster::{Cluster, ClusterError, Informers, LiveIndex};
-use crate::diff::{self, Decision, Sync, SyncOptions};
+use crate::diff::{self, Decision, Ignored, Sync, SyncOptions};
 use crate::keys::ANNOTATION_RECREATE;
 use crate::object::Object;
 use crate::readiness::{self, Status};
@@ -202,7 +202,8 @@ async fn write(ctx: &Ctx, obj: &Object, body: &Value) -> Result<(Action, Value),
         dry_run_create: false,
         fresh,
     };
-    match decide(cluster, obj, body, live, opts).await {
+    let ignored = ctx.opts.ignore.for_object(&obj.id, &obj.body);
+    match decide(cluster, obj, body, &ignored, live, opts).await {
         Ok(Decision {
             sync: Sync::InSync(_),
             live: Some(live),
@@ -211,6 +212,13 @@ async fn write(ctx: &Ctx, obj: &Object, body: &Value) -> Result<(Action, Value),
             sync: Sync::Create(_),
             ..
         }) => Ok((Action::Created, cluster.apply(obj, body, false).await?)),
+        // What another controller owns is written back as it is live, never reset.
+        Ok(Decision {
+            live: Some(live), ..
+        }) => {
+            let body = ignored.overlay(body, &live);
+            Ok((Action::Configured, cluster.apply(obj, &body, false).await?))
+        }
         Ok(_) => Ok((Action::Configured, cluster.apply(obj, body, false).await?)),
         Err(e) if is_immutable_error(&e) && recreate_allowed(ctx, obj) => {
             cluster.delete(&obj.id, &obj.api_version).await?;
@@ -235,7 +243,8 @@ async fn write(ctx: &Ctx, obj: &Object, body: &Value) -> Result<(Action, Value),
 }
 
 /// The sync decision ([`diff::decide`]) of one object against the cluster: `live` is what a list or a
-/// cache said (see [`SyncOptions::fresh`]), `body` what would be applied.
+/// cache said (see [`SyncOptions::fresh`]), `body` what would be applied, `ignored` the fields other
+/// controllers own.
 ///
 /// # Errors
 /// Reading the object or the dry-run failed.
@@ -243,15 +252,17 @@ pub async fn decide(
     cluster: &Cluster,
     obj: &Object,
     body: &Value,
+    ignored: &Ignored,
     live: Option<Value>,
     opts: SyncOptions,
 ) -> Result<Decision, ClusterError> {
     diff::decide(
         live,
         body,
+        ignored,
         opts,
         || cluster.get(&obj.id, &obj.api_version),
-        || cluster.apply(obj, body, true),
+        |b| async move { cluster.apply(obj, &b, true).await },
     )
     .await
 }
@@ -273,7 +284,10 @@ pub(crate) fn is_immutable_error(e: &ClusterError) -> bool {
 /// Waits until the object is ready (kstatus semantics), watching it through the shared informers.
 async fn wait_ready(ctx: &Ctx, obj: &Object, applied: &Value) -> Result<(), ClusterError> {
     let cluster = &ctx.cluster;
-    let mut rctx = readiness::Context::default();
+    let mut rctx = readiness::Context {
+        health: ctx.opts.health.clone(),
+        ..readiness::Context::default()
+    };
     match (obj.id.group.as_str(), obj.id.kind.as_str()) {
         ("", "PersistentVolumeClaim") => {
             rctx.wait_for_first_consumer = match readiness::pvc_storage_class(applied) {

@@ -4,6 +4,8 @@
 //!
 //! The result is a [`ChangeSet`] in input order, whatever order the work finished in.
 
+use crate::diff::IgnoreRules;
+use crate::readiness::HealthRules;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -83,6 +85,11 @@ pub struct ApplyOptions {
     pub labels: BTreeMap<String, String>,
     /// Wait for readiness (off: apply in order, don't wait).
     pub wait: bool,
+    /// Fields other controllers own: never the cause of a write, never reset by one. Set from the
+    /// manifest by the apply operation.
+    pub ignore: IgnoreRules,
+    /// The user's health rules (readiness of custom resources). Set from the manifest too.
+    pub health: HealthRules,
 }
 
 impl Default for ApplyOptions {
@@ -93,6 +100,8 @@ impl Default for ApplyOptions {
             revision: None,
             labels: BTreeMap::new(),
             wait: true,
+            ignore: IgnoreRules::default(),
+            health: HealthRules::default(),
         }
     }
 }

@@ -98,8 +98,14 @@ async fn observe(
         .iter()
         .map(|o| desired(o, revision, &labels))
         .collect();
-    let observations =
-        super::observe::observe(cluster, &manifest.objects, &bodies, concurrency).await;
+    let observations = super::observe::observe(
+        cluster,
+        &manifest.objects,
+        &bodies,
+        &manifest.rules.ignore,
+        concurrency,
+    )
+    .await;
     let mut in_sync = Vec::new();
     let mut findings = Vec::new();
     // Secret values are never shown in drift reports, whatever the flags.

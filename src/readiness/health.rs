@@ -18,6 +18,7 @@ use serde_json::Value;
 use super::Readiness;
 use super::cel::{Bindings, Expr};
 use super::generic::{condition, opt_int};
+use crate::object::glob_match;
 
 /// Where a health rule was declared.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -54,7 +55,7 @@ pub struct HealthRule {
 
 impl HealthRule {
     pub fn matches(&self, group: &str, kind: &str) -> bool {
-        glob(&self.group, group) && glob(&self.kind, kind)
+        glob_match(&self.group, group) && glob_match(&self.kind, kind)
     }
 
     /// The three expressions in evaluation order, with their field names.
@@ -177,47 +178,4 @@ pub(crate) fn evaluate(rule: &HealthRule, obj: &Value) -> (Readiness, Vec<Evalua
         message.push_str(&format!("; Ready {}: {}", c.status, c.describe()));
     }
     (Readiness::in_progress(message), evaluations)
-}
-
-/// `pattern` with `*` matching any run of characters, else equal.
-pub(crate) fn glob(pattern: &str, text: &str) -> bool {
-    let Some((head, rest)) = pattern.split_once('*') else {
-        return pattern == text;
-    };
-    let Some(mut text) = text.strip_prefix(head) else {
-        return false;
-    };
-    let parts: Vec<&str> = rest.split('*').collect();
-    let Some((last, middle)) = parts.split_last() else {
-        return true;
-    };
-    for part in middle {
-        match text.find(part) {
-            Some(i) => text = &text[i + part.len()..],
-            None => return false,
-        }
-    }
-    text.len() >= last.len() && text.ends_with(last)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn globs() {
-        let cases = [
-            ("apps", "apps", true),
-            ("apps", "apps2", false),
-            ("*", "", true),
-            ("*.upbound.io", "s3.aws.upbound.io", true),
-            ("*.upbound.io", "upbound.io", false),
-            ("a*b*c", "axxbyyc", true),
-            ("a*b*c", "axxbyy", false),
-            ("ab*ba", "aba", false),
-        ];
-        for (pattern, text, want) in cases {
-            assert_eq!(glob(pattern, text), want, "{pattern} ~ {text}");
-        }
-    }
 }

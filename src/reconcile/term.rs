@@ -218,7 +218,12 @@ impl Term {
         // order, rather than heals applying them out of it.
         let heal: Vec<Object> = applied.applied(&manifest.objects).cloned().collect();
         self.healer
-            .set_target(Target::new(&desired.commit, &heal, &applied.labels))
+            .set_target(Target::new(
+                &desired.commit,
+                &heal,
+                &applied.labels,
+                &manifest.rules.ignore,
+            ))
             .await;
         self.report(desired, &applied, started).await;
     }
@@ -271,6 +276,7 @@ impl Term {
                 &desired.commit,
                 &desired.manifest.objects,
                 &labels,
+                &desired.manifest.rules.ignore,
             ))
             .await;
         self.healer.resync().await;

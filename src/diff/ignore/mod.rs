@@ -21,13 +21,11 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{in_sync, normalize};
-use crate::object::ObjectId;
+pub use crate::keys::ANNOTATION_IGNORE_FIELDS;
+use crate::object::{ObjectId, glob_match};
 
 pub use autoscaler::autoscaler_rules;
 pub use fields::{Field, Step, managed_fields, parse_pointer, strip};
-
-/// Per-object ignored fields: JSON pointers and `manager:NAME` entries, separated by commas or newlines.
-pub const ANNOTATION_IGNORE_FIELDS: &str = "rekube.dev/ignore-fields";
 
 /// The field manager rekube applies with: ignoring its fields would ignore the whole object.
 const OWN_MANAGER: &str = "rekube";
@@ -59,9 +57,7 @@ pub struct Selector {
 impl Selector {
     pub fn matches(&self, id: &ObjectId) -> bool {
         let ok = |pattern: &Option<String>, value: &str| {
-            pattern
-                .as_deref()
-                .is_none_or(|p| crate::readiness::health::glob(p, value))
+            pattern.as_deref().is_none_or(|p| glob_match(p, value))
         };
         ok(&self.group, &id.group)
             && ok(&self.kind, &id.kind)

@@ -1,7 +1,8 @@
 //! The kinds a rule may name: those of the repository's objects and CRDs, of discovery, built-in kinds,
 //! and kinds with a built-in health rule.
 
-use crate::manifest::scope::{Scope, Scopes, builtin_scope, crd_scope, is_builtin_group};
+use crate::builtin::is_builtin_group;
+use crate::manifest::scope::{Scope, Scopes, builtin_scope, crd_scope};
 use crate::object::{Object, split_api_version};
 
 /// The kinds a rule may name.
