@@ -25,6 +25,9 @@ pub enum ApplyEvent {
     Started(usize),
     /// Object `index` is done with this action (ready, unless it failed).
     Finished(usize, Action),
+    /// Object `index` is applied and not ready yet: why (its readiness, e.g. the message of a health
+    /// rule that cannot be evaluated yet). Sent again only when the reason changes.
+    Waiting(usize, String),
     /// A resumed run skips the objects its journal records as done.
     Resumed {
         skipped: usize,
@@ -43,6 +46,8 @@ struct Ctx {
     storage_classes: HashMap<String, bool>,
     /// The cluster's objects of the plan's kinds when the run started (one LIST per kind).
     live: LiveIndex,
+    /// Why an applied object is not ready yet, to the scheduler loop (which reports it).
+    waiting: tokio::sync::mpsc::UnboundedSender<(usize, String)>,
 }
 
 /// Applies `objects` along `dag`, `on_event` seeing progress (by object index). Never fails as a whole:
@@ -70,7 +75,9 @@ where
         })
         .collect();
     let live = cluster.list_live(objects, 8).await;
+    let (waiting, mut waiting_rx) = tokio::sync::mpsc::unbounded_channel::<(usize, String)>();
     let ctx = Arc::new(Ctx {
+        waiting,
         live,
         cluster: cluster.clone(),
         objects: Arc::new(objects.to_vec()),
@@ -112,6 +119,10 @@ where
         let joined = tokio::select! {
             Some(node) = applied_rx.recv() => {
                 ready = schedule.applied(node);
+                continue;
+            }
+            Some((i, why)) = waiting_rx.recv() => {
+                on_event(ApplyEvent::Waiting(i, why));
                 continue;
             }
             joined = tasks.join_next() => joined,
@@ -183,7 +194,7 @@ async fn apply_one(ctx: &Ctx, i: usize, on_applied: impl FnOnce()) -> Result<Act
         .map_err(|e| crate::error::render(&e))?;
     on_applied();
     if ctx.opts.wait {
-        wait_ready(ctx, obj, &applied)
+        wait_ready(ctx, i, &applied)
             .await
             .map_err(|e| crate::error::render(&e))?;
     }
@@ -281,8 +292,10 @@ pub(crate) fn is_immutable_error(e: &ClusterError) -> bool {
         })
 }
 
-/// Waits until the object is ready (kstatus semantics), watching it through the shared informers.
-async fn wait_ready(ctx: &Ctx, obj: &Object, applied: &Value) -> Result<(), ClusterError> {
+/// Waits until object `i` is ready (kstatus semantics, or its health rule), watching it through the
+/// shared informers; each new reason to wait is reported.
+async fn wait_ready(ctx: &Ctx, i: usize, applied: &Value) -> Result<(), ClusterError> {
+    let obj = &ctx.objects[i];
     let cluster = &ctx.cluster;
     let mut rctx = readiness::Context {
         health: ctx.opts.health.clone(),
@@ -322,9 +335,18 @@ async fn wait_ready(ctx: &Ctx, obj: &Object, applied: &Value) -> Result<(), Clus
         }
         _ => {
             let resolved = cluster.resolve(&obj.id, &obj.api_version).await?;
+            let mut said = String::new();
             ctx.informers
                 .wait(cluster, &resolved, &obj.id, ctx.opts.timeout, |v| {
-                    judge(v, &rctx)
+                    let verdict = judge(v, &rctx);
+                    if let Verdict::Pending(why) = &verdict
+                        && *why != said
+                    {
+                        said.clone_from(why);
+                        // The loop outlives every task, so the receiver is still there.
+                        let _ = ctx.waiting.send((i, why.clone()));
+                    }
+                    verdict
                 })
                 .await?;
         }
