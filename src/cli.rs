@@ -6,6 +6,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// rekube rebuilds and keeps Kubernetes clusters from Git.
 ///
+/// rekube.yaml at the repository root may declare `layers:`, `health:` (readiness of custom resources
+/// as CEL expressions, in the shape of Flux's healthCheckExprs) and `ignore:` (fields other controllers
+/// own, by JSON pointer or field manager, in the shape of Argo CD's ignoreDifferences). See the README.
+///
 /// Exit codes: 0 success / in sync, 1 differences or drift, 2 error (invalid input, failed apply).
 #[derive(Debug, Parser)]
 #[command(name = "rekube", version, propagate_version = true)]
@@ -23,18 +27,36 @@ pub enum Command {
     /// Load, validate and order the repository offline; print layers, waves, reasons and the plan digest.
     Plan(PlanArgs),
     /// Compare the repository with the cluster through server-side dry-run.
+    ///
+    /// Fields other controllers own (`ignore:` in rekube.yaml, the annotation rekube.dev/ignore-fields,
+    /// the replicas of an object a HorizontalPodAutoscaler in the repository scales) are not compared.
     Diff(DiffArgs),
     /// Apply the repository along the dependency DAG, waiting for readiness, then prune.
+    ///
+    /// Readiness is kstatus's, or the CEL rule of the kind: `health:` in rekube.yaml, else built-in
+    /// rules for cert-manager, Argo Rollouts, Flux, Prometheus Operator and Crossplane. Why an object is
+    /// not ready yet is printed while it is awaited. Ignored fields never cause a write and a write keeps
+    /// their live values.
     Apply(ApplyArgs),
     /// Apply into an empty cluster with preflight, progress, per-layer timings and the recovery time.
     Rebuild(RebuildArgs),
     /// Report drift between the cluster and the repository (modified, missing, orphaned, unmanaged).
+    ///
+    /// Changes to ignored fields (`ignore:` in rekube.yaml, rekube.dev/ignore-fields, an autoscaler's
+    /// replicas) are not drift.
     Drift(DriftArgs),
     /// Show where an object is declared, what it depends on, and its status.
+    ///
+    /// Also names the rule that judges its readiness (a health rule with its rekube.yaml line, a
+    /// built-in kind rule, or the generic conditions) with the last evaluation of each CEL expression,
+    /// and the fields ignored in it and why.
     Explain(ExplainArgs),
     /// DR rehearsal: rebuild into a fresh cluster, prove zero drift, report the recovery time, tear down.
     Drill(DrillArgs),
     /// Follow a branch in-cluster: apply new commits, heal or report drift, with leader election and /metrics.
+    ///
+    /// A heal never fights another controller: ignored fields (an autoscaler's replicas included) are
+    /// not drift, and a heal writes them back as they are live.
     Reconcile(ReconcileArgs),
     /// Write what a live cluster declares as a repository that `rekube rebuild` restores.
     Export(ExportArgs),

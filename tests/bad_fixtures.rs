@@ -222,6 +222,25 @@ const CASES: &[(&str, usize, &[&str])] = &[
         ],
     ),
     (
+        "health-cel-parse",
+        1,
+        &["rekube.yaml:5:5: health[0] (ConfigMap): current: CEL does not parse"],
+    ),
+    (
+        "health-unknown-kind",
+        1,
+        &[
+            "rekube.yaml:4:5: health[0] (Certficate): unknown kind Certficate.cert-manager.io: no object, CustomResourceDefinition or built-in kind of that name",
+        ],
+    ),
+    (
+        "ignore-bad-pointer",
+        1,
+        &[
+            "rekube.yaml:5:9: ignore[0]: jsonPointers: \"data.mode\" is not a JSON pointer: it must start with /",
+        ],
+    ),
+    (
         "json-unknown-field",
         1,
         &["sa.json:1: ServiceAccount/web/robot: unknown field automountToken"],

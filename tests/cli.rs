@@ -331,3 +331,31 @@ fn init_writes_a_rekube_yaml_that_loads_and_never_overwrites_one() {
     assert_eq!(out.status.code(), Some(2));
     assert!(!empty.path().join("rekube.yaml").exists());
 }
+
+#[test]
+fn explain_offline_names_the_health_rule_and_the_ignored_fields() {
+    let health = root().join("examples/health");
+    let path = health.to_str().expect("utf-8");
+    let out = rekube(&["plan", path]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = rekube(&["explain", "database/shop/orders", path, "--offline"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("readiness    health rule rekube.yaml:10 (Database.data.example.com)"),
+        "{text}"
+    );
+    let out = rekube(&["explain", "deployment/shop/orders", path, "--offline"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "readiness    built-in rule for apps/Deployment",
+        "/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt (rekube.yaml:19)",
+        "/spec/replicas (HorizontalPodAutoscaler/shop/orders scales it)",
+    ] {
+        assert!(text.contains(line), "{line:?} in:\n{text}");
+    }
+}
