@@ -144,8 +144,9 @@ async fn reconcile_never_fights_the_autoscaler() {
     .await;
 }
 
-/// A field ignored by JSON pointer and one owned by an ignored field manager, changed by hand, are not
-/// drift and survive an apply of a new commit; an unignored change is drift.
+/// Fields ignored by JSON pointer (in `rekube.yaml` and in the object's annotation) and one owned by
+/// an ignored field manager, changed by hand, are neither drift nor differences and survive an apply
+/// of a new commit; an unignored change is both.
 #[tokio::test]
 async fn ignored_fields_by_pointer_and_by_manager() {
     let kc = cluster().await.kubeconfig();
@@ -161,7 +162,7 @@ async fn ignored_fields_by_pointer_and_by_manager() {
     );
     let config = |extra: &str| {
         format!(
-            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tuned\n  namespace: {ns}\ndata:\n  level: \"1\"\n  mode: fast\n{extra}"
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: tuned\n  namespace: {ns}\n  annotations:\n    rekube.dev/ignore-fields: /data/cache\ndata:\n  level: \"1\"\n  cache: cold\n  mode: fast\n{extra}"
         )
     };
     write(repo, "web.yaml", &web(&ns, 1));
@@ -186,7 +187,7 @@ async fn ignored_fields_by_pointer_and_by_manager() {
             &ns,
             "--type=merge",
             "-p",
-            r#"{"data":{"level":"9"}}"#,
+            r#"{"data":{"level":"9","cache":"warm"}}"#,
         ],
     );
     kubectl(
@@ -210,6 +211,8 @@ async fn ignored_fields_by_pointer_and_by_manager() {
         "ignored changes are not drift: {}",
         stdout(&out)
     );
+    let out = run("diff");
+    assert_eq!(code(&out), 0, "nor differences: {}", stdout(&out));
 
     // A new commit is applied without resetting them, and the Deployment is not written at all.
     let generation = get(kc, &ns, "deployment/web", "{.metadata.generation}");
@@ -217,6 +220,7 @@ async fn ignored_fields_by_pointer_and_by_manager() {
     assert_eq!(code(&run("apply")), 0);
     assert_eq!(get(kc, &ns, "configmap/tuned", "{.data.extra}"), "x");
     assert_eq!(get(kc, &ns, "configmap/tuned", "{.data.level}"), "9");
+    assert_eq!(get(kc, &ns, "configmap/tuned", "{.data.cache}"), "warm");
     assert_eq!(
         get(
             kc,
@@ -245,6 +249,9 @@ async fn ignored_fields_by_pointer_and_by_manager() {
             r#"{"data":{"mode":"slow"}}"#,
         ],
     );
+    let out = run("diff");
+    assert_eq!(code(&out), 1, "{}", stdout(&out));
+    assert!(stdout(&out).contains("mode: slow"), "{}", stdout(&out));
     let out = run("drift");
     assert_eq!(code(&out), 1, "{}", stdout(&out));
     let text = stdout(&out);
@@ -252,5 +259,8 @@ async fn ignored_fields_by_pointer_and_by_manager() {
         text.contains("ConfigMap/") && text.contains("data.mode"),
         "{text}"
     );
-    assert!(!text.contains("data.level"), "{text}");
+    assert!(
+        !text.contains("data.level") && !text.contains("data.cache"),
+        "{text}"
+    );
 }
