@@ -207,26 +207,39 @@ pub fn add_layer(repo: &Path, layer: &str, existing: &[String]) -> Result<(), Ex
     } else {
         format!("  - {{name: {layer}, path: {layer}, dependsOn: [{depends}]}}\n")
     };
+    // The default layers, written out: the file has no `layers:` (or no file exists), so they were found
+    // by folder.
+    let mut listed = String::from("layers:\n");
+    let mut previous: Option<&str> = None;
+    for l in existing {
+        match previous {
+            Some(p) => {
+                listed.push_str(&format!("  - {{name: {l}, path: {l}, dependsOn: [{p}]}}\n"))
+            }
+            None => listed.push_str(&format!("  - {{name: {l}, path: {l}}}\n")),
+        }
+        previous = Some(l);
+    }
+    listed.push_str(&entry);
+    let write = |text: String| {
+        std::fs::write(&path, text).map_err(|source| ExportRunError::Write {
+            path: path.clone(),
+            source,
+        })
+    };
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let mut out = String::from("layers:\n");
-            let mut previous: Option<&str> = None;
-            for l in existing {
-                match previous {
-                    Some(p) => {
-                        out.push_str(&format!("  - {{name: {l}, path: {l}, dependsOn: [{p}]}}\n"))
-                    }
-                    None => out.push_str(&format!("  - {{name: {l}, path: {l}}}\n")),
-                }
-                previous = Some(l);
-            }
-            out.push_str(&entry);
-            return std::fs::write(&path, out)
-                .map_err(|source| ExportRunError::Write { path, source });
-        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return write(listed),
         Err(source) => return Err(ExportRunError::Write { path, source }),
     };
+    if !text.lines().any(|l| l.starts_with("layers:")) {
+        let mut out = text.clone();
+        if !out.ends_with('\n') {
+            out.push('\n');
+        }
+        out.push_str(&listed);
+        return write(out);
+    }
     let lines: Vec<&str> = text.lines().collect();
     let Some(start) = lines.iter().position(|l| l.trim_end() == "layers:") else {
         return Err(ExportRunError::Options(format!(
@@ -247,7 +260,7 @@ pub fn add_layer(repo: &Path, layer: &str, existing: &[String]) -> Result<(), Ex
     out.extend(lines[end..].iter().map(|l| l.to_string()));
     let mut joined = out.join("\n");
     joined.push('\n');
-    std::fs::write(&path, joined).map_err(|source| ExportRunError::Write { path, source })
+    write(joined)
 }
 
 #[cfg(test)]
@@ -301,6 +314,19 @@ mod tests {
         assert_eq!(
             std::fs::read_to_string(&path).expect("read"),
             "# platform\nlayers:\n  - {name: cluster, path: cluster}\n  - name: apps\n    path: apps\n  - {name: imported, path: imported, dependsOn: [cluster, apps]}\ninventory: shop\n"
+        );
+        let rules_only = tempfile::tempdir().expect("tempdir");
+        let path = rules_only.path().join("rekube.yaml");
+        std::fs::write(
+            &path,
+            "ignore:\n  - kind: Deployment\n    jsonPointers: [/spec/replicas]\n",
+        )
+        .expect("write");
+        add_layer(rules_only.path(), "imported", &["apps".into()]).expect("add");
+        assert_eq!(
+            std::fs::read_to_string(&path).expect("read"),
+            "ignore:\n  - kind: Deployment\n    jsonPointers: [/spec/replicas]\nlayers:\n  - {name: apps, path: apps}\n  - {name: imported, path: imported, dependsOn: [apps]}\n",
+            "a rekube.yaml of rules only gets the default layers written out, then the new one"
         );
         let bare = tempfile::tempdir().expect("tempdir");
         add_layer(bare.path(), "imported", &["apps".into()]).expect("add");
