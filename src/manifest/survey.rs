@@ -102,7 +102,9 @@ fn top_level_except(root: &Path, skip: &[&str]) -> Vec<Folder> {
 /// other top-level folder (and for the root's own files) that holds manifests or charts, which rekube
 /// does not read. Nothing when the layers are declared or the whole repository is one layer.
 pub fn left_out(root: &Path, layers: &[Layer]) -> Vec<Diagnostic> {
-    let declared = root.join(CONFIG_FILE).symlink_metadata().is_ok();
+    // A rekube.yaml of rules only (health:, ignore:) leaves the layers to the default folders.
+    let declared = std::fs::read_to_string(root.join(CONFIG_FILE))
+        .is_ok_and(|t| t.lines().any(|l| l.starts_with("layers:")));
     if declared
         || layers
             .iter()
@@ -247,9 +249,18 @@ mod tests {
     fn repo(files: &[&str]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().expect("temp dir");
         for rel in files {
+            // `rekube.yaml#rules`: a rekube.yaml of rules only, with no `layers:`.
+            let (rel, rules_only) = match rel.strip_suffix("#rules") {
+                Some(r) => (r, true),
+                None => (*rel, false),
+            };
             let path = dir.path().join(rel);
             std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-            let text = if rel.ends_with("mkdocs.yml") {
+            let text = if rules_only {
+                "ignore: []\n"
+            } else if rel == CONFIG_FILE {
+                "layers:\n  - {name: apps, path: apps}\n"
+            } else if rel.ends_with("mkdocs.yml") {
                 "site_name: x\n"
             } else if rel.ends_with("prod/kustomization.yaml") {
                 "resources: [../../base]\n"
@@ -338,6 +349,12 @@ mod tests {
                 &["apps/a.yaml", "infra/b.yaml", "rekube.yaml"],
                 &defaults,
                 &[],
+            ),
+            (
+                "a rekube.yaml of rules only leaves the default layers",
+                &["apps/a.yaml", "infra/b.yaml", "rekube.yaml#rules"],
+                &defaults,
+                &["infra"],
             ),
             (
                 "the whole repository is one layer",
