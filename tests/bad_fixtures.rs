@@ -1,14 +1,16 @@
 //! Every repository under `fixtures/bad/` fails to load, and its diagnostics name the file, the line and
 //! the object (when there is one), so a user can go straight to the mistake.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use rekube::manifest::{Diagnostics, LoadOptions, load_dir};
 
+use support::root;
+
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/bad")
-        .join(name)
+    root().join("fixtures/bad").join(name)
 }
 
 fn load_err(dir: &Path, options: &LoadOptions) -> Diagnostics {
@@ -270,7 +272,7 @@ fn every_bad_fixture_fails_with_file_line_and_object() {
 
 #[test]
 fn every_fixture_the_manifest_rejects_has_a_case() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad");
+    let dir = root().join("fixtures/bad");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

@@ -2,20 +2,11 @@
 //! object and prints no plan; bad flags exit 2; plans are deterministic; validation happens before any
 //! cluster access.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn rekube(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .output()
-        .expect("the rekube binary runs")
-}
+use std::path::PathBuf;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use support::{rekube, root};
 
 fn bad_fixtures() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/bad"))

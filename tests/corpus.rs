@@ -1,76 +1,34 @@
-//! Real-world manifests from `../shared/corpus`, rebuilt together into the real local control plane in one
+//! Real-world manifests from the public corpus, rebuilt together into the real local control plane in one
 //! run: Argo CD's install, ingress-nginx (with its admission webhook and certificate Jobs) and
 //! microservices-demo (through its kustomization). Checks the order the objects were applied in.
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
 
-use support::{chain, cluster, kubectl, unique_name};
-
-fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: these tests read the real manifests of ../shared/corpus (check out shared/ beside this repository)",
-        dir.display()
-    );
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read corpus") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
+use support::{
+    Rekube, chain, cluster, code, copy_dir, corpus, kubectl, stderr, three_projects, unique_name,
+};
 
 #[tokio::test]
 async fn argo_cd_ingress_nginx_and_microservices_demo_rebuild_together_in_order() {
     let cp = cluster().await;
-    let corpus = corpus();
     let repo = tempfile::tempdir().expect("temp");
     let root = repo.path();
-    std::fs::write(
-        root.join("rekube.yaml"),
-        "layers:\n  - {name: cluster, path: cluster}\n  - {name: argocd, path: argocd, namespace: argocd, dependsOn: [cluster]}\n  - {name: ingress, path: ingress, dependsOn: [cluster]}\n  - {name: shop, path: shop, namespace: shop, dependsOn: [cluster]}\n",
-    )
-    .expect("rekube.yaml");
-    std::fs::create_dir_all(root.join("cluster")).expect("mkdir");
-    std::fs::write(
-        root.join("cluster/namespaces.yaml"),
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: argocd\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
-    )
-    .expect("namespaces");
-    copy_dir(&corpus.join("argo-cd"), &root.join("argocd"));
-    copy_dir(&corpus.join("ingress-nginx"), &root.join("ingress"));
-    copy_dir(&corpus.join("microservices-demo"), &root.join("shop"));
+    three_projects(root);
 
-    let cache = tempfile::tempdir().expect("cache");
-    let report_path = cache.path().join("report.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .arg("rebuild")
-        .arg(root)
-        .arg("--kubeconfig")
-        .arg(cp.kubeconfig())
-        .args(["--timeout", "180s", "--report"])
-        .arg(&report_path)
-        .env("REKUBE_CACHE_DIR", cache.path())
-        .stdin(Stdio::null())
-        .output()
-        .expect("rekube runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("{stderr}");
-    assert_eq!(out.status.code(), Some(0), "the rebuild succeeds");
+    let rekube = Rekube::on(cp.kubeconfig());
+    let report_path = rekube.cache().join("report.json");
+    let out = rekube.run(&[
+        "rebuild",
+        root.to_str().expect("utf-8 path"),
+        "--timeout",
+        "180s",
+        "--report",
+        report_path.to_str().expect("utf-8 path"),
+    ]);
+    let stderr = stderr(&out);
+    assert_eq!(code(&out), 0, "the rebuild succeeds");
 
     let report: Value =
         serde_json::from_slice(&std::fs::read(&report_path).expect("report")).expect("json");
@@ -165,26 +123,6 @@ async fn argo_cd_ingress_nginx_and_microservices_demo_rebuild_together_in_order(
     assert!(stderr.contains("recovery time"));
 }
 
-/// Runs `rekube ARGS --kubeconfig KC` with a private cache folder; prints what it said.
-fn rekube(kubeconfig: &Path, cache: &Path, args: &[&str]) -> std::process::Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("REKUBE_CACHE_DIR", cache)
-        .env_remove("KUBECONFIG")
-        .env_remove("REKUBE_INVENTORY")
-        .stdin(Stdio::null())
-        .output()
-        .expect("rekube runs");
-    eprintln!(
-        "$ rekube {}\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
 /// Argo CD's `install.yaml` as published (no namespace on its namespaced objects), rebuilt the way its
 /// documentation installs it with kubectl: `kubectl create namespace argocd` then
 /// `kubectl apply -n argocd -f install.yaml`. Like kubectl, rekube does not create the namespace `-n`
@@ -202,10 +140,10 @@ async fn argo_cd_install_yaml_rebuilds_with_namespace_flag() {
     )
     .expect("copy");
     let path = repo.path().to_str().expect("utf-8");
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::on(kc);
 
     // Without -n (and no layer namespace), every namespaced object is named as lacking one.
-    let out = rekube(kc, cache.path(), &["rebuild", path]);
+    let out = rekube.run(&["rebuild", path]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
     assert!(
@@ -214,21 +152,17 @@ async fn argo_cd_install_yaml_rebuilds_with_namespace_flag() {
     );
 
     kubectl(kc, &["create", "namespace", "argocd"]);
-    let report_path = cache.path().join("report.json");
-    let out = rekube(
-        kc,
-        cache.path(),
-        &[
-            "rebuild",
-            path,
-            "-n",
-            "argocd",
-            "--timeout",
-            "180s",
-            "--report",
-            report_path.to_str().expect("utf-8"),
-        ],
-    );
+    let report_path = rekube.cache().join("report.json");
+    let out = rekube.run(&[
+        "rebuild",
+        path,
+        "-n",
+        "argocd",
+        "--timeout",
+        "180s",
+        "--report",
+        report_path.to_str().expect("utf-8"),
+    ]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
     assert!(
@@ -252,7 +186,7 @@ async fn argo_cd_install_yaml_rebuilds_with_namespace_flag() {
     }
     let out = kubectl(kc, &["get", "deployments", "-n", "argocd", "-o", "name"]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("deployment.apps/argocd-server"));
-    let out = rekube(kc, cache.path(), &["drift", path, "-n", "argocd"]);
+    let out = rekube.run(&["drift", path, "-n", "argocd"]);
     assert_eq!(out.status.code(), Some(0), "no drift after the rebuild");
 }
 
@@ -270,14 +204,10 @@ async fn kustomized_guestbook_applies_with_namespace_flag() {
     .expect("kustomization");
     let ns = unique_name("guestbook");
     kubectl(kc, &["create", "namespace", &ns]);
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::on(kc);
     let path = repo.path().to_str().expect("utf-8");
     let inventory = format!("--inventory={ns}");
-    let out = rekube(
-        kc,
-        cache.path(),
-        &["apply", path, "-n", &ns, &inventory, "--timeout", "120s"],
-    );
+    let out = rekube.run(&["apply", path, "-n", &ns, &inventory, "--timeout", "120s"]);
     assert_eq!(
         out.status.code(),
         Some(0),

@@ -1,44 +1,14 @@
-//! The real-world corpus (`../shared/corpus`, unmodified public manifests) loads offline with zero errors.
+//! The public corpus (unmodified real-world manifests, `REKUBE_CORPUS`) loads offline with zero errors.
 
-use std::path::{Path, PathBuf};
+mod support;
 
 use rekube::manifest::{LoadOptions, Manifest, load_dir};
 
-fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    assert!(
-        dir.is_dir(),
-        "the corpus is missing: expected the public manifests in {} (see its SOURCES.md)",
-        dir.display()
-    );
-    dir
-}
+use support::corpus_repo;
 
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A repository whose one layer is a copy of a corpus folder, with `namespace` as the layer default.
+/// Loads a repository whose one layer is a copy of a corpus folder, `namespace` its default.
 fn load_corpus(name: &str, namespace: Option<&str>) -> Manifest {
-    let repo = tempfile::tempdir().unwrap();
-    copy_dir(&corpus().join(name), &repo.path().join(name));
-    let ns = namespace
-        .map(|n| format!(", namespace: {n}"))
-        .unwrap_or_default();
-    std::fs::write(
-        repo.path().join("rekube.yaml"),
-        format!("layers:\n  - {{name: app, path: {name}{ns}}}\n"),
-    )
-    .unwrap();
+    let repo = corpus_repo(name, namespace);
     match load_dir(repo.path(), &LoadOptions::default()) {
         Ok(m) => m,
         Err(e) => panic!("{name}: {e}"),

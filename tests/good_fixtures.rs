@@ -1,13 +1,13 @@
 //! The repositories under `fixtures/good/` load, with the objects, positions and namespaces expected.
 
-use std::path::{Path, PathBuf};
+mod support;
 
 use rekube::manifest::{LoadOptions, Manifest, load_dir};
 
+use support::root;
+
 fn load(name: &str) -> Manifest {
-    let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/good")
-        .join(name);
+    let dir = root().join("fixtures/good").join(name);
     match load_dir(&dir, &LoadOptions::default()) {
         Ok(m) => m,
         Err(e) => panic!("fixtures/good/{name}: {e}"),
@@ -218,7 +218,7 @@ fn base_and_overlays_load_without_duplicates() {
 
     // The same folders without rekube.yaml: the default layer apps/ holds base, staging and production.
     let dir = tempfile::tempdir().expect("temp dir");
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/good/overlays");
+    let fixture = root().join("fixtures/good/overlays");
     for rel in [
         "apps/base/kustomization.yaml",
         "apps/base/deployment.yaml",

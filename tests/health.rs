@@ -3,11 +3,7 @@
 //! expression, and `explain` names the rule; a HorizontalPodAutoscaler's target is never fought over
 //! by `reconcile`, and fields ignored by JSON pointer or field manager are not drift while others are.
 
-// Shared with other test binaries: each uses a subset.
-#[allow(dead_code, unused_imports)]
-#[path = "drift/common.rs"]
-mod common;
-#[allow(unused_imports)]
+// The reconcile tests' harness (`rekube reconcile` processes).
 #[path = "reconcile/harness.rs"]
 mod harness;
 #[path = "health/ignore.rs"]

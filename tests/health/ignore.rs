@@ -4,9 +4,10 @@
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use crate::common::{code, kubectl, rekube, stdout, write};
-use crate::harness::{Reconciler, Repo, eventually, jsonpath};
-use crate::support::{cluster, unique_name};
+use crate::harness::Reconciler;
+use crate::support::{
+    Rekube, Repo, cluster, code, eventually, jsonpath, kubectl, stdout, unique_name, write,
+};
 
 fn web(ns: &str, replicas: u32) -> String {
     format!(
@@ -66,7 +67,7 @@ async fn reconcile_never_fights_the_autoscaler() {
     let repo = Repo::new();
     repo.write("apps/web.yaml", &web(&ns, 2));
     repo.write("apps/hpa.yaml", &hpa(&ns));
-    let first = repo.commit("web with an autoscaler");
+    let first = repo.commit("web with an autoscaler").to_string();
     let r = Reconciler::start(
         kc,
         &repo.url(),
@@ -118,15 +119,11 @@ async fn reconcile_never_fights_the_autoscaler() {
     assert_eq!(heals(), 0.0, "{}", r.log());
     assert!(!r.log().contains("drift: Deployment"), "{}", r.log());
 
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::on(kc);
     let path = repo.path().to_str().expect("utf-8 path");
-    let out = rekube(Some(kc), cache.path(), &["drift", path, "--inventory", &ns]);
+    let out = rekube.run(&["drift", path, "--inventory", &ns]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
-    let out = rekube(
-        Some(kc),
-        cache.path(),
-        &["explain", &format!("deployment/{ns}/web"), path],
-    );
+    let out = rekube.run(&["explain", &format!("deployment/{ns}/web"), path]);
     assert!(
         stdout(&out).contains(&format!(
             "/spec/replicas (HorizontalPodAutoscaler/{ns}/web scales it)"
@@ -151,7 +148,7 @@ async fn reconcile_never_fights_the_autoscaler() {
 async fn ignored_fields_by_pointer_and_by_manager() {
     let kc = cluster().await.kubeconfig();
     let ns = unique_name("ignore");
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::on(kc);
     let dir = tempfile::tempdir().expect("repo");
     let repo = dir.path();
     let path = repo.to_str().expect("utf-8 path");
@@ -172,7 +169,7 @@ async fn ignored_fields_by_pointer_and_by_manager() {
         if cmd == "apply" {
             args.extend(["--timeout", "120s"]);
         }
-        rekube(Some(kc), cache.path(), &args)
+        rekube.run(&args)
     };
     assert_eq!(code(&run("apply")), 0);
     assert_eq!(code(&run("drift")), 0);

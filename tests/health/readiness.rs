@@ -1,14 +1,11 @@
 //! Readiness of a custom resource by a `health:` rule of `rekube.yaml`.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::common::{code, kubectl, rekube, stdout, write};
-use crate::harness::eventually;
-use crate::support::{cluster, unique_name};
+use crate::support::{
+    Rekube, cluster, code, eventually, exists, kubectl, stdout, unique_name, write,
+};
 
 /// A repository: a Widget CRD of its own group (with a status subresource), a Namespace, one Widget, and
 /// a ConfigMap that depends on the Widget; `rekube.yaml` judges Widgets by `status.phase`.
@@ -84,76 +81,6 @@ data:
     );
 }
 
-/// `rekube apply` running in the background, its stderr collected.
-struct Running {
-    child: Child,
-    log: Arc<Mutex<String>>,
-}
-
-impl Running {
-    fn start(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Running {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_rekube"))
-            .args(args)
-            .arg("--kubeconfig")
-            .arg(kubeconfig)
-            .env("REKUBE_CACHE_DIR", cache)
-            .env_remove("KUBECONFIG")
-            .env_remove("REKUBE_INVENTORY")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("the rekube binary starts");
-        let log = Arc::new(Mutex::new(String::new()));
-        let stderr = child.stderr.take().expect("piped stderr");
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                eprintln!("[apply] {line}");
-                let mut log = sink.lock().unwrap_or_else(|p| p.into_inner());
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        Running { child, log }
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-
-    fn running(&mut self) -> bool {
-        matches!(self.child.try_wait(), Ok(None))
-    }
-
-    /// Waits (up to `timeout`) for the exit code.
-    fn wait(&mut self, timeout: Duration) -> i32 {
-        let deadline = Instant::now() + timeout;
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return status.code().unwrap_or(-1);
-            }
-            assert!(
-                Instant::now() < deadline,
-                "rekube apply did not finish within {timeout:?}:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn exists(kc: &Path, args: &[&str]) -> bool {
-    crate::common::exists(kc, args)
-}
-
 fn set_phase(kc: &Path, group: &str, ns: &str, phase: &str) {
     kubectl(
         kc,
@@ -176,13 +103,12 @@ async fn waits_for_a_custom_resource_by_its_health_rule_then_proceeds() {
     let kc = cluster().await.kubeconfig();
     let name = unique_name("health-wait");
     let group = format!("{name}.example.com");
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::on(kc);
     let dir = tempfile::tempdir().expect("repo");
     repo(dir.path(), &group, &name);
     let path = dir.path().to_str().expect("utf-8 path");
-    let mut apply = Running::start(
-        kc,
-        cache.path(),
+    let mut apply = rekube.spawn(
+        "apply",
         &["apply", path, "--inventory", &name, "--timeout", "120s"],
     );
 
@@ -230,15 +156,12 @@ async fn waits_for_a_custom_resource_by_its_health_rule_then_proceeds() {
         apply.log()
     );
     set_phase(kc, &group, &name, "Ready");
-    assert_eq!(apply.wait(Duration::from_secs(60)), 0, "{}", apply.log());
+    let exit = apply.wait(Duration::from_secs(60)).code();
+    assert_eq!(exit, Some(0), "{}", apply.log());
     assert!(exists(kc, &after), "applied once the Widget is ready");
 
     // explain names the rule and its last evaluation.
-    let out = rekube(
-        Some(kc),
-        cache.path(),
-        &["explain", &format!("widget/{name}/w"), path],
-    );
+    let out = rekube.run(&["explain", &format!("widget/{name}/w"), path]);
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
     assert!(text.contains(&format!("readiness    {rule}")), "{text}");
@@ -250,11 +173,7 @@ async fn waits_for_a_custom_resource_by_its_health_rule_then_proceeds() {
     ] {
         assert!(text.contains(line), "{line:?} in:\n{text}");
     }
-    let out = rekube(
-        Some(kc),
-        cache.path(),
-        &["explain", &format!("widget/{name}/w"), path, "--offline"],
-    );
+    let out = rekube.run(&["explain", &format!("widget/{name}/w"), path, "--offline"]);
     assert!(
         stdout(&out).contains(&format!("readiness    {rule}")),
         "{}",
@@ -267,13 +186,12 @@ async fn a_failed_expression_fails_the_apply_and_blocks_what_depends_on_it() {
     let kc = cluster().await.kubeconfig();
     let name = unique_name("health-fail");
     let group = format!("{name}.example.com");
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::on(kc);
     let dir = tempfile::tempdir().expect("repo");
     repo(dir.path(), &group, &name);
     let path = dir.path().to_str().expect("utf-8 path");
-    let mut apply = Running::start(
-        kc,
-        cache.path(),
+    let mut apply = rekube.spawn(
+        "apply",
         &["apply", path, "--inventory", &name, "--timeout", "120s"],
     );
     let widget = ["get", &format!("widgets.{group}"), "w", "-n", &name];
@@ -283,9 +201,9 @@ async fn a_failed_expression_fails_the_apply_and_blocks_what_depends_on_it() {
     .await;
     let started = Instant::now();
     set_phase(kc, &group, &name, "Failed");
-    let exit = apply.wait(Duration::from_secs(30));
+    let exit = apply.wait(Duration::from_secs(30)).code();
     let log = apply.log();
-    assert_ne!(exit, 0, "{log}");
+    assert_ne!(exit, Some(0), "{log}");
     assert!(
         started.elapsed() < Duration::from_secs(20),
         "a failure does not wait for the timeout"
