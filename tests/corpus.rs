@@ -11,6 +11,10 @@ use support::{
 };
 
 #[tokio::test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 async fn argo_cd_ingress_nginx_and_microservices_demo_rebuild_together_in_order() {
     let cp = cluster().await;
     let repo = tempfile::tempdir().expect("temp");
@@ -128,6 +132,10 @@ async fn argo_cd_ingress_nginx_and_microservices_demo_rebuild_together_in_order(
 /// `kubectl apply -n argocd -f install.yaml`. Like kubectl, rekube does not create the namespace `-n`
 /// names. Its own control plane: the other test here installs Argo CD too.
 #[tokio::test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 async fn argo_cd_install_yaml_rebuilds_with_namespace_flag() {
     let cp = rekube::controlplane::ControlPlane::start(Default::default())
         .await
@@ -192,6 +200,10 @@ async fn argo_cd_install_yaml_rebuilds_with_namespace_flag() {
 
 /// argocd-example-apps' guestbook has no namespace; a kustomization over it applies with `-n`.
 #[tokio::test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 async fn kustomized_guestbook_applies_with_namespace_flag() {
     let cp = cluster().await;
     let kc = cp.kubeconfig();

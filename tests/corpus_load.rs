@@ -20,6 +20,10 @@ fn count(m: &Manifest, kind: &str) -> usize {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn argo_cd_install() {
     let m = load_corpus("argo-cd", Some("argocd"));
     assert_eq!(m.objects.len(), 59);
@@ -39,6 +43,10 @@ fn argo_cd_install() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn ingress_nginx() {
     let m = load_corpus("ingress-nginx", None);
     assert_eq!(m.objects.len(), 19);
@@ -46,6 +54,10 @@ fn ingress_nginx() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn microservices_demo_via_kustomize() {
     let m = load_corpus("microservices-demo", Some("shop"));
     // loadgenerator.yaml is not listed in the kustomization.
@@ -63,6 +75,10 @@ fn microservices_demo_via_kustomize() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn sock_shop_via_kustomize() {
     let m = load_corpus("sock-shop", Some("sock-shop"));
     assert_eq!(count(&m, "Ingress"), 1);
@@ -70,12 +86,20 @@ fn sock_shop_via_kustomize() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn reloader() {
     let m = load_corpus("reloader", Some("reloader"));
     assert_eq!(count(&m, "Deployment"), 1);
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn guestbook() {
     let m = load_corpus("guestbook", Some("guestbook"));
     assert_eq!(m.objects.len(), 2);

@@ -254,6 +254,10 @@ fn platform_example() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn argo_cd_install() {
     let plan = plan_corpus("argo-cd", Some("argocd"));
     check_invariants(&plan);
@@ -293,6 +297,10 @@ fn argo_cd_install() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn ingress_nginx() {
     let plan = plan_corpus("ingress-nginx", None);
     check_invariants(&plan);
@@ -327,6 +335,10 @@ fn ingress_nginx() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn microservices_demo_kustomization() {
     let plan = plan_corpus("microservices-demo", Some("shop"));
     check_invariants(&plan);
@@ -346,6 +358,10 @@ fn microservices_demo_kustomization() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn sock_shop_kustomization() {
     let plan = plan_corpus("sock-shop", Some("sock-shop"));
     check_invariants(&plan);

@@ -9,6 +9,10 @@ use crate::harness::Reconciler;
 use crate::support::{Repo, cluster, eventually, three_projects, unique_name};
 
 #[tokio::test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 async fn a_reconciler_manages_the_corpus_in_little_memory() {
     let kc = cluster().await.kubeconfig().to_path_buf();
     let kc = kc.as_path();

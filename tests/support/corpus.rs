@@ -1,5 +1,12 @@
 //! The public corpus: unmodified real-world manifests (Argo CD, ingress-nginx, microservices-demo, …)
-//! kept outside this repository, in `../shared/corpus` unless `REKUBE_CORPUS` names another folder.
+//! kept outside this repository. Its acceptance tests run only when `REKUBE_CORPUS` names its folder:
+//!
+//! ```text
+//! REKUBE_CORPUS=../shared/corpus cargo test
+//! ```
+//!
+//! `build.rs` turns the variable into `cfg(rekube_corpus)`; without it each corpus test carries
+//! `#[cfg_attr(not(rekube_corpus), ignore = "…")]`, so `cargo test` lists it as ignored with how to run it.
 
 use std::path::{Path, PathBuf};
 
@@ -7,19 +14,20 @@ use tempfile::TempDir;
 
 use super::{copy_dir, root, write};
 
-/// The corpus folder: `REKUBE_CORPUS` (a relative path is relative to the repository root), else
-/// `../shared/corpus`.
+/// The corpus folder named by `REKUBE_CORPUS` (a relative path is relative to the repository root).
 ///
 /// # Panics
-/// When that is not a folder.
+/// When the variable is unset or does not name a folder.
 pub fn corpus() -> PathBuf {
-    let value = std::env::var_os("REKUBE_CORPUS")
-        .filter(|v| !v.is_empty())
-        .unwrap_or_else(|| "../shared/corpus".into());
+    let Some(value) = std::env::var_os("REKUBE_CORPUS").filter(|v| !v.is_empty()) else {
+        panic!(
+            "REKUBE_CORPUS is not set: this test reads the public corpus; run REKUBE_CORPUS=../shared/corpus cargo test"
+        );
+    };
     let dir = root().join(&value);
     assert!(
         dir.is_dir(),
-        "REKUBE_CORPUS={}: {} is not a folder (check out shared/ beside this repository, or set REKUBE_CORPUS)",
+        "REKUBE_CORPUS={}: {} is not a folder (it names the public corpus, e.g. ../shared/corpus)",
         Path::new(&value).display(),
         dir.display()
     );

@@ -5,9 +5,10 @@
 //! - [`kubectl`]: the real kubectl, the peer in these tests.
 //! - [`repo`]: repositories on disk: files, folder copies, Git commits.
 //! - [`manifests`]: small manifests the tests write into those repositories.
-//! - [`corpus`]: the public corpus of real manifests, for the acceptance tests.
+//! - [`corpus`]: the public corpus of real manifests, for the acceptance tests that `REKUBE_CORPUS` enables.
 //!
-//! A missing prerequisite fails the tests with what to install: nothing skips silently.
+//! A missing prerequisite fails the tests with what to install, and a corpus test without `REKUBE_CORPUS` is
+//! listed as ignored with how to run it: nothing skips silently.
 #![allow(dead_code, unused_imports)] // Each test binary uses its own subset of the helpers.
 
 pub mod bin;
