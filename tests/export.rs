@@ -6,29 +6,10 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 
 use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
 
-fn rekube(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("REKUBE_CACHE_DIR", cache)
-        .env_remove("KUBECONFIG")
-        .env_remove("REKUBE_INVENTORY")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the rekube binary runs");
-    eprintln!(
-        "$ rekube {}\n--- exit {:?}\n--- stderr\n{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use support::{Rekube, copy_dir, rekube, root};
 
 fn files(dir: &Path) -> Vec<(String, String)> {
     let mut out = Vec::new();
@@ -72,25 +53,17 @@ async fn export_rebuilds_into_an_equal_cluster_and_add_to_takes_only_what_git_la
     let first = support::cluster().await;
     let kc = first.kubeconfig();
     let work = tempfile::tempdir().expect("tempdir");
-    let cache = work.path().join("cache");
-    let platform = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/platform");
+    let on_first = Rekube::on(kc);
+    let platform = root().join("examples/platform");
     let platform = platform.to_str().expect("utf-8 path");
     let inventory = ["--inventory", "platform"];
 
-    let out = rekube(
-        kc,
-        &cache,
-        &[&["rebuild", platform][..], &inventory].concat(),
-    );
+    let out = on_first.run(&[&["rebuild", platform][..], &inventory].concat());
     assert_eq!(out.status.code(), Some(0), "the platform rebuilds");
 
     let exported = work.path().join("exported");
     let exported_str = exported.to_str().expect("utf-8");
-    let out = rekube(
-        kc,
-        &cache,
-        &["export", "--out", exported_str, "--include-secrets"],
-    );
+    let out = on_first.run(&["export", "--out", exported_str, "--include-secrets"]);
     assert_eq!(out.status.code(), Some(0), "the export runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -110,11 +83,7 @@ async fn export_rebuilds_into_an_equal_cluster_and_add_to_takes_only_what_git_la
     }
 
     // The export has no drift against the cluster it came from.
-    let out = rekube(
-        kc,
-        &cache,
-        &[&["drift", exported_str][..], &inventory].concat(),
-    );
+    let out = on_first.run(&[&["drift", exported_str][..], &inventory].concat());
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -126,20 +95,16 @@ async fn export_rebuilds_into_an_equal_cluster_and_add_to_takes_only_what_git_la
     let second = ControlPlane::start(ControlPlaneOptions::default())
         .await
         .expect("a second control plane");
-    let kc2 = second.kubeconfig();
-    let out = rekube(kc2, &cache, &["rebuild", exported_str]);
+    let on_second = Rekube::on(second.kubeconfig());
+    let out = on_second.run(&["rebuild", exported_str]);
     assert_eq!(out.status.code(), Some(0), "the export rebuilds");
     let again = work.path().join("again");
-    let out = rekube(
-        kc2,
-        &cache,
-        &[
-            "export",
-            "--out",
-            again.to_str().expect("utf-8"),
-            "--include-secrets",
-        ],
-    );
+    let out = on_second.run(&[
+        "export",
+        "--out",
+        again.to_str().expect("utf-8"),
+        "--include-secrets",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let body = |files: Vec<(String, String)>| {
         files
@@ -156,16 +121,12 @@ async fn export_rebuilds_into_an_equal_cluster_and_add_to_takes_only_what_git_la
 
     // Deterministic: the same cluster exports the same files.
     let twice = work.path().join("twice");
-    let out = rekube(
-        kc,
-        &cache,
-        &[
-            "export",
-            "--out",
-            twice.to_str().expect("utf-8"),
-            "--include-secrets",
-        ],
-    );
+    let out = on_first.run(&[
+        "export",
+        "--out",
+        twice.to_str().expect("utf-8"),
+        "--include-secrets",
+    ]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(files(&twice), written, "the same cluster, the same files");
 
@@ -183,16 +144,8 @@ async fn export_rebuilds_into_an_equal_cluster_and_add_to_takes_only_what_git_la
         ],
     );
     let repo = work.path().join("repo");
-    let out = Command::new("cp")
-        .args(["-r", platform, repo.to_str().expect("utf-8")])
-        .output()
-        .expect("cp");
-    assert!(out.status.success());
-    let out = rekube(
-        kc,
-        &cache,
-        &["export", "--add-to", repo.to_str().expect("utf-8")],
-    );
+    copy_dir(Path::new(platform), &repo);
+    let out = on_first.run(&["export", "--add-to", repo.to_str().expect("utf-8")]);
     assert_eq!(out.status.code(), Some(0), "--add-to runs");
     let added: Vec<String> = files(&repo.join("imported"))
         .into_iter()
@@ -224,10 +177,7 @@ async fn export_rebuilds_into_an_equal_cluster_and_add_to_takes_only_what_git_la
         yaml.contains("{name: imported, path: imported, dependsOn: ["),
         "{yaml}"
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(["plan", repo.to_str().expect("utf-8")])
-        .output()
-        .expect("rekube plan");
+    let out = rekube(&["plan", repo.to_str().expect("utf-8")]);
     assert_eq!(
         out.status.code(),
         Some(0),

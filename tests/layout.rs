@@ -4,68 +4,25 @@
 
 mod support;
 
-use std::path::Path;
-use std::process::{Command, Output, Stdio};
-
 use serde_json::Value;
 
-use support::{cluster, kubectl, unique_name};
-
-/// Runs `rekube ARGS --kubeconfig KC` with a private cache folder and its own inventory.
-fn rekube(kubeconfig: &Path, cache: &Path, inventory: &str, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("REKUBE_CACHE_DIR", cache)
-        .env("REKUBE_INVENTORY", inventory)
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the rekube binary runs");
-    eprintln!(
-        "$ rekube {}\n--- stdout\n{}--- stderr\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn repo(files: &[(&str, String)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (path, content) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(p, content).expect("write");
-    }
-    dir
-}
+use support::{Rekube, cluster, exists, kubectl, namespace, root, stderr, temp_repo, unique_name};
 
 #[tokio::test]
 async fn base_and_overlays_rebuild_without_duplicates() {
     let cp = cluster().await;
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/good/overlays");
-    let cache = tempfile::tempdir().expect("cache");
-    let report = cache.path().join("report.json");
+    let fixture = root().join("fixtures/good/overlays");
+    let rekube = Rekube::on(cp.kubeconfig()).inventory("layout-overlays");
+    let report = rekube.cache().join("report.json");
     let fixture = fixture.to_str().expect("utf-8");
-    let out = rekube(
-        cp.kubeconfig(),
-        cache.path(),
-        "layout-overlays",
-        &[
-            "rebuild",
-            fixture,
-            "--timeout",
-            "120s",
-            "--report",
-            report.to_str().expect("utf-8"),
-        ],
-    );
+    let out = rekube.run(&[
+        "rebuild",
+        fixture,
+        "--timeout",
+        "120s",
+        "--report",
+        report.to_str().expect("utf-8"),
+    ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let report: Value =
         serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("json");
@@ -106,12 +63,7 @@ async fn base_and_overlays_rebuild_without_duplicates() {
         assert_eq!(String::from_utf8_lossy(&out.stdout), replicas, "{ns}");
     }
     // Git and the cluster agree: nothing to change.
-    let out = rekube(
-        cp.kubeconfig(),
-        cache.path(),
-        "layout-overlays",
-        &["diff", fixture],
-    );
+    let out = rekube.run(&["diff", fixture]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
@@ -157,21 +109,16 @@ async fn scopes_of_kinds_the_repository_does_not_define_come_from_discovery() {
             "apiVersion: {group}/v1\nkind: {kind}\nmetadata:\n  name: {name}\nspec: {{size: 1}}\n"
         )
     };
-    let namespace = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n");
-    let dir = repo(&[
-        ("cluster/namespace.yaml", namespace.clone()),
+    let dir = temp_repo(&[
+        ("cluster/namespace.yaml", namespace(&ns)),
         ("apps/widget.yaml", object("Widget", "w")),
         ("apps/gadget.yaml", object("Gadget", &format!("{ns}-g"))),
     ]);
     let path = dir.path().to_str().expect("utf-8");
-    let cache = tempfile::tempdir().expect("cache");
-    let inventory = format!("layout-{ns}");
+    let rekube = Rekube::on(kc).inventory(&format!("layout-{ns}"));
 
     // Offline, nothing says whether a Widget is namespaced: an error, not a guess.
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(["plan", path, "-n", &ns])
-        .output()
-        .expect("the rekube binary runs");
+    let out = Rekube::new().run(&["plan", path, "-n", &ns]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("is unknown offline"),
@@ -180,12 +127,7 @@ async fn scopes_of_kinds_the_repository_does_not_define_come_from_discovery() {
     );
 
     // Against the cluster, discovery says: the Widget gets -n, the Gadget stays cluster-scoped.
-    let out = rekube(
-        kc,
-        cache.path(),
-        &inventory,
-        &["apply", path, "-n", &ns, "--timeout", "60s"],
-    );
+    let out = rekube.run(&["apply", path, "-n", &ns, "--timeout", "60s"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let plural = |kind: &str| format!("{}s.{group}", kind.to_ascii_lowercase());
     kubectl(kc, &["get", &plural("Widget"), "w", "-n", &ns]);
@@ -193,20 +135,14 @@ async fn scopes_of_kinds_the_repository_does_not_define_come_from_discovery() {
 
     // A kind the cluster does not serve either: exit 2 naming the object and its file, nothing applied.
     let other = unique_name("other");
-    let dir = repo(&[
-        (
-            "cluster/namespace.yaml",
-            format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {other}\n"),
-        ),
+    let dir = temp_repo(&[
+        ("cluster/namespace.yaml", namespace(&other)),
         ("apps/thing.yaml", object("Thing", "t")),
     ]);
     let path = dir.path().to_str().expect("utf-8");
-    let out = rekube(
-        kc,
-        cache.path(),
-        &format!("layout-{other}"),
-        &["apply", path, "-n", &other],
-    );
+    let out = Rekube::on(kc)
+        .inventory(&format!("layout-{other}"))
+        .run(&["apply", path, "-n", &other]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains(&format!(
@@ -215,14 +151,8 @@ async fn scopes_of_kinds_the_repository_does_not_define_come_from_discovery() {
         "{}",
         stderr(&out)
     );
-    let get = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kc)
-        .args(["get", "namespace", &other])
-        .output()
-        .expect("kubectl runs");
     assert!(
-        !get.status.success(),
+        !exists(kc, &["get", "namespace", &other]),
         "nothing was applied: Namespace {other} exists"
     );
 }
