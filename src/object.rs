@@ -171,14 +171,21 @@ pub struct Revision {
     pub commit: Option<String>,
     /// True when a local work tree with uncommitted changes was read from disk.
     pub dirty: bool,
+    /// With `--verify-commit`: who signed, by key fingerprint (`signed by SSH key SHA256:…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 impl fmt::Display for Revision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.commit {
-            Some(c) if self.dirty => write!(f, "{c} (with uncommitted changes)"),
-            Some(c) => write!(f, "{c}"),
-            None => write!(f, "(not a Git repository)"),
+            Some(c) if self.dirty => write!(f, "{c} (with uncommitted changes)")?,
+            Some(c) => write!(f, "{c}")?,
+            None => write!(f, "(not a Git repository)")?,
+        }
+        match &self.signer {
+            Some(s) => write!(f, " ({s})"),
+            None => Ok(()),
         }
     }
 }

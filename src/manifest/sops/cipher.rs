@@ -46,7 +46,10 @@ pub fn data_key(meta: &Metadata, keys: &AgeKeys) -> Result<DataKey, SopsError> {
         });
     }
     if keys.is_empty() {
-        return Err(SopsError::NoKey { recipients });
+        return Err(SopsError::NoKey {
+            recipients,
+            problems: keys.problems().join("; "),
+        });
     }
     let mut stanzas: Vec<_> = meta.age.iter().collect();
     stanzas.sort_by_key(|s| keys.for_recipient(&s.recipient).is_none());

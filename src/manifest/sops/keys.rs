@@ -20,6 +20,8 @@ pub struct AgeKeys {
     identities: Vec<age::x25519::Identity>,
     /// `--age-key-file keys.txt`, `SOPS_AGE_KEY`, `Secret flux-system/sops-age key age.agekey`…
     origins: Vec<String>,
+    /// Sources that were set but unreadable, told when a file finds no key.
+    problems: Vec<String>,
 }
 
 impl fmt::Debug for AgeKeys {
@@ -27,6 +29,7 @@ impl fmt::Debug for AgeKeys {
         f.debug_struct("AgeKeys")
             .field("recipients", &self.recipients())
             .field("origins", &self.origins)
+            .field("problems", &self.problems)
             .finish()
     }
 }
@@ -75,14 +78,22 @@ impl AgeKeys {
         for file in &sources.files {
             keys.add_file(file, "--age-key-file")?;
         }
-        if let Some(file) = &sources.env_file {
-            keys.add_file(file, "SOPS_AGE_KEY_FILE")?;
+        // sops's environment is read as sops reads it: a broken source matters only when a file
+        // needs a key, and is named then.
+        if let Some(file) = &sources.env_file
+            && let Err(e) = keys.add_file(file, "SOPS_AGE_KEY_FILE")
+        {
+            keys.problems.push(e.to_string());
         }
-        if let Some(text) = &sources.env_keys {
-            keys.add_text(text, "SOPS_AGE_KEY")?;
+        if let Some(text) = &sources.env_keys
+            && let Err(e) = keys.add_text(text, "SOPS_AGE_KEY")
+        {
+            keys.problems.push(e.to_string());
         }
-        if let Some(file) = sources.default_file.as_ref().filter(|f| f.is_file()) {
-            keys.add_file(file, "sops's default key file")?;
+        if let Some(file) = sources.default_file.as_ref().filter(|f| f.is_file())
+            && let Err(e) = keys.add_file(file, "sops's default key file")
+        {
+            keys.problems.push(e.to_string());
         }
         Ok(keys)
     }
@@ -144,6 +155,16 @@ impl AgeKeys {
     /// Where the keys came from, for messages.
     pub fn origins(&self) -> &[String] {
         &self.origins
+    }
+
+    /// Key sources that were set but could not be read.
+    pub fn problems(&self) -> &[String] {
+        &self.problems
+    }
+
+    /// Records a key source that could not be read (told when a file finds no key).
+    pub fn add_problem(&mut self, problem: String) {
+        self.problems.push(problem);
     }
 
     /// The identity whose public recipient is `recipient`.

@@ -65,10 +65,14 @@ pub enum SopsError {
     #[error("{origin} holds no age secret key")]
     NoKeyIn { origin: String },
     #[error(
-        "no age key to decrypt it (recipients {}): give one with --age-key-file, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY",
-        recipients.join(", ")
+        "no age key to decrypt it (recipients {}): give one with --age-key-file, SOPS_AGE_KEY_FILE or SOPS_AGE_KEY{}",
+        recipients.join(", "),
+        if problems.is_empty() { String::new() } else { format!(" ({problems})") }
     )]
-    NoKey { recipients: Vec<String> },
+    NoKey {
+        recipients: Vec<String>,
+        problems: String,
+    },
     #[error(
         "none of the age keys given ({}) is a recipient of it ({})",
         have.join(", "),
