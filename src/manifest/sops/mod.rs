@@ -120,14 +120,24 @@ impl SopsError {
     }
 }
 
-/// A document after the SOPS pass, ready for validation.
-#[derive(Debug)]
+/// A document after the SOPS pass, ready for validation. `Debug` shows no value.
 pub struct Prepared {
     pub doc: Doc,
     /// `plan`: the body to keep (ciphertext) in place of the stand-in that was validated.
     pub sealed_body: Option<Value>,
     /// Decrypted strings: removed from this document's diagnostics.
     pub secrets: Redactor,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("index", &self.doc.index)
+            .field("line", &self.doc.line)
+            .field("sealed", &self.sealed_body.is_some())
+            .field("secrets", &self.secrets)
+            .finish()
+    }
 }
 
 impl Prepared {
