@@ -252,13 +252,31 @@ fn signed_by(
     if text.contains("-----BEGIN PGP SIGNATURE-----") {
         let (sig, _) = DetachedSignature::from_armor_single(Cursor::new(signature))
             .map_err(|e| bad(e.to_string()))?;
+        let fingerprints = sig.signature.issuer_fingerprint();
+        let ids = sig.signature.issuer_key_id();
+        let issued = |k: &dyn KeyDetails| {
+            let fp = k.fingerprint();
+            let id = k.legacy_key_id();
+            fingerprints.iter().any(|f| **f == fp) || ids.iter().any(|i| **i == id)
+        };
+        let anonymous = fingerprints.is_empty() && ids.is_empty();
         for key in &keys.pgp {
             let fingerprint = key.fingerprint().to_string().to_uppercase();
-            if sig.verify(key, data).is_ok() {
+            let mine = anonymous
+                || issued(key)
+                || key.public_subkeys.iter().any(|sub| issued(sub));
+            if !mine {
+                continue;
+            }
+            let verified = sig.verify(key, data).is_ok()
+                || key.public_subkeys.iter().any(|sub| sig.verify(sub, data).is_ok());
+            if verified {
                 return Ok(format!("OpenPGP key {fingerprint}"));
             }
-            if key.public_subkeys.iter().any(|sub| sig.verify(sub, data).is_ok()) {
-                return Ok(format!("OpenPGP key {fingerprint}"));
+            if !anonymous {
+                return Err(bad(format!(
+                    "it does not match the content (OpenPGP key {fingerprint})"
+                )));
             }
         }
         let issuer = sig
