@@ -229,7 +229,10 @@ mod tests {
             },
         };
         let debug = format!("{secret:?}");
-        assert!(!debug.contains("hunter2") && debug.contains("pw"), "{debug}");
+        assert!(
+            !debug.contains("hunter2") && debug.contains("pw"),
+            "{debug}"
+        );
     }
 
     #[test]

@@ -139,9 +139,7 @@ mod tests {
 
     #[test]
     fn fields_decrypted_from_sops_are_masked_in_any_kind() {
-        let cm = |v: &str| {
-            json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "annotations": {"rekube.dev/sops": "/data,/metadata/labels"}, "labels": {"tier": "x"}}, "data": {"a": v, "same": "s", "nested": {"k": [v]}}})
-        };
+        let cm = |v: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "annotations": {"rekube.dev/sops": "/data,/metadata/labels"}, "labels": {"tier": "x"}}, "data": {"a": v, "same": "s", "nested": {"k": [v]}}});
         let (b, a) = mask_pair(Some(&cm("old")), Some(&cm("new")));
         let (b, a) = (b.unwrap(), a.unwrap());
         assert_eq!(

@@ -43,11 +43,7 @@ pub fn expand_all(docs: Vec<Doc>) -> Vec<Doc> {
 }
 
 /// [`parse_yaml`] without expanding `kind: List` documents (SOPS encrypts whole documents).
-pub fn parse_yaml_documents(
-    text: &str,
-    rel: &str,
-    origin: Origin,
-) -> (Vec<Doc>, Vec<Diagnostic>) {
+pub fn parse_yaml_documents(text: &str, rel: &str, origin: Origin) -> (Vec<Doc>, Vec<Diagnostic>) {
     let mut docs = Vec::new();
     let mut errors = Vec::new();
     let mut index = 0;

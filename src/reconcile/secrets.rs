@@ -131,7 +131,9 @@ mod tests {
     #[test]
     fn secret_refs() {
         assert_eq!(
-            SecretRef::parse("flux-system/sops-age").unwrap().to_string(),
+            SecretRef::parse("flux-system/sops-age")
+                .unwrap()
+                .to_string(),
             "Secret/flux-system/sops-age"
         );
         for bad in ["sops-age", "/x", "a/", "a/b/c"] {

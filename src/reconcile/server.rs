@@ -148,7 +148,10 @@ mod tests {
         h.refuse(Some("commit 0123abc refused: it is not signed".into()));
         assert_eq!(
             h.ready(),
-            (false, "not ready: commit 0123abc refused: it is not signed\n".to_string())
+            (
+                false,
+                "not ready: commit 0123abc refused: it is not signed\n".to_string()
+            )
         );
         h.refuse(None);
         assert!(h.ready().0);

@@ -147,7 +147,10 @@ fn ssh_line(line: &str) -> Option<Option<ssh_key::PublicKey>> {
     })?;
     let key = ssh_key::PublicKey::from_openssh(&tokens[at..].join(" ")).ok()?;
     let options = tokens[..at].join(" ");
-    if let Some(ns) = options.split("namespaces=\"").nth(1).and_then(|r| r.split('"').next())
+    if let Some(ns) = options
+        .split("namespaces=\"")
+        .nth(1)
+        .and_then(|r| r.split('"').next())
         && !ns.split(',').any(|n| n.trim() == "git")
     {
         return Some(None);
@@ -191,7 +194,10 @@ pub fn check(
         let (data, signature) = split_tag(raw.data()).ok_or(VerifyError::Unsigned {
             object: object.clone(),
         })?;
-        signers.push(format!("tag {name} signed by {}", signed_by(&object, data, signature, &verify.keys)?));
+        signers.push(format!(
+            "tag {name} signed by {}",
+            signed_by(&object, data, signature, &verify.keys)?
+        ));
     }
     if matches!(verify.mode, VerifyMode::Head | VerifyMode::TagAndHead) {
         let object = format!("commit {commit}");
@@ -214,7 +220,10 @@ pub fn check(
 
 /// The signed part and the signature of a raw tag object (the signature block ends it).
 fn split_tag(raw: &[u8]) -> Option<(&[u8], &[u8])> {
-    for marker in [&b"-----BEGIN PGP SIGNATURE-----"[..], b"-----BEGIN SSH SIGNATURE-----"] {
+    for marker in [
+        &b"-----BEGIN PGP SIGNATURE-----"[..],
+        b"-----BEGIN SSH SIGNATURE-----",
+    ] {
         if let Some(at) = raw.windows(marker.len()).position(|w| w == marker)
             && (at == 0 || raw[at - 1] == b'\n')
         {
@@ -237,7 +246,8 @@ fn signed_by(
         message,
     };
     if text.contains("-----BEGIN SSH SIGNATURE-----") {
-        let sig = ssh_key::SshSig::from_pem(text.trim().as_bytes()).map_err(|e| bad(e.to_string()))?;
+        let sig =
+            ssh_key::SshSig::from_pem(text.trim().as_bytes()).map_err(|e| bad(e.to_string()))?;
         let signer = ssh_key::PublicKey::from(sig.public_key().clone());
         let fingerprint = signer.fingerprint(ssh_key::HashAlg::Sha256).to_string();
         let Some(key) = keys.ssh.iter().find(|k| k.key_data() == sig.public_key()) else {
@@ -246,7 +256,8 @@ fn signed_by(
                 signer: format!("SSH key {fingerprint}"),
             });
         };
-        key.verify("git", data, &sig).map_err(|e| bad(e.to_string()))?;
+        key.verify("git", data, &sig)
+            .map_err(|e| bad(e.to_string()))?;
         return Ok(format!("SSH key {fingerprint}"));
     }
     if text.contains("-----BEGIN PGP SIGNATURE-----") {
@@ -262,14 +273,15 @@ fn signed_by(
         let anonymous = fingerprints.is_empty() && ids.is_empty();
         for key in &keys.pgp {
             let fingerprint = key.fingerprint().to_string().to_uppercase();
-            let mine = anonymous
-                || issued(key)
-                || key.public_subkeys.iter().any(|sub| issued(sub));
+            let mine = anonymous || issued(key) || key.public_subkeys.iter().any(|sub| issued(sub));
             if !mine {
                 continue;
             }
             let verified = sig.verify(key, data).is_ok()
-                || key.public_subkeys.iter().any(|sub| sig.verify(sub, data).is_ok());
+                || key
+                    .public_subkeys
+                    .iter()
+                    .any(|sub| sig.verify(sub, data).is_ok());
             if verified {
                 return Ok(format!("OpenPGP key {fingerprint}"));
             }
@@ -284,7 +296,12 @@ fn signed_by(
             .issuer_fingerprint()
             .first()
             .map(|f| f.to_string().to_uppercase())
-            .or_else(|| sig.signature.issuer_key_id().first().map(|k| format!("{k:?}")))
+            .or_else(|| {
+                sig.signature
+                    .issuer_key_id()
+                    .first()
+                    .map(|k| format!("{k:?}"))
+            })
             .unwrap_or_else(|| "an unknown key".into());
         return Err(VerifyError::UnknownSigner {
             object: object.to_string(),
@@ -308,7 +325,8 @@ mod tests {
 
     #[test]
     fn allowed_signers_and_authorized_keys_lines() {
-        let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNP6W0ozpmaQn+i4CskHRnR1gN9RGDzGwwRVdJYcz4u";
+        let key =
+            "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHNP6W0ozpmaQn+i4CskHRnR1gN9RGDzGwwRVdJYcz4u";
         for line in [
             key.to_string(),
             format!("{key} alice@example.com"),

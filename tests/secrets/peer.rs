@@ -141,7 +141,12 @@ impl GitRepo {
     pub fn git(&self, args: &[&str]) -> String {
         let mut cmd = Command::new("git");
         cmd.current_dir(self.path())
-            .args(["-c", "user.name=rekube test", "-c", "user.email=test@example.com"])
+            .args([
+                "-c",
+                "user.name=rekube test",
+                "-c",
+                "user.email=test@example.com",
+            ])
             .args(["-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false"])
             .args(args)
             .env("GIT_CONFIG_GLOBAL", "/dev/null")
@@ -209,11 +214,30 @@ impl Signer {
     pub fn ssh() -> Signer {
         let dir = tempfile::tempdir().expect("temp dir");
         let key = dir.path().join("id_ed25519");
-        run("ssh-keygen", &["-q", "-t", "ed25519", "-N", "", "-C", "signer@example.com", "-f"], Some(&key), None);
+        run(
+            "ssh-keygen",
+            &[
+                "-q",
+                "-t",
+                "ed25519",
+                "-N",
+                "",
+                "-C",
+                "signer@example.com",
+                "-f",
+            ],
+            Some(&key),
+            None,
+        );
         let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
         let trusted = dir.path().join("allowed_signers");
         std::fs::write(&trusted, format!("signer@example.com {public}")).expect("allowed signers");
-        let listing = run("ssh-keygen", &["-l", "-E", "sha256", "-f"], Some(&key.with_extension("pub")), None);
+        let listing = run(
+            "ssh-keygen",
+            &["-l", "-E", "sha256", "-f"],
+            Some(&key.with_extension("pub")),
+            None,
+        );
         let fingerprint = listing
             .split_whitespace()
             .nth(1)
@@ -249,7 +273,12 @@ impl Signer {
             ),
         )
         .expect("key spec");
-        run("gpg", &["--batch", "--quiet", "--gen-key"], Some(&spec), Some(&home_path));
+        run(
+            "gpg",
+            &["--batch", "--quiet", "--gen-key"],
+            Some(&spec),
+            Some(&home_path),
+        );
         let listing = run(
             "gpg",
             &["--batch", "--with-colons", "--list-secret-keys", email],
@@ -262,7 +291,12 @@ impl Signer {
             .and_then(|l| l.split(':').nth(9))
             .expect("a fingerprint")
             .to_string();
-        let armour = run("gpg", &["--batch", "--armor", "--export", &fingerprint], None, Some(&home_path));
+        let armour = run(
+            "gpg",
+            &["--batch", "--armor", "--export", &fingerprint],
+            None,
+            Some(&home_path),
+        );
         let trusted = dir.path().join("key.asc");
         std::fs::write(&trusted, armour).expect("public key");
         Signer {

@@ -12,7 +12,9 @@ use crate::support::{cluster, namespace, unique_name};
 fn secret_data(kc: &std::path::Path, ns: &str, name: &str, key: &str) -> Option<String> {
     use base64::Engine;
     let b64 = jsonpath(kc, &["secret", name, "-n", ns], &format!("{{.data.{key}}}"))?;
-    let bytes = base64::engine::general_purpose::STANDARD.decode(b64.trim()).ok()?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64.trim())
+        .ok()?;
     String::from_utf8(bytes).ok()
 }
 
@@ -25,22 +27,41 @@ async fn reconcile_reads_its_age_key_from_a_secret() {
     // Flux's convention: the `*.agekey` entries of a Secret.
     kubectl(
         kc,
-        &["create", "secret", "generic", "sops-age", "-n", &keys_ns, &format!("--from-literal=age.agekey={key_text}")],
+        &[
+            "create",
+            "secret",
+            "generic",
+            "sops-age",
+            "-n",
+            &keys_ns,
+            &format!("--from-literal=age.agekey={key_text}"),
+        ],
     );
 
     let ns = unique_name("sops-rc");
     let repo = Repo::new();
-    repo.write("cluster/ns.yaml", &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"));
+    repo.write(
+        "cluster/ns.yaml",
+        &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"),
+    );
     let file = write(
         repo.path(),
         "apps/db-secret.yaml",
-        &format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: {ns}\nstringData:\n  password: {PASSWORD}\n"),
+        &format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: {ns}\nstringData:\n  password: {PASSWORD}\n"
+        ),
     );
-    encrypt(&file, &recipient, &["--encrypted-regex", "^(data|stringData)$"]);
+    encrypt(
+        &file,
+        &recipient,
+        &["--encrypted-regex", "^(data|stringData)$"],
+    );
     let config = write(
         repo.path(),
         "apps/settings.yaml",
-        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\ndata:\n  mode: {MODE}\n"),
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\ndata:\n  mode: {MODE}\n"
+        ),
     );
     encrypt(&config, &recipient, &[]);
     let commit = repo.commit("encrypted secrets");
@@ -51,30 +72,50 @@ async fn reconcile_reads_its_age_key_from_a_secret() {
         kc,
         &repo.url(),
         "sops-rc-0",
-        &["--inventory", &inventory, "--interval", "1s", "--decryption-secret", &decryption],
+        &[
+            "--inventory",
+            &inventory,
+            "--interval",
+            "1s",
+            "--decryption-secret",
+            &decryption,
+        ],
     );
-    eventually(Duration::from_secs(60), "the decrypted Secret is applied", || {
-        secret_data(kc, &ns, "db", "password")
-    })
+    eventually(
+        Duration::from_secs(60),
+        "the decrypted Secret is applied",
+        || secret_data(kc, &ns, "db", "password"),
+    )
     .await;
-    assert_eq!(secret_data(kc, &ns, "db", "password").as_deref(), Some(PASSWORD));
+    assert_eq!(
+        secret_data(kc, &ns, "db", "password").as_deref(),
+        Some(PASSWORD)
+    );
     assert_eq!(
         jsonpath(kc, &["configmap", "settings", "-n", &ns], "{.data.mode}").as_deref(),
         Some(MODE)
     );
-    eventually(Duration::from_secs(30), "the commit is recorded as applied", || {
-        (r.applied().as_deref() == Some(commit.as_str())).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "the commit is recorded as applied",
+        || (r.applied().as_deref() == Some(commit.as_str())).then_some(()),
+    )
     .await;
     let events = kubectl(kc, &["get", "events.events.k8s.io", "-A", "-o", "json"]);
     for (what, output) in [
         ("the reconciler's log", r.log()),
         ("/metrics", r.metrics()),
         ("/readyz", r.get("/readyz").1),
-        ("Events", String::from_utf8_lossy(&events.stdout).into_owned()),
+        (
+            "Events",
+            String::from_utf8_lossy(&events.stdout).into_owned(),
+        ),
     ] {
         for canary in [PASSWORD, MODE] {
-            assert!(!output.contains(canary), "{what} shows a decrypted value:\n{output}");
+            assert!(
+                !output.contains(canary),
+                "{what} shows a decrypted value:\n{output}"
+            );
         }
     }
 }
@@ -87,9 +128,15 @@ async fn reconcile_refuses_commits_not_signed_by_a_trusted_key() {
     let ns = unique_name("signed-rc");
     let repo = GitRepo::new();
     let config = |value: &str| {
-        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\ndata:\n  value: \"{value}\"\n")
+        format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\ndata:\n  value: \"{value}\"\n"
+        )
     };
-    write(repo.path(), "cluster/ns.yaml", &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"));
+    write(
+        repo.path(),
+        "cluster/ns.yaml",
+        &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"),
+    );
     write(repo.path(), "apps/config.yaml", &config("signed"));
     let good = repo.commit("signed", Some(&signer));
 
@@ -99,16 +146,31 @@ async fn reconcile_refuses_commits_not_signed_by_a_trusted_key() {
         kc,
         &repo.url(),
         "signed-rc-0",
-        &["--inventory", &inventory, "--interval", "1s", "--verify-commit", "head", "--verify-keys", trusted],
+        &[
+            "--inventory",
+            &inventory,
+            "--interval",
+            "1s",
+            "--verify-commit",
+            "head",
+            "--verify-keys",
+            trusted,
+        ],
     );
     let value = || jsonpath(kc, &["configmap", "settings", "-n", &ns], "{.data.value}");
-    eventually(Duration::from_secs(60), "the signed commit is applied", || {
-        (r.applied().as_deref() == Some(good.as_str())).then_some(())
-    })
+    eventually(
+        Duration::from_secs(60),
+        "the signed commit is applied",
+        || (r.applied().as_deref() == Some(good.as_str())).then_some(()),
+    )
     .await;
     assert_eq!(value().as_deref(), Some("signed"));
     assert!(
-        r.log().contains(&format!("commit {} signed by SSH key {}", &good[..12], signer.fingerprint)),
+        r.log().contains(&format!(
+            "commit {} signed by SSH key {}",
+            &good[..12],
+            signer.fingerprint
+        )),
         "{}",
         r.log()
     );
@@ -116,30 +178,65 @@ async fn reconcile_refuses_commits_not_signed_by_a_trusted_key() {
     // An unsigned commit on the branch: refused, the last good state kept.
     write(repo.path(), "apps/config.yaml", &config("unsigned"));
     let unsigned = repo.commit("unsigned", None);
-    eventually(Duration::from_secs(30), "the unsigned commit is refused", || {
-        r.log().contains(&format!("commit {} rejected", &unsigned[..12])).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "the unsigned commit is refused",
+        || {
+            r.log()
+                .contains(&format!("commit {} rejected", &unsigned[..12]))
+                .then_some(())
+        },
+    )
     .await;
     assert!(r.log().contains("is not signed"), "{}", r.log());
     assert_eq!(r.metric("rekube_untrusted_revisions_total"), Some(1.0));
     let (code, body) = r.get("/readyz");
     assert_eq!(code, 503, "/readyz: {body}");
-    assert!(body.contains(&format!("commit {unsigned} is not signed")), "/readyz: {body}");
-    let events = kubectl(kc, &["get", "events.events.k8s.io", "-n", "rekube-system", "-o", "json"]);
+    assert!(
+        body.contains(&format!("commit {unsigned} is not signed")),
+        "/readyz: {body}"
+    );
+    let events = kubectl(
+        kc,
+        &[
+            "get",
+            "events.events.k8s.io",
+            "-n",
+            "rekube-system",
+            "-o",
+            "json",
+        ],
+    );
     let events = String::from_utf8_lossy(&events.stdout);
-    assert!(events.contains("UntrustedRevision") && events.contains(&unsigned), "{events}");
-    assert_eq!(value().as_deref(), Some("signed"), "nothing of the unsigned commit applied");
+    assert!(
+        events.contains("UntrustedRevision") && events.contains(&unsigned),
+        "{events}"
+    );
+    assert_eq!(
+        value().as_deref(),
+        Some("signed"),
+        "nothing of the unsigned commit applied"
+    );
     assert_eq!(r.applied().as_deref(), Some(good.as_str()));
 
     // Signed by a key that is not trusted: refused too.
     write(repo.path(), "apps/config.yaml", &config("stranger"));
     let foreign = repo.commit("stranger", Some(&stranger));
-    eventually(Duration::from_secs(30), "the commit of an unknown signer is refused", || {
-        r.log().contains(&format!("commit {} rejected", &foreign[..12])).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "the commit of an unknown signer is refused",
+        || {
+            r.log()
+                .contains(&format!("commit {} rejected", &foreign[..12]))
+                .then_some(())
+        },
+    )
     .await;
     assert!(
-        r.log().contains(&format!("signed by SSH key {}, which is not a trusted key", stranger.fingerprint)),
+        r.log().contains(&format!(
+            "signed by SSH key {}, which is not a trusted key",
+            stranger.fingerprint
+        )),
         "{}",
         r.log()
     );
@@ -148,9 +245,11 @@ async fn reconcile_refuses_commits_not_signed_by_a_trusted_key() {
     // A trusted signature again: applied, ready again.
     write(repo.path(), "apps/config.yaml", &config("signed-again"));
     let fixed = repo.commit("signed again", Some(&signer));
-    eventually(Duration::from_secs(30), "the signed commit is applied", || {
-        (r.applied().as_deref() == Some(fixed.as_str())).then_some(())
-    })
+    eventually(
+        Duration::from_secs(30),
+        "the signed commit is applied",
+        || (r.applied().as_deref() == Some(fixed.as_str())).then_some(()),
+    )
     .await;
     assert_eq!(value().as_deref(), Some("signed-again"));
     assert_eq!(r.get("/readyz").0, 200);

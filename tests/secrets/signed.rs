@@ -6,17 +6,37 @@ use crate::peer::{GitRepo, Signer, code, rekube, text, write};
 use crate::support::{cluster, unique_name};
 
 fn config_repo(repo: &GitRepo, ns: &str, value: &str) {
-    write(repo.path(), "cluster/ns.yaml", &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"));
+    write(
+        repo.path(),
+        "cluster/ns.yaml",
+        &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"),
+    );
     write(
         repo.path(),
         "apps/config.yaml",
-        &format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\ndata:\n  value: \"{value}\"\n"),
+        &format!(
+            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\ndata:\n  value: \"{value}\"\n"
+        ),
     );
 }
 
 /// Runs `rekube ARGS REPO --verify-commit MODE --verify-keys KEYS` with `extra` arguments.
-fn verified(cache: &std::path::Path, command: &str, repo: &str, mode: &str, keys: &std::path::Path, extra: &[&str]) -> std::process::Output {
-    let mut args = vec![command, repo, "--verify-commit", mode, "--verify-keys", keys.to_str().expect("utf-8")];
+fn verified(
+    cache: &std::path::Path,
+    command: &str,
+    repo: &str,
+    mode: &str,
+    keys: &std::path::Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let mut args = vec![
+        command,
+        repo,
+        "--verify-commit",
+        mode,
+        "--verify-keys",
+        keys.to_str().expect("utf-8"),
+    ];
     args.extend_from_slice(extra);
     rekube(cache, &args, &[])
 }
@@ -24,7 +44,11 @@ fn verified(cache: &std::path::Path, command: &str, repo: &str, mode: &str, keys
 fn signers(repo: &mut GitRepo) -> [(&'static str, Signer, Signer); 2] {
     [
         ("SSH", Signer::ssh(), Signer::ssh()),
-        ("OpenPGP", Signer::openpgp(repo, "signer@example.com"), Signer::openpgp(repo, "stranger@example.com")),
+        (
+            "OpenPGP",
+            Signer::openpgp(repo, "signer@example.com"),
+            Signer::openpgp(repo, "stranger@example.com"),
+        ),
     ]
 }
 
@@ -38,32 +62,71 @@ fn signed_commits_are_accepted_with_the_right_key_and_refused_otherwise() {
         let good = repo.commit(&format!("signed with {kind}"), Some(&signer));
         let url = repo.url();
         // A local work tree read from disk and a Git URL at a ref are both verified.
-        for (source, extra) in [(repo.path().to_str().expect("utf-8"), vec![]), (url.as_str(), vec!["--ref", "main"])] {
+        for (source, extra) in [
+            (repo.path().to_str().expect("utf-8"), vec![]),
+            (url.as_str(), vec!["--ref", "main"]),
+        ] {
             let out = verified(&cache, "plan", source, "head", &signer.trusted, &extra);
             assert_eq!(code(&out), 0, "{kind}: a commit signed by a trusted key");
             let t = text(&out);
             assert!(
-                t.contains(&format!("at {good} (signed by {kind} key {}", signer.fingerprint)),
+                t.contains(&format!(
+                    "at {good} (signed by {kind} key {}",
+                    signer.fingerprint
+                )),
                 "{kind}: the signer's fingerprint is printed with the commit:\n{t}"
             );
         }
 
-        let out = verified(&cache, "plan", repo.path().to_str().expect("utf-8"), "head", &stranger.trusted, &[]);
+        let out = verified(
+            &cache,
+            "plan",
+            repo.path().to_str().expect("utf-8"),
+            "head",
+            &stranger.trusted,
+            &[],
+        );
         assert_eq!(code(&out), 2, "{kind}: signed by a key that is not trusted");
         let t = text(&out);
-        assert!(t.contains(&format!("commit {good} is signed by {kind} key")) && t.contains("not a trusted key"), "{t}");
+        assert!(
+            t.contains(&format!("commit {good} is signed by {kind} key"))
+                && t.contains("not a trusted key"),
+            "{t}"
+        );
 
         config_repo(&repo, "signed", &format!("{kind} unsigned"));
         let unsigned = repo.commit("unsigned", None);
-        let out = verified(&cache, "plan", repo.path().to_str().expect("utf-8"), "head", &signer.trusted, &[]);
+        let out = verified(
+            &cache,
+            "plan",
+            repo.path().to_str().expect("utf-8"),
+            "head",
+            &signer.trusted,
+            &[],
+        );
         assert_eq!(code(&out), 2, "{kind}: unsigned");
-        assert!(text(&out).contains(&format!("commit {unsigned} is not signed")), "{}", text(&out));
+        assert!(
+            text(&out).contains(&format!("commit {unsigned} is not signed")),
+            "{}",
+            text(&out)
+        );
 
         // A commit whose content was changed after signing: the signature no longer matches.
         let forged = forge(&repo, &good);
-        let out = verified(&cache, "plan", repo.path().to_str().expect("utf-8"), "head", &signer.trusted, &["--ref", &forged]);
+        let out = verified(
+            &cache,
+            "plan",
+            repo.path().to_str().expect("utf-8"),
+            "head",
+            &signer.trusted,
+            &["--ref", &forged],
+        );
         assert_eq!(code(&out), 2, "{kind}: a bad signature");
-        assert!(text(&out).contains(&format!("commit {forged} has a bad signature")), "{}", text(&out));
+        assert!(
+            text(&out).contains(&format!("commit {forged} has a bad signature")),
+            "{}",
+            text(&out)
+        );
     }
 }
 
@@ -73,7 +136,13 @@ fn forge(repo: &GitRepo, commit: &str) -> String {
     let forged = format!("{raw}\nforged\n");
     let file = repo.path().join(".git/forged");
     std::fs::write(&file, forged).expect("write");
-    repo.git(&["hash-object", "-t", "commit", "-w", file.to_str().expect("utf-8")])
+    repo.git(&[
+        "hash-object",
+        "-t",
+        "commit",
+        "-w",
+        file.to_str().expect("utf-8"),
+    ])
 }
 
 #[test]
@@ -88,18 +157,46 @@ fn signed_tags_are_verified_in_tag_modes() {
         repo.tag(&tag, &signer);
         let path = repo.path().to_str().expect("utf-8");
         for mode in ["tag", "tag-and-head"] {
-            let out = verified(&cache, "plan", path, mode, &signer.trusted, &["--ref", &tag]);
+            let out = verified(
+                &cache,
+                "plan",
+                path,
+                mode,
+                &signer.trusted,
+                &["--ref", &tag],
+            );
             assert_eq!(code(&out), 0, "{kind} {mode}");
             let t = text(&out);
-            assert!(t.contains(&format!("tag {tag} signed by {kind} key {}", signer.fingerprint)), "{t}");
+            assert!(
+                t.contains(&format!(
+                    "tag {tag} signed by {kind} key {}",
+                    signer.fingerprint
+                )),
+                "{t}"
+            );
             assert!(t.contains(&commit), "{t}");
         }
-        let out = verified(&cache, "plan", path, "tag", &stranger.trusted, &["--ref", &tag]);
+        let out = verified(
+            &cache,
+            "plan",
+            path,
+            "tag",
+            &stranger.trusted,
+            &["--ref", &tag],
+        );
         assert_eq!(code(&out), 2, "{kind}: tag signed by an untrusted key");
-        assert!(text(&out).contains(&format!("tag {tag} is signed by {kind} key")), "{}", text(&out));
+        assert!(
+            text(&out).contains(&format!("tag {tag} is signed by {kind} key")),
+            "{}",
+            text(&out)
+        );
         let out = verified(&cache, "plan", path, "tag", &signer.trusted, &[]);
         assert_eq!(code(&out), 2, "tag mode without --ref");
-        assert!(text(&out).contains("needs --ref naming a tag"), "{}", text(&out));
+        assert!(
+            text(&out).contains("needs --ref naming a tag"),
+            "{}",
+            text(&out)
+        );
     }
 }
 
@@ -119,7 +216,11 @@ async fn apply_refuses_an_unsigned_commit_and_applies_a_signed_one() {
     let apply = ["--kubeconfig", kcs, "--inventory", &inventory];
     let out = verified(&cache, "apply", path, "head", &signer.trusted, &apply);
     assert_eq!(code(&out), 2);
-    assert!(text(&out).contains(&format!("commit {unsigned} is not signed")), "{}", text(&out));
+    assert!(
+        text(&out).contains(&format!("commit {unsigned} is not signed")),
+        "{}",
+        text(&out)
+    );
     let exists = std::process::Command::new("kubectl")
         .args(["--kubeconfig", kcs, "get", "namespace", &ns])
         .output()
@@ -131,7 +232,10 @@ async fn apply_refuses_an_unsigned_commit_and_applies_a_signed_one() {
     let out = verified(&cache, "apply", path, "head", &signer.trusted, &apply);
     assert_eq!(code(&out), 0, "a signed commit applies");
     assert!(
-        text(&out).contains(&format!("{signed} (signed by OpenPGP key {}", signer.fingerprint)),
+        text(&out).contains(&format!(
+            "{signed} (signed by OpenPGP key {}",
+            signer.fingerprint
+        )),
         "{}",
         text(&out)
     );

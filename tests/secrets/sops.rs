@@ -18,7 +18,11 @@ pub const API_KEY: &str = "canary-apikey-c4d2";
 /// ConfigMap encrypted whole, and a Kustomize folder with an encrypted resource and a secretGenerator
 /// reading an encrypted dotenv file.
 pub fn encrypted_repo(dir: &Path, ns: &str, recipient: &str) {
-    write(dir, "cluster/namespace.yaml", &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"));
+    write(
+        dir,
+        "cluster/namespace.yaml",
+        &format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"),
+    );
     let secret = write(
         dir,
         "apps/db-secret.yaml",
@@ -26,7 +30,11 @@ pub fn encrypted_repo(dir: &Path, ns: &str, recipient: &str) {
             "apiVersion: v1\nkind: Secret\nmetadata:\n  name: db\n  namespace: {ns}\n  labels:\n    legacy: yes\ntype: Opaque\nstringData:\n  password: {PASSWORD}\n  port: \"5432\"\n"
         ),
     );
-    encrypt(&secret, recipient, &["--encrypted-regex", "^(data|stringData)$"]);
+    encrypt(
+        &secret,
+        recipient,
+        &["--encrypted-regex", "^(data|stringData)$"],
+    );
     let config = write(
         dir,
         "apps/settings.yaml",
@@ -45,9 +53,15 @@ pub fn encrypted_repo(dir: &Path, ns: &str, recipient: &str) {
     let api = write(
         dir,
         "apps/api/api-secret.yaml",
-        &format!("apiVersion: v1\nkind: Secret\nmetadata:\n  name: api\nstringData:\n  key: {API_KEY}\n"),
+        &format!(
+            "apiVersion: v1\nkind: Secret\nmetadata:\n  name: api\nstringData:\n  key: {API_KEY}\n"
+        ),
     );
-    encrypt(&api, recipient, &["--encrypted-regex", "^(data|stringData)$"]);
+    encrypt(
+        &api,
+        recipient,
+        &["--encrypted-regex", "^(data|stringData)$"],
+    );
     let env = write(dir, "apps/api/creds.env", &format!("TOKEN={TOKEN}\n"));
     encrypt(&env, recipient, &[]);
 }
@@ -55,7 +69,15 @@ pub fn encrypted_repo(dir: &Path, ns: &str, recipient: &str) {
 fn secret_value(kc: &Path, ns: &str, name: &str, key: &str) -> String {
     let out = kubectl(
         kc,
-        &["get", "secret", name, "-n", ns, "-o", &format!("jsonpath={{.data.{key}}}")],
+        &[
+            "get",
+            "secret",
+            name,
+            "-n",
+            ns,
+            "-o",
+            &format!("jsonpath={{.data.{key}}}"),
+        ],
     );
     let b64 = String::from_utf8_lossy(&out.stdout).to_string();
     String::from_utf8(STANDARD.decode(b64.trim()).expect("base64")).expect("utf-8")
@@ -88,54 +110,160 @@ async fn encrypted_objects_rebuild_with_their_plaintext_in_the_cluster() {
     let plan = rekube(&cache, &["plan", repo_s], &[]);
     assert_eq!(code(&plan), 0, "plan without a key");
     let plan_text = text(&plan);
-    assert!(plan_text.contains(&format!("Secret/{ns}/db")) && plan_text.contains("(SOPS-encrypted)"), "{plan_text}");
-    assert!(plan_text.contains("apps/settings.yaml:1: SOPS-encrypted document whose apiVersion"), "{plan_text}");
+    assert!(
+        plan_text.contains(&format!("Secret/{ns}/db")) && plan_text.contains("(SOPS-encrypted)"),
+        "{plan_text}"
+    );
+    assert!(
+        plan_text.contains("apps/settings.yaml:1: SOPS-encrypted document whose apiVersion"),
+        "{plan_text}"
+    );
     assert_no_plaintext("plan", &plan_text);
     let with_key = rekube(&cache, &["plan", repo_s], &keys_env);
-    let digest = |t: &str| t.lines().find(|l| l.starts_with("Plan sha256:")).map(str::to_string);
-    assert_eq!(digest(&plan_text), digest(&text(&with_key)), "same plan with and without a key");
+    let digest = |t: &str| {
+        t.lines()
+            .find(|l| l.starts_with("Plan sha256:"))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        digest(&plan_text),
+        digest(&text(&with_key)),
+        "same plan with and without a key"
+    );
 
     let inventory = unique_name("sops");
     let report = work.path().join("report.json");
     let rebuild = rekube(
         &cache,
-        &["rebuild", repo_s, "--kubeconfig", kcs, "--inventory", &inventory, "--report", report.to_str().expect("utf-8")],
+        &[
+            "rebuild",
+            repo_s,
+            "--kubeconfig",
+            kcs,
+            "--inventory",
+            &inventory,
+            "--report",
+            report.to_str().expect("utf-8"),
+        ],
         &keys_env,
     );
     assert_eq!(code(&rebuild), 0, "rebuild with the key");
     assert_no_plaintext("rebuild", &text(&rebuild));
-    assert_no_plaintext("the rebuild report", &std::fs::read_to_string(&report).expect("report"));
+    assert_no_plaintext(
+        "the rebuild report",
+        &std::fs::read_to_string(&report).expect("report"),
+    );
 
     assert_eq!(secret_value(kc, &ns, "db", "password"), PASSWORD);
     assert_eq!(secret_value(kc, &ns, "db", "port"), "5432");
     assert_eq!(secret_value(kc, &ns, "api", "key"), API_KEY);
     assert_eq!(secret_value(kc, &ns, "generated", "TOKEN"), TOKEN);
-    let mode = kubectl(kc, &["get", "configmap", "settings", "-n", &ns, "-o", "jsonpath={.data.mode}"]);
+    let mode = kubectl(
+        kc,
+        &[
+            "get",
+            "configmap",
+            "settings",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.data.mode}",
+        ],
+    );
     assert_eq!(String::from_utf8_lossy(&mode.stdout), MODE);
     // The unencrypted `yes` label is text for sops (its MAC) and a boolean-looking string for kubectl.
-    let label = kubectl(kc, &["get", "secret", "db", "-n", &ns, "-o", "jsonpath={.metadata.labels.legacy}"]);
+    let label = kubectl(
+        kc,
+        &[
+            "get",
+            "secret",
+            "db",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.metadata.labels.legacy}",
+        ],
+    );
     assert_eq!(String::from_utf8_lossy(&label.stdout), "yes");
 
-    let diff = rekube(&cache, &["diff", repo_s, "--kubeconfig", kcs, "--inventory", &inventory], &keys_env);
+    let diff = rekube(
+        &cache,
+        &[
+            "diff",
+            repo_s,
+            "--kubeconfig",
+            kcs,
+            "--inventory",
+            &inventory,
+        ],
+        &keys_env,
+    );
     assert_eq!(code(&diff), 0, "in sync after the rebuild");
-    let drift = rekube(&cache, &["drift", repo_s, "--kubeconfig", kcs, "--inventory", &inventory], &keys_env);
+    let drift = rekube(
+        &cache,
+        &[
+            "drift",
+            repo_s,
+            "--kubeconfig",
+            kcs,
+            "--inventory",
+            &inventory,
+        ],
+        &keys_env,
+    );
     assert_eq!(code(&drift), 0, "no drift after the rebuild");
 
     // A changed decrypted value shows as changed, masked, in any kind of object.
-    kubectl(kc, &["patch", "configmap", "settings", "-n", &ns, "--type", "merge", "-p", r#"{"data":{"mode":"patched-by-hand"}}"#]);
+    kubectl(
+        kc,
+        &[
+            "patch",
+            "configmap",
+            "settings",
+            "-n",
+            &ns,
+            "--type",
+            "merge",
+            "-p",
+            r#"{"data":{"mode":"patched-by-hand"}}"#,
+        ],
+    );
     for output in ["text", "json", "junit"] {
         let drift = rekube(
             &cache,
-            &["drift", repo_s, "--kubeconfig", kcs, "--inventory", &inventory, "-o", output],
+            &[
+                "drift",
+                repo_s,
+                "--kubeconfig",
+                kcs,
+                "--inventory",
+                &inventory,
+                "-o",
+                output,
+            ],
             &keys_env,
         );
         assert_eq!(code(&drift), 1, "drift -o {output}");
         let t = text(&drift);
         assert!(t.contains(&format!("ConfigMap/{ns}/settings")), "{t}");
-        assert!(!t.contains("patched-by-hand"), "a value decrypted from SOPS is masked:\n{t}");
+        assert!(
+            !t.contains("patched-by-hand"),
+            "a value decrypted from SOPS is masked:\n{t}"
+        );
         assert_no_plaintext(&format!("drift -o {output}"), &t);
     }
-    let diff = rekube(&cache, &["diff", repo_s, "--kubeconfig", kcs, "--inventory", &inventory], &keys_env);
+    let diff = rekube(
+        &cache,
+        &[
+            "diff",
+            repo_s,
+            "--kubeconfig",
+            kcs,
+            "--inventory",
+            &inventory,
+        ],
+        &keys_env,
+    );
     assert_eq!(code(&diff), 1);
     let t = text(&diff);
     assert!(t.contains("*** (after)"), "{t}");
@@ -161,17 +289,54 @@ async fn tampered_wrong_or_missing_key_fail_with_nothing_applied() {
     encrypted_repo(&tampered, &ns, &recipient);
     // Change a value the MAC covers but that is not encrypted: only the MAC can tell.
     let file = tampered.join("apps/db-secret.yaml");
-    let edited = std::fs::read_to_string(&file).expect("read").replace("legacy: \"yes\"", "legacy: \"no\"");
-    assert!(edited.contains("legacy: \"no\""), "fixture as sops writes it:\n{edited}");
+    let edited = std::fs::read_to_string(&file)
+        .expect("read")
+        .replace("legacy: \"yes\"", "legacy: \"no\"");
+    assert!(
+        edited.contains("legacy: \"no\""),
+        "fixture as sops writes it:\n{edited}"
+    );
     std::fs::write(&file, edited).expect("write");
 
     let cases: [(&str, &Path, Vec<&str>, Vec<&str>); 3] = [
-        ("tampered MAC", &tampered, vec!["--age-key-file", good.to_str().expect("utf-8")], vec!["apps/db-secret.yaml:1: Secret/", "MAC mismatch"]),
-        ("wrong key", &repo, vec!["--age-key-file", wrong.to_str().expect("utf-8")], vec!["apps/db-secret.yaml:1", "apps/settings.yaml:1", "apps/api", "is a recipient of it"]),
-        ("missing key", &repo, vec![], vec!["apps/db-secret.yaml:1", "apps/settings.yaml:1", "apps/api", "no age key to decrypt it"]),
+        (
+            "tampered MAC",
+            &tampered,
+            vec!["--age-key-file", good.to_str().expect("utf-8")],
+            vec!["apps/db-secret.yaml:1: Secret/", "MAC mismatch"],
+        ),
+        (
+            "wrong key",
+            &repo,
+            vec!["--age-key-file", wrong.to_str().expect("utf-8")],
+            vec![
+                "apps/db-secret.yaml:1",
+                "apps/settings.yaml:1",
+                "apps/api",
+                "is a recipient of it",
+            ],
+        ),
+        (
+            "missing key",
+            &repo,
+            vec![],
+            vec![
+                "apps/db-secret.yaml:1",
+                "apps/settings.yaml:1",
+                "apps/api",
+                "no age key to decrypt it",
+            ],
+        ),
     ];
     for (name, repo, keys, wants) in cases {
-        let mut args = vec!["apply", repo.to_str().expect("utf-8"), "--kubeconfig", kcs, "--inventory", "sops-refused"];
+        let mut args = vec![
+            "apply",
+            repo.to_str().expect("utf-8"),
+            "--kubeconfig",
+            kcs,
+            "--inventory",
+            "sops-refused",
+        ];
         args.extend(keys);
         let out = rekube(&cache, &args, &[]);
         assert_eq!(code(&out), 2, "{name}: exit 2");
@@ -185,6 +350,47 @@ async fn tampered_wrong_or_missing_key_fail_with_nothing_applied() {
             .args(["--kubeconfig", kcs, "get", "namespace", &ns])
             .output()
             .expect("kubectl runs");
-        assert!(!ns_exists.status.success(), "{name}: nothing applied, not even the Namespace");
+        assert!(
+            !ns_exists.status.success(),
+            "{name}: nothing applied, not even the Namespace"
+        );
     }
+}
+
+#[test]
+fn validation_errors_never_quote_a_decrypted_value() {
+    let work = tempfile::tempdir().expect("temp dir");
+    let (secret, recipient) = age_key();
+    let keys = key_file(work.path(), "keys.txt", &secret);
+    let file = write(
+        work.path(),
+        "repo/pin.yaml",
+        "apiVersion: v1\nkind: Secret\nmetadata:\n  name: pin\n  namespace: x\nstringData:\n  pin: 987654321\n",
+    );
+    encrypt(
+        &file,
+        &recipient,
+        &["--encrypted-regex", "^(data|stringData)$"],
+    );
+    let repo = work.path().join("repo");
+    let out = rekube(
+        &work.path().join("cache"),
+        &[
+            "apply",
+            repo.to_str().expect("utf-8"),
+            "--kubeconfig",
+            "/nonexistent",
+        ],
+        &[("SOPS_AGE_KEY_FILE", keys.to_str().expect("utf-8"))],
+    );
+    assert_eq!(code(&out), 2);
+    let t = text(&out);
+    assert!(
+        t.contains("pin.yaml") && t.contains("stringData.pin"),
+        "{t}"
+    );
+    assert!(
+        !t.contains("987654321"),
+        "the decrypted value is scrubbed:\n{t}"
+    );
 }

@@ -109,7 +109,12 @@ fn parse(value: &str) -> Option<Sealed> {
     let inner = value.strip_prefix(ENC_PREFIX)?.strip_suffix(']')?;
     let mut fields = inner.splitn(4, ',');
     let mut field = |name: &str| fields.next()?.strip_prefix(name).map(str::to_string);
-    let (data, iv, tag, kind) = (field("data:")?, field("iv:")?, field("tag:")?, field("type:")?);
+    let (data, iv, tag, kind) = (
+        field("data:")?,
+        field("iv:")?,
+        field("tag:")?,
+        field("type:")?,
+    );
     Some(Sealed {
         data: STANDARD.decode(data).ok()?,
         iv: STANDARD.decode(iv).ok()?,
@@ -210,9 +215,7 @@ pub fn stored_mac(meta: &Metadata, key: &DataKey) -> Result<String, SopsError> {
     if meta.mac.is_empty() {
         return Err(SopsError::MacMismatch);
     }
-    match decrypt(&meta.mac, key, &meta.lastmodified)
-        .map_err(|_| SopsError::MacUnreadable)?
-    {
+    match decrypt(&meta.mac, key, &meta.lastmodified).map_err(|_| SopsError::MacUnreadable)? {
         Plain::Value(Value::String(s)) => Ok(s),
         _ => Err(SopsError::MacUnreadable),
     }

@@ -54,7 +54,10 @@ pub fn prepare(
 /// values of the recorded types. A document whose identity is encrypted cannot be planned.
 pub fn seal_document(mut doc: Doc, rel: &str, warnings: &mut Vec<Diagnostic>) -> Vec<Prepared> {
     if !is_sops_document(&doc.value) {
-        return expand_all(vec![doc]).into_iter().map(Prepared::plain).collect();
+        return expand_all(vec![doc])
+            .into_iter()
+            .map(Prepared::plain)
+            .collect();
     }
     if identity_label(&doc.value).is_none() {
         warnings.push(
@@ -68,12 +71,7 @@ pub fn seal_document(mut doc: Doc, rel: &str, warnings: &mut Vec<Diagnostic>) ->
         );
         return Vec::new();
     }
-    let rules = match doc
-        .value
-        .get("sops")
-        .map(Metadata::parse)
-        .transpose()
-    {
+    let rules = match doc.value.get("sops").map(Metadata::parse).transpose() {
         Ok(meta) => meta.map(|m| m.rules).unwrap_or_default(),
         Err(_) => Default::default(),
     };
@@ -227,7 +225,9 @@ fn open_group(
     originals: &[&Value],
     keys: &AgeKeys,
 ) -> Result<Vec<Opened>, SopsError> {
-    let sops = first.get("sops").ok_or(SopsError::Metadata("no sops mapping".into()))?;
+    let sops = first
+        .get("sops")
+        .ok_or(SopsError::Metadata("no sops mapping".into()))?;
     let meta = Metadata::parse(sops)?;
     let key = cipher::data_key(&meta, keys)?;
     Ok(tree::open(originals, &meta, &key)?.documents)
@@ -258,7 +258,10 @@ fn strip_sops(value: &mut Value) {
 
 /// The items of a `kind: List` document (as `expand_all` splits it), `None` for other documents.
 fn split_items(value: &Value) -> Option<Vec<Value>> {
-    let kind = value.get("kind").and_then(Value::as_str).unwrap_or_default();
+    let kind = value
+        .get("kind")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     let items = value.get("items").and_then(Value::as_array)?;
     (kind == "List" || kind.ends_with("List")).then(|| items.clone())
 }

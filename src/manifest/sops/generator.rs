@@ -56,7 +56,11 @@ pub fn render(
         return kustomize::render(tool, root, abs, rel);
     }
     let fail = |path: &Path, message: String| {
-        let file = path.strip_prefix(root).unwrap_or(path).display().to_string();
+        let file = path
+            .strip_prefix(root)
+            .unwrap_or(path)
+            .display()
+            .to_string();
         Diagnostic::new(rel, format!("secretGenerator file {file}: {message}"))
     };
     let copy = private_dir().map_err(|e| {
@@ -65,8 +69,12 @@ pub fn render(
             format!("cannot create a private folder for decrypted secretGenerator files: {e}"),
         )
     })?;
-    copy_tree(root, copy.path())
-        .map_err(|e| Diagnostic::new(rel, format!("cannot copy the repository for Kustomize: {e}")))?;
+    copy_tree(root, copy.path()).map_err(|e| {
+        Diagnostic::new(
+            rel,
+            format!("cannot copy the repository for Kustomize: {e}"),
+        )
+    })?;
     for (path, format) in &encrypted {
         let text = std::fs::read_to_string(path)
             .map_err(|e| fail(path, format!("cannot be read: {e}")))?;
@@ -143,12 +151,18 @@ fn generator_files(root: &Path, dir: &Path) -> Vec<(PathBuf, Format)> {
                 queue.push(dir.join(entry));
             }
         }
-        for generator in k.get("secretGenerator").and_then(Value::as_array).into_iter().flatten() {
+        for generator in k
+            .get("secretGenerator")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             for file in strings(generator.get("files")) {
                 let (key, path) = file.split_once('=').unwrap_or((file, file));
                 out.push((dir.join(path), Format::for_path(key)));
             }
-            let envs = strings(generator.get("envs")).chain(generator.get("env").and_then(Value::as_str));
+            let envs =
+                strings(generator.get("envs")).chain(generator.get("env").and_then(Value::as_str));
             for env in envs {
                 let format = match Format::for_path(env) {
                     Format::Binary => Format::Dotenv,
@@ -204,7 +218,9 @@ pub fn decrypt(text: &str, format: Format, keys: &AgeKeys) -> Result<String, Sop
                 .into_iter()
                 .map(|d| d.value)
                 .collect::<Vec<_>>();
-            let doc = docs.first().ok_or(SopsError::Metadata("empty file".into()))?;
+            let doc = docs
+                .first()
+                .ok_or(SopsError::Metadata("empty file".into()))?;
             let meta = Metadata::parse(doc.get("sops").unwrap_or(&Value::Null))?;
             let opened = open(&[doc], &meta, keys)?;
             let mut plain = doc.clone();
@@ -215,7 +231,9 @@ pub fn decrypt(text: &str, format: Format, keys: &AgeKeys) -> Result<String, Sop
             if format == Format::Binary {
                 return match plain.get("data") {
                     Some(Value::String(s)) => Ok(s.clone()),
-                    _ => Err(SopsError::Metadata("a binary file needs a string `data`".into())),
+                    _ => Err(SopsError::Metadata(
+                        "a binary file needs a string `data`".into(),
+                    )),
                 };
             }
             serde_json::to_string_pretty(&plain).map_err(|e| SopsError::Metadata(e.to_string()))
@@ -232,7 +250,9 @@ pub fn decrypt(text: &str, format: Format, keys: &AgeKeys) -> Result<String, Sop
             } else {
                 docs.iter().collect()
             };
-            let first = docs.first().ok_or(SopsError::Metadata("empty file".into()))?;
+            let first = docs
+                .first()
+                .ok_or(SopsError::Metadata("empty file".into()))?;
             let meta = Metadata::parse(first.get("sops").unwrap_or(&Value::Null))?;
             let opened = open(&originals, &meta, keys)?;
             let mut out = String::new();
@@ -245,7 +265,8 @@ pub fn decrypt(text: &str, format: Format, keys: &AgeKeys) -> Result<String, Sop
                     out.push_str("---\n");
                 }
                 out.push_str(
-                    &serde_saphyr::to_string(&doc).map_err(|e| SopsError::Metadata(e.to_string()))?,
+                    &serde_saphyr::to_string(&doc)
+                        .map_err(|e| SopsError::Metadata(e.to_string()))?,
                 );
             }
             Ok(out)
@@ -316,7 +337,9 @@ fn place(root: &mut Value, path: &str, value: Value) {
         };
         node = match step {
             tree::Step::Key(k) => {
-                let Some(map) = node.as_object_mut() else { return };
+                let Some(map) = node.as_object_mut() else {
+                    return;
+                };
                 if next.is_none() {
                     map.insert(k, value);
                     return;
@@ -324,7 +347,9 @@ fn place(root: &mut Value, path: &str, value: Value) {
                 map.entry(k).or_insert(child)
             }
             tree::Step::Index(i) => {
-                let Some(list) = node.as_array_mut() else { return };
+                let Some(list) = node.as_array_mut() else {
+                    return;
+                };
                 while list.len() <= i {
                     list.push(child.clone());
                 }

@@ -105,7 +105,11 @@ impl Metadata {
         };
         let other_keys = OTHER_KEY_TYPES
             .iter()
-            .filter(|k| map.get(**k).and_then(Value::as_array).is_some_and(|a| !a.is_empty()))
+            .filter(|k| {
+                map.get(**k)
+                    .and_then(Value::as_array)
+                    .is_some_and(|a| !a.is_empty())
+            })
             .map(|k| k.to_string())
             .collect();
         let regex = |field: &str| -> Result<Option<Regex>, SopsError> {
@@ -166,15 +170,60 @@ mod tests {
     #[test]
     fn rules_as_sops_applies_them() {
         let cases: [(&str, Rules, &[&str], bool); 9] = [
-            ("no rule: everything", Rules::default(), &["data", "a"], true),
-            ("default suffix", rules("unencrypted_suffix", "_unencrypted"), &["a_unencrypted", "b"], false),
-            ("suffix elsewhere", rules("unencrypted_suffix", "_unencrypted"), &["data", "a"], true),
-            ("encrypted suffix", rules("encrypted_suffix", "_secret"), &["pw_secret"], true),
-            ("encrypted suffix absent", rules("encrypted_suffix", "_secret"), &["pw"], false),
-            ("regex on any key", rules("encrypted_regex", "^(data|stringData)$"), &["data", "password"], true),
-            ("regex not matching", rules("encrypted_regex", "^(data|stringData)$"), &["metadata", "name"], false),
-            ("regex is a search", rules("unencrypted_regex", "name"), &["metadata", "annotations", "x-name-y"], false),
-            ("unencrypted regex miss", rules("unencrypted_regex", "^name$"), &["spec", "replicas"], true),
+            (
+                "no rule: everything",
+                Rules::default(),
+                &["data", "a"],
+                true,
+            ),
+            (
+                "default suffix",
+                rules("unencrypted_suffix", "_unencrypted"),
+                &["a_unencrypted", "b"],
+                false,
+            ),
+            (
+                "suffix elsewhere",
+                rules("unencrypted_suffix", "_unencrypted"),
+                &["data", "a"],
+                true,
+            ),
+            (
+                "encrypted suffix",
+                rules("encrypted_suffix", "_secret"),
+                &["pw_secret"],
+                true,
+            ),
+            (
+                "encrypted suffix absent",
+                rules("encrypted_suffix", "_secret"),
+                &["pw"],
+                false,
+            ),
+            (
+                "regex on any key",
+                rules("encrypted_regex", "^(data|stringData)$"),
+                &["data", "password"],
+                true,
+            ),
+            (
+                "regex not matching",
+                rules("encrypted_regex", "^(data|stringData)$"),
+                &["metadata", "name"],
+                false,
+            ),
+            (
+                "regex is a search",
+                rules("unencrypted_regex", "name"),
+                &["metadata", "annotations", "x-name-y"],
+                false,
+            ),
+            (
+                "unencrypted regex miss",
+                rules("unencrypted_regex", "^name$"),
+                &["spec", "replicas"],
+                true,
+            ),
         ];
         for (name, rules, path, want) in cases {
             assert_eq!(rules.encrypted(path), want, "{name}");
@@ -184,9 +233,19 @@ mod tests {
     #[test]
     fn unsupported_features_are_named() {
         let groups = json!({"lastmodified": "t", "key_groups": [{"age": []}]});
-        assert!(Metadata::parse(&groups).unwrap_err().to_string().contains("key groups"));
+        assert!(
+            Metadata::parse(&groups)
+                .unwrap_err()
+                .to_string()
+                .contains("key groups")
+        );
         let comments = json!({"lastmodified": "t", "encrypted_comment_regex": "x"});
-        assert!(Metadata::parse(&comments).unwrap_err().to_string().contains("comment"));
+        assert!(
+            Metadata::parse(&comments)
+                .unwrap_err()
+                .to_string()
+                .contains("comment")
+        );
         let bad = json!({"lastmodified": "t", "encrypted_regex": "("});
         assert!(Metadata::parse(&bad).is_err());
     }

@@ -119,7 +119,8 @@ fn decrypt(
         .and_then(Value::as_str)
         .ok_or("its sops mapping has no MAC")?
         .to_string();
-    let meta = Metadata::parse(value.get("sops").unwrap_or(&Value::Null)).map_err(|e| e.to_string())?;
+    let meta =
+        Metadata::parse(value.get("sops").unwrap_or(&Value::Null)).map_err(|e| e.to_string())?;
     let source = sources.verified(&mac, keys)?;
     let mut secrets = Redactor::default();
     let mut decrypted = Vec::new();
@@ -168,7 +169,9 @@ fn build_index(root: &Path, max_file_size: u64) -> BTreeMap<String, String> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
-            let Ok(kind) = entry.file_type() else { continue };
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
             if kind.is_dir() {
                 if entry.file_name() != ".git" {
                     queue.push(path);
@@ -246,7 +249,9 @@ fn verify_file(
                 .unwrap_or(&d.value)
         })
         .collect();
-    let first = members.first().ok_or_else(|| format!("{rel} no longer holds it"))?;
+    let first = members
+        .first()
+        .ok_or_else(|| format!("{rel} no longer holds it"))?;
     let meta = Metadata::parse(first.value.get("sops").unwrap_or(&Value::Null)).map_err(fail)?;
     let key = cipher::data_key(&meta, keys).map_err(fail)?;
     tree::open(&originals, &meta, &key).map_err(fail)?;

@@ -3,8 +3,8 @@
 //! `sops` mapping left out. Which leaves are encrypted follows the [`Rules`]; the MAC is SHA-512 over
 //! the leaves' bytes in walk order, across every document of the file.
 
-use sha2::{Digest, Sha512};
 use serde_json::Value;
+use sha2::{Digest, Sha512};
 
 use super::SopsError;
 use super::cipher::{self, DataKey, Plain};
@@ -12,7 +12,7 @@ use super::metadata::{Metadata, Rules};
 
 /// sops.go `MACOnlyEncryptedInitialization`: sha256("sops"), hashed first when only encrypted values
 /// are covered, so the two kinds of MAC never match each other.
-const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
+pub(super) const MAC_ONLY_ENCRYPTED_INIT: [u8; 32] = [
     0x8a, 0x3f, 0xd2, 0xad, 0x54, 0xce, 0x66, 0x52, 0x7b, 0x10, 0x34, 0xf3, 0xd1, 0x47, 0xbe, 0x0b,
     0x0b, 0x97, 0x5b, 0x3b, 0xf4, 0x4f, 0x72, 0xc6, 0xfd, 0xad, 0xec, 0x81, 0x76, 0xf2, 0x7d, 0x69,
 ];
@@ -50,7 +50,13 @@ pub fn leaves<'a>(doc: &'a Value, rules: &Rules) -> Vec<Leaf<'a>> {
     if let Value::Object(map) = doc {
         for (key, value) in map {
             if key != "sops" {
-                walk(value, vec![Step::Key(key.clone())], vec![key], rules, &mut out);
+                walk(
+                    value,
+                    vec![Step::Key(key.clone())],
+                    vec![key],
+                    rules,
+                    &mut out,
+                );
             }
         }
     }
@@ -214,8 +220,18 @@ fn collect(
     let children: Vec<(Step, &Value)> = match value {
         Value::Null => return None,
         Value::Object(map) => map.iter().map(|(k, v)| (Step::Key(k.clone()), v)).collect(),
-        Value::Array(items) => items.iter().enumerate().map(|(i, v)| (Step::Index(i), v)).collect(),
-        _ => return Some(set.contains(pointer.as_slice()) && !is_identity(pointer)),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (Step::Index(i), v))
+            .collect(),
+        _ => {
+            let encrypted = set.contains(pointer.as_slice()) && !is_identity(pointer);
+            if encrypted {
+                out.push(pointer_string(pointer));
+            }
+            return Some(encrypted);
+        }
     };
     let start = out.len();
     let mut all = None;
@@ -280,7 +296,11 @@ mod tests {
 
     #[test]
     fn sensitive_fields_collapse_and_spare_identity() {
-        let p = |s: &[&str]| s.iter().map(|k| Step::Key(k.to_string())).collect::<Vec<_>>();
+        let p = |s: &[&str]| {
+            s.iter()
+                .map(|k| Step::Key(k.to_string()))
+                .collect::<Vec<_>>()
+        };
         let doc = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "labels": {"a": "b"}}, "data": {"x": "1", "y": "2"}});
         let everything = [
             p(&["apiVersion"]),
@@ -298,7 +318,13 @@ mod tests {
 
     #[test]
     fn placeholders_keep_the_type() {
-        assert_eq!(placeholder("ENC[AES256_GCM,data:x,iv:y,tag:z,type:int]"), json!(0));
-        assert_eq!(placeholder("ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]"), json!(""));
+        assert_eq!(
+            placeholder("ENC[AES256_GCM,data:x,iv:y,tag:z,type:int]"),
+            json!(0)
+        );
+        assert_eq!(
+            placeholder("ENC[AES256_GCM,data:x,iv:y,tag:z,type:str]"),
+            json!("")
+        );
     }
 }
