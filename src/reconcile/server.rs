@@ -117,7 +117,7 @@ fn route(req: &Request<Incoming>, health: &Health) -> Response<Full<Bytes>> {
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
             };
-            response(code, "text/plain", body.into())
+            response(code, "text/plain", body)
         }
         _ => response(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
     }

@@ -16,6 +16,7 @@
 
 mod cipher;
 pub mod file;
+mod formats;
 pub mod generator;
 pub mod keys;
 pub mod metadata;
