@@ -83,6 +83,24 @@ fn secret_value(kc: &Path, ns: &str, name: &str, key: &str) -> String {
     String::from_utf8(STANDARD.decode(b64.trim()).expect("base64")).expect("utf-8")
 }
 
+/// True when no `rekube-sops-*` folder under `dir` holds a file with [`TOKEN`], the decrypted value of
+/// a secretGenerator file.
+fn no_plaintext_file(dir: &Path) -> bool {
+    fn holds(path: &Path) -> bool {
+        match std::fs::read_dir(path) {
+            Ok(entries) => entries.flatten().any(|e| holds(&e.path())),
+            Err(_) => std::fs::read_to_string(path).is_ok_and(|t| t.contains(TOKEN)),
+        }
+    }
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return true;
+    };
+    !entries
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().starts_with("rekube-sops-"))
+        .any(|e| holds(&e.path()))
+}
+
 fn assert_no_plaintext(what: &str, output: &str) {
     for canary in [PASSWORD, MODE, TOKEN, API_KEY] {
         assert!(
@@ -153,6 +171,28 @@ async fn encrypted_objects_rebuild_with_their_plaintext_in_the_cluster() {
         "the rebuild report",
         &std::fs::read_to_string(&report).expect("report"),
     );
+
+    assert!(
+        no_plaintext_file(Path::new("/dev/shm")),
+        "decrypted generator files are removed"
+    );
+    assert!(
+        no_plaintext_file(&std::env::temp_dir()),
+        "decrypted generator files are removed"
+    );
+    let explain = rekube(
+        &cache,
+        &[
+            "explain",
+            &format!("secret/{ns}/generated"),
+            repo_s,
+            "--kubeconfig",
+            kcs,
+        ],
+        &keys_env,
+    );
+    assert_eq!(code(&explain), 0, "explain");
+    assert_no_plaintext("explain", &text(&explain));
 
     assert_eq!(secret_value(kc, &ns, "db", "password"), PASSWORD);
     assert_eq!(secret_value(kc, &ns, "db", "port"), "5432");
@@ -392,5 +432,52 @@ fn validation_errors_never_quote_a_decrypted_value() {
     assert!(
         !t.contains("987654321"),
         "the decrypted value is scrubbed:\n{t}"
+    );
+}
+
+#[tokio::test]
+async fn the_sops_example_rebuilds_with_its_example_key() {
+    let kc = cluster().await.kubeconfig();
+    let kcs = kc.to_str().expect("utf-8 path");
+    let work = tempfile::tempdir().expect("temp dir");
+    let cache = work.path().join("cache");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sops");
+    let example = example.to_str().expect("utf-8");
+    let plan = rekube(&cache, &["plan", example], &[]);
+    assert_eq!(code(&plan), 0);
+    assert!(
+        text(&plan).contains("Secret/sops-example/db") && text(&plan).contains("(SOPS-encrypted)")
+    );
+    let key = Path::new(example).join("example-age-key.txt");
+    let out = rekube(
+        &cache,
+        &[
+            "rebuild",
+            example,
+            "--kubeconfig",
+            kcs,
+            "--inventory",
+            "sops-example",
+        ],
+        &[("SOPS_AGE_KEY_FILE", key.to_str().expect("utf-8"))],
+    );
+    assert_eq!(code(&out), 0, "the example rebuilds");
+    assert!(!text(&out).contains("example-password-not-secret"));
+    assert_eq!(
+        secret_value(kc, "sops-example", "db", "password"),
+        "example-password-not-secret"
+    );
+    let generated = kubectl(kc, &["get", "secret", "-n", "sops-example", "-o", "name"]);
+    let generated = String::from_utf8_lossy(&generated.stdout);
+    let name = generated
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("secret/")
+                .filter(|n| n.starts_with("api-credentials-"))
+        })
+        .unwrap_or_else(|| panic!("the generated Secret: {generated}"));
+    assert_eq!(
+        secret_value(kc, "sops-example", name, "API_TOKEN"),
+        "example-token-not-secret"
     );
 }
