@@ -5,12 +5,16 @@
 
 mod support;
 
+#[path = "secrets/example.rs"]
+mod example;
 #[path = "reconcile/harness.rs"]
 mod harness;
 #[path = "secrets/peer.rs"]
 mod peer;
 #[path = "secrets/reconcile.rs"]
 mod reconcile;
+#[path = "secrets/refused.rs"]
+mod refused;
 #[path = "secrets/signed.rs"]
 mod signed;
 #[path = "secrets/sops.rs"]
