@@ -84,6 +84,39 @@ pub struct SourceArgs {
     /// the repository or exist in the cluster.
     #[arg(long, short = 'n', value_name = "NAMESPACE", value_parser = parse_namespace)]
     pub namespace: Option<String>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+}
+
+/// Secrets and signatures: SOPS keys and `--verify-commit`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TrustArgs {
+    /// age key file for SOPS-encrypted objects (repeatable). SOPS_AGE_KEY_FILE, SOPS_AGE_KEY and sops's
+    /// default key file (~/.config/sops/age/keys.txt) are read too. `plan` never decrypts.
+    #[arg(long = "age-key-file", value_name = "FILE")]
+    pub age_key_files: Vec<PathBuf>,
+
+    /// Refuse a commit not signed by a trusted key (--verify-keys): head (the commit read), tag (the
+    /// annotated tag --ref names), tag-and-head (both). The signer is printed with the commit.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub verify_commit: Option<VerifyCommit>,
+
+    /// Trusted public keys (repeatable): SSH allowed-signers or authorized_keys files, or ASCII-armoured
+    /// OpenPGP public keys.
+    #[arg(long = "verify-keys", value_name = "FILE")]
+    pub verify_keys: Vec<PathBuf>,
+}
+
+/// `--verify-commit` modes, as Flux's `spec.verify.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyCommit {
+    /// The commit that is read must be signed.
+    Head,
+    /// The annotated tag named by --ref must be signed.
+    Tag,
+    /// Both the tag and the commit it points to must be signed.
+    TagAndHead,
 }
 
 /// How to reach the cluster.
@@ -335,6 +368,19 @@ pub struct ReconcileArgs {
     /// Namespace of namespaced objects that have none and whose layer declares none (as for every command).
     #[arg(long, short = 'n', value_name = "NAMESPACE", value_parser = parse_namespace)]
     pub namespace: Option<String>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    /// Secret NAMESPACE/NAME whose `*.agekey` entries hold age keys for SOPS (Flux's convention); read
+    /// again for every new commit.
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub decryption_secret: Option<String>,
+
+    /// Secret NAMESPACE/NAME whose entries are trusted public keys for --verify-commit (SSH
+    /// allowed-signers / authorized_keys, or armoured OpenPGP keys); read again for every new commit.
+    #[arg(long, value_name = "NAMESPACE/NAME", requires = "verify_commit")]
+    pub verify_secret: Option<String>,
 
     #[command(flatten)]
     pub cluster: ClusterArgs,

@@ -91,8 +91,8 @@ impl fmt::Display for SourceLoc {
     }
 }
 
-/// One desired object, as loaded from Git.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One desired object, as loaded from Git. `Debug` masks Secret values and fields decrypted from SOPS.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Object {
     pub id: ObjectId,
     /// `group/version` or `version` for the core group, as written.
@@ -100,6 +100,17 @@ pub struct Object {
     /// The full object as a JSON value (namespace defaulted from the layer where needed).
     pub body: Value,
     pub source: SourceLoc,
+}
+
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Object")
+            .field("id", &self.id)
+            .field("api_version", &self.api_version)
+            .field("body", &crate::diff::mask_secrets(&self.body))
+            .field("source", &self.source)
+            .finish()
+    }
 }
 
 impl Object {
@@ -171,14 +182,21 @@ pub struct Revision {
     pub commit: Option<String>,
     /// True when a local work tree with uncommitted changes was read from disk.
     pub dirty: bool,
+    /// With `--verify-commit`: who signed, by key fingerprint (`signed by SSH key SHA256:…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 impl fmt::Display for Revision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.commit {
-            Some(c) if self.dirty => write!(f, "{c} (with uncommitted changes)"),
-            Some(c) => write!(f, "{c}"),
-            None => write!(f, "(not a Git repository)"),
+            Some(c) if self.dirty => write!(f, "{c} (with uncommitted changes)")?,
+            Some(c) => write!(f, "{c}")?,
+            None => write!(f, "(not a Git repository)")?,
+        }
+        match &self.signer {
+            Some(s) => write!(f, " ({s})"),
+            None => Ok(()),
         }
     }
 }
@@ -195,6 +213,26 @@ mod tests {
         assert_eq!(b.to_string(), "Namespace/web");
         assert_eq!(a.group_kind(), "Deployment.apps");
         assert!(b < a, "core group sorts first");
+    }
+
+    #[test]
+    fn debug_never_shows_secret_values() {
+        let secret = Object {
+            id: ObjectId::new("", "Secret", Some("a"), "s"),
+            api_version: "v1".into(),
+            body: serde_json::json!({"apiVersion": "v1", "kind": "Secret", "stringData": {"pw": "hunter2"}}),
+            source: SourceLoc {
+                layer: "l".into(),
+                path: "p.yaml".into(),
+                line: 1,
+                document: 0,
+            },
+        };
+        let debug = format!("{secret:?}");
+        assert!(
+            !debug.contains("hunter2") && debug.contains("pw"),
+            "{debug}"
+        );
     }
 
     #[test]

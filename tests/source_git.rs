@@ -47,6 +47,7 @@ fn snapshot(
 ) -> Result<Snapshot, SourceError> {
     let options = SourceOptions {
         cache_dir: Some(cache.to_path_buf()),
+        ..SourceOptions::default()
     };
     Source::new(repository, reference).snapshot(&options)
 }

@@ -2,13 +2,16 @@
 //! cluster (or starting a fresh one).
 
 use std::io::IsTerminal;
+use std::sync::Arc;
 
-use crate::cli::{ClusterArgs, Fresh, SourceArgs};
+use crate::cli::{ClusterArgs, Fresh, SourceArgs, TrustArgs, VerifyCommit};
 use crate::cluster::{Cluster, ClusterOptions};
 use crate::controlplane::{ControlPlane, ControlPlaneOptions};
 use crate::graph::{Graph, GraphOptions};
+use crate::manifest::sops::{AgeKeys, KeySources, Sops};
 use crate::manifest::{self, Diagnostic, LoadOptions, Manifest, ScopeLookup};
 use crate::report::Progress;
+use crate::source::verify::{TrustedKeys, Verify, VerifyMode};
 use crate::source::{Source, SourceOptions};
 
 use super::CommandError;
@@ -20,14 +23,51 @@ pub struct Invalid {
     pub count: usize,
 }
 
-/// Reads and validates the repository offline, printing the revision used and any warnings to stderr.
-/// A kind of unknown scope without a namespace is an error (see [`load_for_cluster`]).
+/// Reads and validates the repository offline, SOPS-encrypted objects decrypted, printing the revision
+/// used (with its signer under `--verify-commit`) and any warnings to stderr. A kind of unknown scope
+/// without a namespace is an error (see [`load_for_cluster`]).
 ///
 /// # Errors
-/// The source cannot be read ([`crate::source::SourceError`]) or the repository is invalid ([`Invalid`],
-/// after printing every diagnostic).
+/// The source cannot be read or is not trusted ([`crate::source::SourceError`]), or the repository is
+/// invalid ([`Invalid`], after printing every diagnostic; a file no key decrypts is one).
 pub fn load(args: &SourceArgs) -> Result<Manifest, CommandError> {
-    load_with(args, ScopeLookup::Offline)
+    load_with(args, ScopeLookup::Offline, decrypting(&args.trust)?)
+}
+
+/// [`load`] without decrypting (`plan`, `explain`): encrypted objects keep their ciphertext.
+///
+/// # Errors
+/// As [`load`].
+pub fn load_sealed(args: &SourceArgs) -> Result<Manifest, CommandError> {
+    load_with(args, ScopeLookup::Offline, Sops::Seal)
+}
+
+/// Decryption with the age keys of `--age-key-file` and sops's environment.
+fn decrypting(args: &TrustArgs) -> Result<Sops, CommandError> {
+    let keys = AgeKeys::discover(&KeySources::from_env(&args.age_key_files))?;
+    Ok(Sops::Decrypt(Arc::new(keys)))
+}
+
+/// `--verify-commit` and its keys as source options.
+///
+/// # Errors
+/// A key file that cannot be read.
+pub fn verify_options(args: &TrustArgs) -> Result<Option<Verify>, CommandError> {
+    let Some(mode) = args.verify_commit else {
+        return Ok(None);
+    };
+    let mut keys = TrustedKeys::default();
+    for file in &args.verify_keys {
+        keys.add_file(file)?;
+    }
+    Ok(Some(Verify {
+        mode: match mode {
+            VerifyCommit::Head => VerifyMode::Head,
+            VerifyCommit::Tag => VerifyMode::Tag,
+            VerifyCommit::TagAndHead => VerifyMode::TagAndHead,
+        },
+        keys: Arc::new(keys),
+    }))
 }
 
 /// [`load`] for cluster commands: objects of kinds of unknown scope are left for [`resolve_scopes`], right
@@ -43,12 +83,24 @@ pub fn load_for_cluster(
         Some(_) => ScopeLookup::Offline,
         None => ScopeLookup::Discovery,
     };
-    load_with(args, lookup)
+    load_with(args, lookup, decrypting(&args.trust)?)
 }
 
-fn load_with(args: &SourceArgs, scope_lookup: ScopeLookup) -> Result<Manifest, CommandError> {
+fn load_with(
+    args: &SourceArgs,
+    scope_lookup: ScopeLookup,
+    sops: Sops,
+) -> Result<Manifest, CommandError> {
     let source = Source::new(&args.repository, args.reference.as_deref());
-    let snapshot = source.snapshot(&SourceOptions::default())?;
+    let verify = verify_options(&args.trust)?;
+    if verify.as_ref().is_some_and(|v| v.keys.is_empty()) {
+        return Err("--verify-commit needs trusted keys: --verify-keys FILE".into());
+    }
+    let options = SourceOptions {
+        verify,
+        ..SourceOptions::default()
+    };
+    let snapshot = source.snapshot(&options)?;
     eprintln!(
         "repository {} at {}",
         snapshot.revision.origin, snapshot.revision
@@ -57,6 +109,7 @@ fn load_with(args: &SourceArgs, scope_lookup: ScopeLookup) -> Result<Manifest, C
         namespace: args.namespace.clone(),
         scope_lookup,
         strict: args.strict,
+        sops,
         ..LoadOptions::default()
     };
     match manifest::load(&snapshot, &options) {

@@ -11,7 +11,7 @@ use crate::readiness::{self, JudgedBy};
 use super::{CommandError, EXIT_ERROR, EXIT_OK, common};
 
 pub async fn run(args: ExplainArgs) -> Result<i32, CommandError> {
-    let manifest = common::load(&args.source)?;
+    let manifest = common::load_sealed(&args.source)?;
     let matches = find(&manifest.objects, &args.object)?;
     let graph = crate::graph::build(
         &manifest.layers,

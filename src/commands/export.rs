@@ -19,6 +19,7 @@ pub async fn run(args: ExportArgs) -> Result<i32, CommandError> {
                 reference: None,
                 strict: false,
                 namespace: None,
+                trust: Default::default(),
             };
             Some(common::load_for_cluster(&source, &args.cluster)?)
         }

@@ -8,7 +8,7 @@ use crate::graph::{GraphOptions, Plan};
 use super::{CommandError, EXIT_OK, common};
 
 pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
-    let manifest = common::load(&args.source)?;
+    let manifest = common::load_sealed(&args.source)?;
     let graph = crate::graph::build(
         &manifest.layers,
         &manifest.objects,

@@ -39,6 +39,7 @@ impl Graph {
                 input: b.input[n],
                 wave: b.wave_of[n],
                 digest: canonical::digest(&o.body),
+                sops: o.annotation(crate::manifest::sops::ANNOTATION).is_some(),
             }));
         }
         nodes.extend(b.barriers.into_iter().map(Node::Barrier));

@@ -123,6 +123,8 @@ pub struct ObjectNode {
     pub wave: i64,
     /// `sha256:` of the object's canonical JSON (sorted keys).
     pub digest: String,
+    /// SOPS-encrypted in the repository (`rekube.dev/sops`): `plan` shows it sealed.
+    pub sops: bool,
 }
 
 /// What a virtual node stands for. Barriers keep layer and wave ordering linear in the number of objects.

@@ -32,6 +32,7 @@ pub mod resolve;
 pub mod rules;
 pub mod schema;
 pub mod scope;
+pub mod sops;
 pub mod survey;
 pub mod validate;
 pub mod versions;
@@ -77,6 +78,8 @@ pub struct LoadOptions {
     pub scope_lookup: ScopeLookup,
     /// `--strict`: top-level folders the default layers leave out are errors, not warnings.
     pub strict: bool,
+    /// SOPS-encrypted documents: decrypted (the default, with no key unless given) or kept sealed.
+    pub sops: sops::Sops,
 }
 
 impl Default for LoadOptions {
@@ -88,6 +91,7 @@ impl Default for LoadOptions {
             namespace: None,
             scope_lookup: ScopeLookup::Offline,
             strict: false,
+            sops: sops::Sops::default(),
         }
     }
 }
@@ -190,6 +194,11 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
     }
     let mut objects = Vec::new();
     let mut rendered = BTreeSet::new();
+    let pass = match &options.sops {
+        sops::Sops::Seal => sops::file::Pass::Seal,
+        sops::Sops::Decrypt(keys) => sops::file::Pass::Decrypt(keys),
+    };
+    let mut sources = sops::rendered::Sources::new(&root, options.max_file_size);
     for layer in &layers {
         let walk = files::collect(&root, layer);
         if walk.inputs.is_empty() && walk.errors.is_empty() {
@@ -203,18 +212,48 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
             let (rel, origin, parsed) = match input {
                 Input::File { rel, abs } => {
                     let parsed = files::read_text(&abs, &rel, options.max_file_size).map(|text| {
-                        if rel.to_ascii_lowercase().ends_with(".json") {
-                            documents::parse_json_file(&text, &rel)
+                        let json = rel.to_ascii_lowercase().ends_with(".json");
+                        let (docs, parse_errors) = if json {
+                            documents::parse_json_documents(&text, &rel)
                         } else {
-                            documents::parse_yaml(&text, &rel, Origin::File)
-                        }
+                            documents::parse_yaml_documents(&text, &rel, Origin::File)
+                        };
+                        let docs = sops::file::prepare(
+                            &text,
+                            &rel,
+                            json,
+                            docs,
+                            pass,
+                            &mut errors,
+                            &mut warnings,
+                        );
+                        (docs, parse_errors)
                     });
                     (rel, Origin::File, parsed)
                 }
                 Input::Kustomization { rel, abs } => {
                     rendered.insert(rel.clone());
-                    let parsed = kustomize::render(&options.kustomize, &root, &abs, &rel)
-                        .map(|text| documents::parse_yaml(&text, &rel, Origin::Rendered));
+                    let parsed = sops::generator::render(
+                        &options.kustomize,
+                        &root,
+                        &abs,
+                        &rel,
+                        pass,
+                        options.max_file_size,
+                    )
+                    .map(|text| {
+                        let (docs, parse_errors) =
+                            documents::parse_yaml(&text, &rel, Origin::Rendered);
+                        let docs = sops::rendered::prepare(
+                            docs,
+                            &rel,
+                            pass,
+                            &mut sources,
+                            &mut errors,
+                            &mut warnings,
+                        );
+                        (docs, parse_errors)
+                    });
                     (rel, Origin::Rendered, parsed)
                 }
             };
@@ -231,8 +270,20 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
                 rel: &rel,
                 origin,
             };
-            for doc in docs {
-                objects.extend(validate::check_object(&ctx, doc, &mut errors));
+            for prepared in docs {
+                let first = errors.len();
+                let object = validate::check_object(&ctx, prepared.doc, &mut errors);
+                if !prepared.secrets.is_empty() {
+                    for e in &mut errors[first..] {
+                        e.message = prepared.secrets.scrub(&e.message);
+                    }
+                }
+                objects.extend(object.map(|mut o| {
+                    if let Some(body) = prepared.sealed_body {
+                        o.body = body;
+                    }
+                    o
+                }));
             }
         }
     }

@@ -21,7 +21,7 @@ pub fn json(plan: &Plan) -> String {
     let objects: Vec<Value> = g
         .objects()
         .map(|(n, o)| {
-            json!({
+            let mut object = json!({
                 "id": {"group": o.id.group, "kind": o.id.kind, "namespace": o.id.namespace, "name": o.id.name},
                 "ref": o.id.to_string(),
                 "layer": g.layers().get(o.layer).map(|l| l.name.as_str()),
@@ -30,7 +30,11 @@ pub fn json(plan: &Plan) -> String {
                 "syncWave": o.wave,
                 "digest": o.digest,
                 "waitsFor": waits_for(plan, n),
-            })
+            });
+            if o.sops {
+                object["sops"] = json!(true);
+            }
+            object
         })
         .collect();
     let barriers: Vec<Value> = g

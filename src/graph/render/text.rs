@@ -38,7 +38,8 @@ pub fn text(plan: &Plan) -> String {
         for &n in wave {
             let Node::Object(o) = g.node(n) else { continue };
             let layer = g.layers().get(o.layer).map_or("", |l| l.name.as_str());
-            let _ = writeln!(out, "  {}  [{layer}] {}", o.id, o.source);
+            let sealed = if o.sops { "  (SOPS-encrypted)" } else { "" };
+            let _ = writeln!(out, "  {}  [{layer}] {}{sealed}", o.id, o.source);
             for e in g.dependencies(n) {
                 let _ = writeln!(out, "    waits for {}", waits_for(plan, e));
             }
