@@ -106,12 +106,13 @@ pub struct ClusterArgs {
     pub concurrency: u16,
 }
 
+/// The kind of fresh cluster. Only one today: a kind cluster needs a container runtime, which rekube
+/// cannot test, so it is not offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Fresh {
-    /// A local control plane built from upstream Go modules (etcd, kube-apiserver, controllers, kwok).
+    /// A local control plane built from upstream Go modules (etcd, kube-apiserver, controllers, kwok),
+    /// in simulated mode: pods and volumes are simulated, admission webhooks are not called.
     Local,
-    /// A kind cluster (needs `kind` on PATH).
-    Kind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -217,8 +218,9 @@ pub struct RebuildArgs {
     #[arg(long, value_parser = parse_duration)]
     pub rto_budget: Option<std::time::Duration>,
 
-    /// Write a JSON report to this file.
-    #[arg(long)]
+    /// Write the DR report to this file: .html (one self-contained page: verdict, timeline, critical
+    /// path), .json, or .xml (JUnit).
+    #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 }
 
@@ -292,6 +294,11 @@ pub struct DrillArgs {
     /// Output format of the report (stdout).
     #[arg(long, short = 'o', value_enum, default_value_t = DrillOutput::Text)]
     pub output: DrillOutput,
+
+    /// Also write the DR report to this file: .html (one self-contained page: verdict, timeline,
+    /// critical path, simulated objects, drift check), .json, or .xml (JUnit).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
