@@ -41,6 +41,8 @@
 mod assets;
 mod components;
 mod error;
+pub mod kubeconfig;
+pub mod local;
 mod nodes;
 mod pki;
 mod process;
