@@ -62,6 +62,71 @@ pub enum Command {
     Export(ExportArgs),
     /// Write a rekube.yaml from the folders found (layers, namespaces, charts, overlays) for you to edit.
     Init(InitArgs),
+    /// Persistent local clusters to try rekube on: `local up [NAME]`, `local down NAME`, `local list`.
+    Local(LocalArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LocalArgs {
+    #[command(subcommand)]
+    pub command: LocalCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LocalCommand {
+    /// Start a local control plane that keeps running, and add the context rekube-NAME to the kubeconfig.
+    ///
+    /// The same simulated control plane as `drill --fresh local` (etcd, kube-apiserver, controller
+    /// manager, scheduler, kwok Nodes; pods and volumes simulated, admission webhooks not called).
+    /// The context goes into the first file of KUBECONFIG, else ~/.kube/config; the current context
+    /// is not changed.
+    Up(LocalUpArgs),
+    /// Stop a local control plane and remove its context from the kubeconfig.
+    Down(LocalDownArgs),
+    /// List the local control planes.
+    List,
+    /// Run a local control plane in the foreground (what `local up` starts, detached).
+    #[command(hide = true)]
+    Serve(LocalServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LocalUpArgs {
+    /// Name of the cluster (a DNS label); the kubeconfig context is rekube-NAME.
+    #[arg(default_value = "default")]
+    pub name: String,
+
+    /// Number of simulated (kwok) Nodes.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub nodes: u16,
+
+    /// The apiserver's port on 127.0.0.1 (default: a free port).
+    #[arg(long)]
+    pub port: Option<u16>,
+
+    /// How long the control plane may take to become ready, once its binaries are built.
+    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct LocalDownArgs {
+    /// Name of the cluster.
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LocalServeArgs {
+    pub name: String,
+    #[arg(long, default_value_t = 3)]
+    pub nodes: u16,
+    #[arg(long)]
+    pub port: Option<u16>,
+    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    pub start_timeout: std::time::Duration,
+    /// Folder of the control plane binaries.
+    #[arg(long)]
+    pub assets: Option<PathBuf>,
 }
 
 /// Where the repository comes from.
@@ -139,12 +204,13 @@ pub struct ClusterArgs {
     pub concurrency: u16,
 }
 
+/// The kind of fresh cluster. Only one today: a kind cluster needs a container runtime, which rekube
+/// cannot test, so it is not offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Fresh {
-    /// A local control plane built from upstream Go modules (etcd, kube-apiserver, controllers, kwok).
+    /// A local control plane built from upstream Go modules (etcd, kube-apiserver, controllers, kwok),
+    /// in simulated mode: pods and volumes are simulated, admission webhooks are not called.
     Local,
-    /// A kind cluster (needs `kind` on PATH).
-    Kind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -250,8 +316,9 @@ pub struct RebuildArgs {
     #[arg(long, value_parser = parse_duration)]
     pub rto_budget: Option<std::time::Duration>,
 
-    /// Write a JSON report to this file.
-    #[arg(long)]
+    /// Write the DR report to this file: .html (one self-contained page: verdict, timeline, critical
+    /// path), .json, or .xml (JUnit).
+    #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 }
 
@@ -325,6 +392,11 @@ pub struct DrillArgs {
     /// Output format of the report (stdout).
     #[arg(long, short = 'o', value_enum, default_value_t = DrillOutput::Text)]
     pub output: DrillOutput,
+
+    /// Also write the DR report to this file: .html (one self-contained page: verdict, timeline,
+    /// critical path, simulated objects, drift check), .json, or .xml (JUnit).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

@@ -299,6 +299,7 @@ async fn wait_ready(ctx: &Ctx, i: usize, applied: &Value) -> Result<(), ClusterE
     let cluster = &ctx.cluster;
     let mut rctx = readiness::Context {
         health: ctx.opts.health.clone(),
+        simulated: ctx.opts.simulated,
         ..readiness::Context::default()
     };
     match (obj.id.group.as_str(), obj.id.kind.as_str()) {

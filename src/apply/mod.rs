@@ -90,6 +90,9 @@ pub struct ApplyOptions {
     pub ignore: IgnoreRules,
     /// The user's health rules (readiness of custom resources). Set from the manifest too.
     pub health: HealthRules,
+    /// The cluster is simulated (rekube's local control plane): readiness of what cannot work there is
+    /// judged by what can be observed ([`crate::readiness::Context::simulated`]).
+    pub simulated: bool,
 }
 
 impl Default for ApplyOptions {
@@ -102,6 +105,7 @@ impl Default for ApplyOptions {
             wait: true,
             ignore: IgnoreRules::default(),
             health: HealthRules::default(),
+            simulated: false,
         }
     }
 }

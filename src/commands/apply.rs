@@ -17,7 +17,9 @@ pub async fn run(args: ApplyArgs) -> Result<i32, CommandError> {
     if common::resolve_scopes(&target, &mut manifest).await? {
         dag = common::dependencies(&manifest, args.source.strict)?;
     }
-    let opts = options(&args.apply, usize::from(args.cluster.concurrency));
+    target.prepare(&manifest, args.apply.timeout).await?;
+    let mut opts = options(&args.apply, usize::from(args.cluster.concurrency));
+    opts.apply.simulated = target.simulated;
     let mut progress = common::progress(&manifest);
     let applied = apply(&target.cluster, &manifest, &dag, &opts, |e| {
         progress.event(e)

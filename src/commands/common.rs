@@ -2,6 +2,7 @@
 //! cluster (or starting a fresh one).
 
 use std::io::IsTerminal;
+use std::path::Path;
 use std::sync::Arc;
 
 use crate::cli::{ClusterArgs, Fresh, SourceArgs, TrustArgs, VerifyCommit};
@@ -10,7 +11,7 @@ use crate::controlplane::{ControlPlane, ControlPlaneOptions};
 use crate::graph::{Graph, GraphOptions};
 use crate::manifest::sops::{AgeKeys, KeySources, Sops};
 use crate::manifest::{self, Diagnostic, LoadOptions, Manifest, ScopeLookup};
-use crate::report::Progress;
+use crate::report::{Evidence, Progress, ReportFormat};
 use crate::source::verify::{TrustedKeys, Verify, VerifyMode};
 use crate::source::{Source, SourceOptions};
 
@@ -164,6 +165,31 @@ fn invalid(diags: &manifest::Diagnostics) -> CommandError {
 pub struct Target {
     pub cluster: Cluster,
     pub fresh: Option<ControlPlane>,
+    /// rekube's simulated local control plane (`--fresh local` or `rekube local up`).
+    pub simulated: bool,
+}
+
+/// Said once when the target cluster is simulated.
+pub const SIMULATED_NOTE: &str = "simulated cluster (rekube's local control plane): pods and volumes are simulated, admission webhooks are not called, aggregated APIs are judged by their Service's ready endpoints";
+
+impl Target {
+    /// Prepares a simulated target for the repository (the VolumeSnapshot CRDs when it uses snapshots),
+    /// printing what was done; nothing on a real cluster.
+    ///
+    /// # Errors
+    /// What the simulation had to install could not be installed.
+    pub async fn prepare(
+        &self,
+        manifest: &Manifest,
+        timeout: std::time::Duration,
+    ) -> Result<(), CommandError> {
+        if self.simulated {
+            for note in crate::ops::simulation::prepare(&self.cluster, manifest, timeout).await? {
+                eprintln!("simulated cluster: {note}");
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Target {
@@ -195,10 +221,18 @@ pub async fn connect(args: &ClusterArgs) -> Result<Target, CommandError> {
         ..ClusterOptions::default()
     };
     match args.fresh {
-        None => Ok(Target {
-            cluster: Cluster::connect(&opts).await?,
-            fresh: None,
-        }),
+        None => {
+            let cluster = Cluster::connect(&opts).await?;
+            let simulated = crate::ops::simulation::is_simulated(&cluster).await;
+            if simulated {
+                eprintln!("{SIMULATED_NOTE}");
+            }
+            Ok(Target {
+                cluster,
+                fresh: None,
+                simulated,
+            })
+        }
         Some(Fresh::Local) => {
             eprintln!("starting a fresh local control plane…");
             let cp = ControlPlane::start(ControlPlaneOptions::default()).await?;
@@ -210,15 +244,13 @@ pub async fn connect(args: &ClusterArgs) -> Result<Target, CommandError> {
             );
             let client = cp.client()?;
             let cluster = Cluster::from_client(client, cp.server_url().to_string(), &opts).await?;
+            eprintln!("{SIMULATED_NOTE}");
             Ok(Target {
                 cluster,
                 fresh: Some(cp),
+                simulated: true,
             })
         }
-        Some(Fresh::Kind) => Err(
-            "--fresh kind needs `kind` on PATH and a container runtime; neither is supported on this build yet, use --fresh local"
-                .into(),
-        ),
     }
 }
 
@@ -254,6 +286,38 @@ pub fn report_externals(graph: &Graph, strict: bool) -> Result<(), CommandError>
         return Err(Box::new(Invalid { count: lines.len() }));
     }
     Ok(())
+}
+
+/// The report format `--report FILE` asks for, checked before anything runs.
+///
+/// # Errors
+/// An extension other than .html, .json and .xml.
+pub fn report_format(path: Option<&Path>) -> Result<Option<ReportFormat>, CommandError> {
+    Ok(path.map(ReportFormat::of_path).transpose()?)
+}
+
+/// Writes a DR report file (`json` is the command's JSON report) and says where.
+///
+/// # Errors
+/// The file cannot be written.
+pub fn write_report(
+    path: &Path,
+    format: ReportFormat,
+    evidence: &Evidence,
+    json: &str,
+) -> Result<(), CommandError> {
+    std::fs::write(path, format.render(evidence, json))
+        .map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
+    eprintln!("report written to {}", path.display());
+    Ok(())
+}
+
+/// Now, for report files (RFC 3339, whole seconds).
+pub fn now() -> String {
+    let now = k8s_openapi::jiff::Timestamp::now();
+    k8s_openapi::jiff::Timestamp::from_second(now.as_second())
+        .unwrap_or(now)
+        .to_string()
 }
 
 /// Progress of an apply on stderr: redrawn in place on a terminal, a line per object otherwise.

@@ -10,6 +10,7 @@ pub mod drill;
 pub mod explain;
 pub mod export;
 pub mod init;
+pub mod local;
 pub mod plan;
 pub mod rebuild;
 pub mod reconcile;
@@ -37,6 +38,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Reconcile(args) => reconcile::run(args).await,
         Command::Export(args) => export::run(args).await,
         Command::Init(args) => init::run(args).await,
+        Command::Local(args) => local::run(args).await,
     };
     match result {
         Ok(code) => code,

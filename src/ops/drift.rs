@@ -67,7 +67,11 @@ pub async fn drift(
             .map(member),
     );
     findings.extend(classify::orphans(&members, &desired_ids));
-    findings.extend(classify::unmanaged(&scanned, &desired_ids));
+    findings.extend(classify::unmanaged(
+        &scanned,
+        &desired_ids,
+        &manifest.objects,
+    ));
     findings.sort_by(|a, b| (a.class, &a.id).cmp(&(b.class, &b.id)));
     Ok(DriftReport {
         origin: manifest.revision.origin.clone(),

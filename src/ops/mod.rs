@@ -10,3 +10,4 @@ pub mod export;
 pub mod observe;
 pub mod prune;
 pub mod rebuild;
+pub mod simulation;

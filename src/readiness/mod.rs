@@ -19,7 +19,8 @@
 //!
 //! What depends on other objects comes in through a [`Context`]: the binding mode of a claim's
 //! StorageClass, and whether the Services behind a webhook configuration or APIService have ready
-//! endpoints ([`service_refs`], [`service_has_ready_endpoints`]).
+//! endpoints ([`service_refs`], [`service_has_ready_endpoints`]), and whether the cluster is simulated
+//! ([`Context::simulated`], [`simulated_reason`]).
 //!
 //! Messages never repeat the object: callers prefix them with its `Kind/namespace/name`.
 
@@ -29,6 +30,7 @@ mod endpoints;
 mod generic;
 pub mod health;
 mod kinds;
+mod simulated;
 #[cfg(test)]
 mod tests;
 mod workloads;
@@ -47,6 +49,7 @@ pub use kinds::{
     is_apiservice_available, is_crd_established, is_job_completed, is_job_failed,
     is_namespace_active, is_pod_ready, is_pvc_bound, is_wait_for_first_consumer, pvc_storage_class,
 };
+pub use simulated::simulated_reason;
 
 /// Where an object stands (kstatus statuses, without `Unknown`: every input gets an answer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -138,6 +141,10 @@ pub struct Context {
     pub services_ready: Option<bool>,
     /// The user's health rules (`health:` in `rekube.yaml`); the built-in ones apply without them.
     pub health: HealthRules,
+    /// The cluster is simulated (rekube's local control plane: pods never run). What cannot work
+    /// there is judged by what can be observed: an APIService backed by a Service by that Service's
+    /// ready endpoints, not by `Available`. See [`simulated_reason`].
+    pub simulated: bool,
 }
 
 /// What decided an object's readiness.

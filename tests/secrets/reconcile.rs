@@ -4,10 +4,10 @@
 
 use std::time::Duration;
 
-use crate::harness::{Reconciler, Repo, eventually, jsonpath, kubectl};
+use crate::harness::Reconciler;
 use crate::peer::{GitRepo, Signer, age_key, encrypt, write};
 use crate::sops::{MODE, PASSWORD};
-use crate::support::{cluster, namespace, unique_name};
+use crate::support::{Repo, cluster, eventually, jsonpath, kubectl, test_namespace, unique_name};
 
 fn secret_data(kc: &std::path::Path, ns: &str, name: &str, key: &str) -> Option<String> {
     use base64::Engine;
@@ -21,7 +21,7 @@ fn secret_data(kc: &std::path::Path, ns: &str, name: &str, key: &str) -> Option<
 #[tokio::test]
 async fn reconcile_reads_its_age_key_from_a_secret() {
     let kc = cluster().await.kubeconfig();
-    let (_, keys_ns) = namespace("sops-keys").await;
+    let (_, keys_ns) = test_namespace("sops-keys").await;
     let (secret, recipient) = age_key();
     let key_text = format!("# throwaway test key\n{secret}\n");
     // Flux's convention: the `*.agekey` entries of a Secret.
@@ -64,7 +64,7 @@ async fn reconcile_reads_its_age_key_from_a_secret() {
         ),
     );
     encrypt(&config, &recipient, &[]);
-    let commit = repo.commit("encrypted secrets");
+    let commit = repo.commit("encrypted secrets").to_string();
 
     let inventory = unique_name("sops-rc");
     let decryption = format!("{keys_ns}/sops-age");
