@@ -6,6 +6,10 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// rekube rebuilds and keeps Kubernetes clusters from Git.
 ///
+/// rekube.yaml at the repository root may declare `layers:`, `health:` (readiness of custom resources
+/// as CEL expressions, in the shape of Flux's healthCheckExprs) and `ignore:` (fields other controllers
+/// own, by JSON pointer or field manager, in the shape of Argo CD's ignoreDifferences). See the README.
+///
 /// Exit codes: 0 success / in sync, 1 differences or drift, 2 error (invalid input, failed apply).
 #[derive(Debug, Parser)]
 #[command(name = "rekube", version, propagate_version = true)]
@@ -23,21 +27,45 @@ pub enum Command {
     /// Load, validate and order the repository offline; print layers, waves, reasons and the plan digest.
     Plan(PlanArgs),
     /// Compare the repository with the cluster through server-side dry-run.
+    ///
+    /// Fields other controllers own (`ignore:` in rekube.yaml, the annotation rekube.dev/ignore-fields,
+    /// the replicas of an object a HorizontalPodAutoscaler in the repository scales) are not compared.
     Diff(DiffArgs),
     /// Apply the repository along the dependency DAG, waiting for readiness, then prune.
+    ///
+    /// Readiness is kstatus's, or the CEL rule of the kind: `health:` in rekube.yaml, else built-in
+    /// rules for cert-manager, Argo Rollouts, Flux, Prometheus Operator and Crossplane. Why an object is
+    /// not ready yet is printed while it is awaited. Ignored fields never cause a write and a write keeps
+    /// their live values.
     Apply(ApplyArgs),
     /// Apply into an empty cluster with preflight, progress, per-layer timings and the recovery time.
     Rebuild(RebuildArgs),
     /// Report drift between the cluster and the repository (modified, missing, orphaned, unmanaged).
+    ///
+    /// Changes to ignored fields (`ignore:` in rekube.yaml, rekube.dev/ignore-fields, an autoscaler's
+    /// replicas) are not drift.
     Drift(DriftArgs),
     /// Show where an object is declared, what it depends on, and its status.
+    ///
+    /// Also names the rule that judges its readiness (a health rule with its rekube.yaml line, a
+    /// built-in kind rule, or the generic conditions) with the last evaluation of each CEL expression,
+    /// and the fields ignored in it and why.
     Explain(ExplainArgs),
     /// DR rehearsal: rebuild into a fresh cluster, prove zero drift, report the recovery time, tear down.
     Drill(DrillArgs),
     /// Follow a branch in-cluster: apply new commits, heal or report drift, with leader election and /metrics.
+    ///
+    /// A heal never fights another controller: ignored fields (an autoscaler's replicas included) are
+    /// not drift, and a heal writes them back as they are live.
     Reconcile(ReconcileArgs),
     /// Pin every remote Helm chart of rekube.yaml by digest in rekube.lock (pulls each once).
     Lock(LockArgs),
+    /// Write what a live cluster declares as a repository that `rekube rebuild` restores.
+    Export(ExportArgs),
+    /// Write a rekube.yaml from the folders found (layers, namespaces, charts, overlays) for you to edit.
+    Init(InitArgs),
+    /// Persistent local clusters to try rekube on: `local up [NAME]`, `local down NAME`, `local list`.
+    Local(LocalArgs),
 }
 
 /// `rekube lock`.
@@ -46,6 +74,69 @@ pub struct LockArgs {
     /// Repository folder holding rekube.yaml; rekube.lock is written beside it.
     #[arg(default_value = ".")]
     pub repository: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct LocalArgs {
+    #[command(subcommand)]
+    pub command: LocalCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LocalCommand {
+    /// Start a local control plane that keeps running, and add the context rekube-NAME to the kubeconfig.
+    ///
+    /// The same simulated control plane as `drill --fresh local` (etcd, kube-apiserver, controller
+    /// manager, scheduler, kwok Nodes; pods and volumes simulated, admission webhooks not called).
+    /// The context goes into the first file of KUBECONFIG, else ~/.kube/config; the current context
+    /// is not changed.
+    Up(LocalUpArgs),
+    /// Stop a local control plane and remove its context from the kubeconfig.
+    Down(LocalDownArgs),
+    /// List the local control planes.
+    List,
+    /// Run a local control plane in the foreground (what `local up` starts, detached).
+    #[command(hide = true)]
+    Serve(LocalServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct LocalUpArgs {
+    /// Name of the cluster (a DNS label); the kubeconfig context is rekube-NAME.
+    #[arg(default_value = "default")]
+    pub name: String,
+
+    /// Number of simulated (kwok) Nodes.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub nodes: u16,
+
+    /// The apiserver's port on 127.0.0.1 (default: a free port).
+    #[arg(long)]
+    pub port: Option<u16>,
+
+    /// How long the control plane may take to become ready, once its binaries are built.
+    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct LocalDownArgs {
+    /// Name of the cluster.
+    pub name: String,
+}
+
+#[derive(Debug, Args)]
+pub struct LocalServeArgs {
+    pub name: String,
+    #[arg(long, default_value_t = 3)]
+    pub nodes: u16,
+    #[arg(long)]
+    pub port: Option<u16>,
+    #[arg(long, default_value = "2m", value_parser = parse_duration)]
+    pub start_timeout: std::time::Duration,
+    /// Folder of the control plane binaries.
+    #[arg(long)]
+    pub assets: Option<PathBuf>,
 }
 
 /// Where the repository comes from.
@@ -58,7 +149,8 @@ pub struct SourceArgs {
     #[arg(long = "ref", value_name = "REF")]
     pub reference: Option<String>,
 
-    /// Treat references to objects absent from the repository as errors, not warnings.
+    /// Treat references to objects absent from the repository, and top-level folders that the default
+    /// layers (cluster/, tools/, apps/ without rekube.yaml) leave out, as errors, not warnings.
     #[arg(long)]
     pub strict: bool,
 
@@ -71,6 +163,44 @@ pub struct SourceArgs {
     /// so that what Git renders does not depend on what the cluster holds).
     #[arg(long)]
     pub helm_lookup: bool,
+    /// Namespace of namespaced objects that have none and whose layer declares none (kubectl's rule: an
+    /// object's own namespace wins, then its layer's `namespace:`, then this). Not created: it must be in
+    /// the repository or exist in the cluster.
+    #[arg(long, short = 'n', value_name = "NAMESPACE", value_parser = parse_namespace)]
+    pub namespace: Option<String>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+}
+
+/// Secrets and signatures: SOPS keys and `--verify-commit`.
+#[derive(Debug, Clone, Default, Args)]
+pub struct TrustArgs {
+    /// age key file for SOPS-encrypted objects (repeatable). SOPS_AGE_KEY_FILE, SOPS_AGE_KEY and sops's
+    /// default key file (~/.config/sops/age/keys.txt) are read too. `plan` never decrypts.
+    #[arg(long = "age-key-file", value_name = "FILE")]
+    pub age_key_files: Vec<PathBuf>,
+
+    /// Refuse a commit not signed by a trusted key (--verify-keys): head (the commit read), tag (the
+    /// annotated tag --ref names), tag-and-head (both). The signer is printed with the commit.
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub verify_commit: Option<VerifyCommit>,
+
+    /// Trusted public keys (repeatable): SSH allowed-signers or authorized_keys files, or ASCII-armoured
+    /// OpenPGP public keys.
+    #[arg(long = "verify-keys", value_name = "FILE")]
+    pub verify_keys: Vec<PathBuf>,
+}
+
+/// `--verify-commit` modes, as Flux's `spec.verify.mode`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum VerifyCommit {
+    /// The commit that is read must be signed.
+    Head,
+    /// The annotated tag named by --ref must be signed.
+    Tag,
+    /// Both the tag and the commit it points to must be signed.
+    TagAndHead,
 }
 
 /// How to reach the cluster.
@@ -93,12 +223,13 @@ pub struct ClusterArgs {
     pub concurrency: u16,
 }
 
+/// The kind of fresh cluster. Only one today: a kind cluster needs a container runtime, which rekube
+/// cannot test, so it is not offered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Fresh {
-    /// A local control plane built from upstream Go modules (etcd, kube-apiserver, controllers, kwok).
+    /// A local control plane built from upstream Go modules (etcd, kube-apiserver, controllers, kwok),
+    /// in simulated mode: pods and volumes are simulated, admission webhooks are not called.
     Local,
-    /// A kind cluster (needs `kind` on PATH).
-    Kind,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -204,8 +335,9 @@ pub struct RebuildArgs {
     #[arg(long, value_parser = parse_duration)]
     pub rto_budget: Option<std::time::Duration>,
 
-    /// Write a JSON report to this file.
-    #[arg(long)]
+    /// Write the DR report to this file: .html (one self-contained page: verdict, timeline, critical
+    /// path), .json, or .xml (JUnit).
+    #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
 }
 
@@ -279,6 +411,11 @@ pub struct DrillArgs {
     /// Output format of the report (stdout).
     #[arg(long, short = 'o', value_enum, default_value_t = DrillOutput::Text)]
     pub output: DrillOutput,
+
+    /// Also write the DR report to this file: .html (one self-contained page: verdict, timeline,
+    /// critical path, simulated objects, drift check), .json, or .xml (JUnit).
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -314,9 +451,27 @@ pub struct ReconcileArgs {
     #[arg(long = "ref", value_name = "REF")]
     pub reference: Option<String>,
 
-    /// Reject commits that refer to objects absent from the repository.
+    /// Reject commits that refer to objects absent from the repository, or whose top-level folders the
+    /// default layers leave out.
     #[arg(long)]
     pub strict: bool,
+
+    /// Namespace of namespaced objects that have none and whose layer declares none (as for every command).
+    #[arg(long, short = 'n', value_name = "NAMESPACE", value_parser = parse_namespace)]
+    pub namespace: Option<String>,
+
+    #[command(flatten)]
+    pub trust: TrustArgs,
+
+    /// Secret NAMESPACE/NAME whose `*.agekey` entries hold age keys for SOPS (Flux's convention); read
+    /// again for every new commit.
+    #[arg(long, value_name = "NAMESPACE/NAME")]
+    pub decryption_secret: Option<String>,
+
+    /// Secret NAMESPACE/NAME whose entries are trusted public keys for --verify-commit (SSH
+    /// allowed-signers / authorized_keys, or armoured OpenPGP keys); read again for every new commit.
+    #[arg(long, value_name = "NAMESPACE/NAME", requires = "verify_commit")]
+    pub verify_secret: Option<String>,
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -375,6 +530,24 @@ pub fn parse_kube_version(s: &str) -> Result<String, String> {
             "invalid Kubernetes version {s:?}: expected MAJOR.MINOR.PATCH, e.g. 1.34.4"
         ))
     }
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The repository folder to write rekube.yaml into.
+    #[arg(default_value = ".")]
+    pub path: PathBuf,
+
+    /// Replace an existing rekube.yaml.
+    #[arg(long)]
+    pub force: bool,
+}
+
+/// A namespace name: a DNS-1123 label.
+pub fn parse_namespace(s: &str) -> Result<String, String> {
+    crate::manifest::names::dns1123_label(s)
+        .map(|()| s.to_string())
+        .map_err(|e| format!("invalid namespace {s:?}: {e}"))
 }
 
 /// Parses `90s`, `5m`, `1h`, `1h30m` or a bare number of seconds.
@@ -450,4 +623,56 @@ mod tests {
         use clap::CommandFactory;
         Cli::command().debug_assert();
     }
+}
+
+/// `rekube export`: the live cluster as a repository.
+///
+/// Only what people declared is kept: fields owned by non-controller field managers, without status,
+/// server defaults or cluster-assigned values. Objects owned by another object, written by
+/// controllers, token Secrets, Helm release records and (without --include-secrets) Secrets are left
+/// out, and the output says why. Layers: cluster-scoped objects in cluster/; namespaces that serve a
+/// webhook or an aggregated API, or whose ServiceAccounts a ClusterRoleBinding grants to, in tools/;
+/// the other namespaces in apps/ (override with --layer NAMESPACE=LAYER).
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Write a new repository into this folder (absent or empty).
+    #[arg(
+        long,
+        value_name = "DIR",
+        required_unless_present = "add_to",
+        conflicts_with = "add_to"
+    )]
+    pub out: Option<PathBuf>,
+
+    /// Add what this repository neither declares nor manages to it, as a new layer.
+    #[arg(long, value_name = "REPO")]
+    pub add_to: Option<PathBuf>,
+
+    /// Name (and folder) of the layer `--add-to` writes.
+    #[arg(long, default_value = "imported", requires = "add_to")]
+    pub layer_name: String,
+
+    /// Only objects of these namespaces (repeatable); cluster-scoped objects other than their
+    /// Namespaces are then left out.
+    #[arg(long = "namespace", short = 'n', value_name = "NAMESPACE")]
+    pub namespaces: Vec<String>,
+
+    /// Only objects with these labels (a label selector, as kubectl's -l).
+    #[arg(long, short = 'l')]
+    pub selector: Option<String>,
+
+    /// Only these kinds, comma-separated (`deployments,configmap,certificate.cert-manager.io`).
+    #[arg(long, value_delimiter = ',')]
+    pub kinds: Vec<String>,
+
+    /// Put a namespace's objects in a given layer (`cluster`, `tools` or `apps`), repeatable.
+    #[arg(long = "layer", value_name = "NAMESPACE=LAYER")]
+    pub layers: Vec<String>,
+
+    /// Also export Secrets, in plain text: keep the output out of Git or encrypt it with sops.
+    #[arg(long)]
+    pub include_secrets: bool,
 }

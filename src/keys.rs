@@ -14,6 +14,9 @@ pub const ANNOTATION_PRUNE: &str = "rekube.dev/prune";
 /// On the inventory parent: the digest each Helm release was last applied with (a JSON object keyed by
 /// `namespace/name`), to tell an upgrade from a no-op.
 pub const ANNOTATION_RELEASES: &str = "rekube.dev/releases";
+/// Fields of this object that other controllers own: JSON pointers and `manager:NAME` entries,
+/// separated by commas or newlines. Left out of diffs and drift, never reset by an apply.
+pub const ANNOTATION_IGNORE_FIELDS: &str = "rekube.dev/ignore-fields";
 
 /// The provenance annotations rekube adds to every applied object: not part of what Git declares, so
 /// diffs and digests leave them out.

@@ -39,6 +39,7 @@ pub mod controlplane;
 pub mod diff;
 pub mod drift;
 pub mod error;
+pub mod export;
 pub mod graph;
 pub mod helm;
 pub mod inventory;

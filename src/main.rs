@@ -3,13 +3,20 @@
 use clap::Parser;
 use std::io::IsTerminal;
 
-use rekube::cli::{Cli, Command};
+use rekube::cli::{Cli, Command, LocalArgs, LocalCommand};
 
 fn main() {
     let cli = Cli::parse();
     // The reconciler's log of what it does is at info; other commands speak on stderr themselves.
     let filter = match (&cli.command, cli.log.as_str()) {
         (Command::Reconcile(_), "warn") => "warn,rekube=info",
+        // A local cluster's supervisor: its log says when the control plane started and stopped.
+        (
+            Command::Local(LocalArgs {
+                command: LocalCommand::Serve(_),
+            }),
+            "warn",
+        ) => "warn,rekube=info",
         (_, filter) => filter,
     };
     init_tracing(filter);

@@ -91,8 +91,8 @@ impl fmt::Display for SourceLoc {
     }
 }
 
-/// One desired object, as loaded from Git.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// One desired object, as loaded from Git. `Debug` masks Secret values and fields decrypted from SOPS.
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Object {
     pub id: ObjectId,
     /// `group/version` or `version` for the core group, as written.
@@ -100,6 +100,17 @@ pub struct Object {
     /// The full object as a JSON value (namespace defaulted from the layer where needed).
     pub body: Value,
     pub source: SourceLoc,
+}
+
+impl fmt::Debug for Object {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Object")
+            .field("id", &self.id)
+            .field("api_version", &self.api_version)
+            .field("body", &crate::diff::mask_secrets(&self.body))
+            .field("source", &self.source)
+            .finish()
+    }
 }
 
 impl Object {
@@ -171,14 +182,21 @@ pub struct Revision {
     pub commit: Option<String>,
     /// True when a local work tree with uncommitted changes was read from disk.
     pub dirty: bool,
+    /// With `--verify-commit`: who signed, by key fingerprint (`signed by SSH key SHA256:…`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signer: Option<String>,
 }
 
 impl fmt::Display for Revision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.commit {
-            Some(c) if self.dirty => write!(f, "{c} (with uncommitted changes)"),
-            Some(c) => write!(f, "{c}"),
-            None => write!(f, "(not a Git repository)"),
+            Some(c) if self.dirty => write!(f, "{c} (with uncommitted changes)")?,
+            Some(c) => write!(f, "{c}")?,
+            None => write!(f, "(not a Git repository)")?,
+        }
+        match &self.signer {
+            Some(s) => write!(f, " ({s})"),
+            None => Ok(()),
         }
     }
 }
@@ -198,8 +216,71 @@ mod tests {
     }
 
     #[test]
+    fn debug_never_shows_secret_values() {
+        let secret = Object {
+            id: ObjectId::new("", "Secret", Some("a"), "s"),
+            api_version: "v1".into(),
+            body: serde_json::json!({"apiVersion": "v1", "kind": "Secret", "stringData": {"pw": "hunter2"}}),
+            source: SourceLoc {
+                layer: "l".into(),
+                path: "p.yaml".into(),
+                line: 1,
+                document: 0,
+            },
+        };
+        let debug = format!("{secret:?}");
+        assert!(
+            !debug.contains("hunter2") && debug.contains("pw"),
+            "{debug}"
+        );
+    }
+
+    #[test]
     fn api_version_split() {
         assert_eq!(split_api_version("apps/v1"), ("apps", "v1"));
         assert_eq!(split_api_version("v1"), ("", "v1"));
+    }
+}
+
+/// `pattern` with `*` matching any run of characters, else equal: how rule selectors match names.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let Some((head, rest)) = pattern.split_once('*') else {
+        return pattern == text;
+    };
+    let Some(mut text) = text.strip_prefix(head) else {
+        return false;
+    };
+    let parts: Vec<&str> = rest.split('*').collect();
+    let Some((last, middle)) = parts.split_last() else {
+        return true;
+    };
+    for part in middle {
+        match text.find(part) {
+            Some(i) => text = &text[i + part.len()..],
+            None => return false,
+        }
+    }
+    text.len() >= last.len() && text.ends_with(last)
+}
+
+#[cfg(test)]
+mod glob_tests {
+    use super::glob_match;
+
+    #[test]
+    fn globs() {
+        let cases = [
+            ("apps", "apps", true),
+            ("apps", "apps2", false),
+            ("*", "", true),
+            ("*.upbound.io", "s3.aws.upbound.io", true),
+            ("*.upbound.io", "upbound.io", false),
+            ("a*b*c", "axxbyyc", true),
+            ("a*b*c", "axxbyy", false),
+            ("ab*ba", "aba", false),
+        ];
+        for (pattern, text, want) in cases {
+            assert_eq!(glob_match(pattern, text), want, "{pattern} ~ {text}");
+        }
     }
 }

@@ -1,14 +1,16 @@
 //! Every repository under `fixtures/bad/` fails to load, and its diagnostics name the file, the line and
 //! the object (when there is one), so a user can go straight to the mistake.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 
 use rekube::manifest::{Diagnostics, LoadOptions, load_dir};
 
+use support::root;
+
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/bad")
-        .join(name)
+    root().join("fixtures/bad").join(name)
 }
 
 fn load_err(dir: &Path, options: &LoadOptions) -> Diagnostics {
@@ -106,6 +108,13 @@ const CASES: &[(&str, usize, &[&str])] = &[
         &[
             "cm.yaml:1: ConfigMap/settings: ConfigMap is namespaced but has no namespace",
             "layer \"default\"",
+        ],
+    ),
+    (
+        "unknown-kind-scope",
+        1,
+        &[
+            "certificates.yaml:3: Certificate/web-tls: Certificate.cert-manager.io is not a built-in kind and no CustomResourceDefinition in the repository defines it, so whether it is namespaced is unknown offline",
         ],
     ),
     (
@@ -215,6 +224,25 @@ const CASES: &[(&str, usize, &[&str])] = &[
         ],
     ),
     (
+        "health-cel-parse",
+        1,
+        &["rekube.yaml:5:5: health[0] (ConfigMap): current: CEL does not parse"],
+    ),
+    (
+        "health-unknown-kind",
+        1,
+        &[
+            "rekube.yaml:4:5: health[0] (Certficate): unknown kind Certficate.cert-manager.io: no object, CustomResourceDefinition or built-in kind of that name",
+        ],
+    ),
+    (
+        "ignore-bad-pointer",
+        1,
+        &[
+            "rekube.yaml:5:9: ignore[0]: jsonPointers: \"data.mode\" is not a JSON pointer: it must start with /",
+        ],
+    ),
+    (
         "json-unknown-field",
         1,
         &["sa.json:1: ServiceAccount/web/robot: unknown field automountToken"],
@@ -244,7 +272,7 @@ fn every_bad_fixture_fails_with_file_line_and_object() {
 
 #[test]
 fn every_fixture_the_manifest_rejects_has_a_case() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/bad");
+    let dir = root().join("fixtures/bad");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -280,4 +308,39 @@ fn oversized_file() {
         "{err}"
     );
     assert!(load_dir(repo.path(), &LoadOptions::default()).is_ok());
+}
+
+/// Without rekube.yaml, top-level folders beside cluster/, tools/, apps/ that hold manifests or charts are
+/// named: warnings, errors with --strict.
+#[test]
+fn folders_left_out_of_the_default_layers_are_named() {
+    let dir = fixture("left-out-folders");
+    let want = [
+        "charts: folder holds Helm charts (charts/podinfo) but is not a layer, so it is not read: without \
+         rekube.yaml only the folders cluster/, tools/, apps/ are layers",
+        "infrastructure: folder holds Kubernetes manifests (infrastructure/ingress/class.yaml) but is not a \
+         layer, so it is not read",
+    ];
+    let check = |found: &[rekube::manifest::Diagnostic]| {
+        let rendered: Vec<String> = found.iter().map(ToString::to_string).collect();
+        assert_eq!(rendered.len(), want.len(), "{rendered:#?}");
+        for (got, want) in rendered.iter().zip(want) {
+            assert!(
+                got.starts_with(want),
+                "{got}\n  does not start with\n{want}"
+            );
+            assert!(got.contains("`rekube init` writes one"), "{got}");
+        }
+    };
+    let m = match load_dir(&dir, &LoadOptions::default()) {
+        Ok(m) => m,
+        Err(e) => panic!("left-out folders are warnings by default: {e}"),
+    };
+    assert_eq!(m.objects.len(), 1);
+    check(&m.warnings);
+    let strict = LoadOptions {
+        strict: true,
+        ..LoadOptions::default()
+    };
+    check(&load_err(&dir, &strict).errors);
 }

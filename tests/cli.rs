@@ -2,20 +2,11 @@
 //! object and prints no plan; bad flags exit 2; plans are deterministic; validation happens before any
 //! cluster access.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod support;
 
-fn rekube(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .env_remove("KUBECONFIG")
-        .output()
-        .expect("the rekube binary runs")
-}
+use std::path::PathBuf;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
+use support::{rekube, root};
 
 fn bad_fixtures() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/bad"))
@@ -27,6 +18,9 @@ fn bad_fixtures() -> Vec<PathBuf> {
     dirs.sort();
     dirs
 }
+
+/// Fixtures that are only errors under `--strict` (warnings otherwise).
+const STRICT_ONLY: &[&str] = &["left-out-folders"];
 
 #[test]
 fn every_bad_fixture_exits_2_with_located_errors_and_no_plan() {
@@ -42,7 +36,11 @@ fn every_bad_fixture_exits_2_with_located_errors_and_no_plan() {
             .and_then(|n| n.to_str())
             .unwrap_or_default()
             .to_string();
-        let out = rekube(&["plan", dir.to_str().expect("utf-8 path")]);
+        let mut args = vec!["plan", dir.to_str().expect("utf-8 path")];
+        if STRICT_ONLY.contains(&name.as_str()) {
+            args.push("--strict");
+        }
+        let out = rekube(&args);
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{name}: exit code 2\n{stderr}");
         assert!(
@@ -190,4 +188,165 @@ fn explain_offline_names_the_source_and_the_reasons() {
     ]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such object"));
+}
+
+/// A small repository in a temporary folder.
+fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (rel, text) in files {
+        let path = dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, text).expect("write");
+    }
+    dir
+}
+
+const UI: &str =
+    "apiVersion: v1\nkind: Service\nmetadata: {name: ui}\nspec: {ports: [{port: 80}]}\n";
+
+#[test]
+fn namespace_flag_follows_kubectl() {
+    let kustomization = "resources: [ui.yaml]\n";
+    for files in [
+        vec![("ui.yaml", UI)],
+        vec![("ui.yaml", UI), ("kustomization.yaml", kustomization)],
+    ] {
+        let dir = repo(&files);
+        let path = dir.path().to_str().expect("utf-8");
+        let out = rekube(&["plan", path, "-o", "json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains("Service/ui: Service is namespaced but has no namespace")
+                && stderr.contains("-n/--namespace"),
+            "{stderr}"
+        );
+        for flag in ["-n", "--namespace"] {
+            let out = rekube(&["plan", path, "-o", "json", flag, "guestbook"]);
+            assert_eq!(
+                out.status.code(),
+                Some(0),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let text = String::from_utf8_lossy(&out.stdout);
+            assert!(text.contains("\"namespace\": \"guestbook\""), "{text}");
+        }
+        // The layer's namespace wins over -n, and an object's own over both.
+        std::fs::write(
+            dir.path().join("rekube.yaml"),
+            "layers:\n  - {name: app, path: ., namespace: from-layer}\n",
+        )
+        .expect("write");
+        let out = rekube(&["plan", path, "-o", "json", "-n", "guestbook"]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("\"namespace\": \"from-layer\""), "{text}");
+        assert!(!text.contains("\"guestbook\""), "{text}");
+    }
+    let out = rekube(&["plan", ".", "-n", "Not_A_Namespace"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid namespace"));
+}
+
+#[test]
+fn init_writes_a_rekube_yaml_that_loads_and_never_overwrites_one() {
+    let ns = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
+    let base = "resources: [../../../base]\n";
+    let dir = repo(&[
+        ("cluster/namespaces.yaml", ns),
+        (
+            "infrastructure/ui.yaml",
+            &UI.replace("name: ui", "name: edge, namespace: shop"),
+        ),
+        ("apps/shop/ui.yaml", UI),
+        ("apps/overlays/prod/kustomization.yaml", base),
+        ("apps/overlays/dev/kustomization.yaml", base),
+        ("base/kustomization.yaml", "resources: [ui.yaml]\n"),
+        (
+            "base/ui.yaml",
+            &UI.replace("name: ui", "name: base-ui, namespace: shop"),
+        ),
+        ("docs/mkdocs.yml", "site_name: shop\n"),
+    ]);
+    let path = dir.path().to_str().expect("utf-8");
+    // Without rekube.yaml, the folders beside cluster/ and apps/ are named.
+    let out = rekube(&["plan", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("warning: infrastructure: folder holds Kubernetes manifests"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("warning: base"),
+        "apps/ uses base/: {stderr}"
+    );
+    assert!(!stderr.contains("docs"), "{stderr}");
+    assert_eq!(rekube(&["plan", path, "--strict"]).status.code(), Some(2));
+
+    let out = rekube(&["init", path]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(dir.path().join("rekube.yaml")).expect("written");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        written,
+        "prints what it wrote"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("wrote "));
+    for line in [
+        "# base/ is not a layer: kustomizations of the layers use it\n",
+        "  - name: cluster\n    path: cluster\n",
+        "  - name: infrastructure\n    path: infrastructure\n",
+        "  - name: apps\n    path: apps\n    dependsOn: [cluster, infrastructure]\n    namespace: shop\n",
+        "overlays apps/overlays/dev, apps/overlays/prod are all applied by this layer",
+    ] {
+        assert!(written.contains(line), "{line:?} in:\n{written}");
+    }
+    assert!(!written.contains("docs"), "{written}");
+
+    let out = rekube(&["init", path]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already exists"));
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("rekube.yaml")).expect("kept"),
+        written
+    );
+    assert_eq!(rekube(&["init", path, "--force"]).status.code(), Some(0));
+
+    let empty = tempfile::tempdir().expect("temp dir");
+    let out = rekube(&["init", empty.path().to_str().expect("utf-8")]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(!empty.path().join("rekube.yaml").exists());
+}
+
+#[test]
+fn explain_offline_names_the_health_rule_and_the_ignored_fields() {
+    let health = root().join("examples/health");
+    let path = health.to_str().expect("utf-8");
+    let out = rekube(&["plan", path]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = rekube(&["explain", "database/shop/orders", path, "--offline"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("readiness    health rule rekube.yaml:10 (Database.data.example.com)"),
+        "{text}"
+    );
+    let out = rekube(&["explain", "deployment/shop/orders", path, "--offline"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    for line in [
+        "readiness    built-in rule for apps/Deployment",
+        "/spec/template/metadata/annotations/kubectl.kubernetes.io~1restartedAt (rekube.yaml:19)",
+        "/spec/replicas (HorizontalPodAutoscaler/shop/orders scales it)",
+    ] {
+        assert!(text.contains(line), "{line:?} in:\n{text}");
+    }
 }

@@ -3,7 +3,6 @@
 
 mod support;
 
-use std::process::Stdio;
 use std::time::Duration;
 
 use k8s_openapi::api::apps::v1::Deployment;
@@ -14,9 +13,8 @@ use kube::api::{
 };
 use kube::runtime::wait::{await_condition, conditions};
 use serde_json::json;
-use tokio::io::AsyncWriteExt as _;
 
-use support::{chain, cluster, namespace, unique_name};
+use support::{chain, cluster, kubectl_piped, test_namespace, unique_name};
 
 const WAIT: Duration = Duration::from_secs(90);
 
@@ -194,38 +192,10 @@ async fn applies_crd_custom_resource_configmap_and_deployment_then_deletes_the_n
     assert!(gone.is_none(), "Namespace {ns} still exists");
 }
 
-/// Runs kubectl with the generated kubeconfig, `stdin` piped in; returns (exit code, stdout, stderr).
-async fn kubectl(args: &[&str], stdin: &str) -> (i32, String, String) {
-    let kubeconfig = cluster().await.kubeconfig().to_owned();
-    let mut child = match tokio::process::Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(&kubeconfig)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(err) => panic!(
-            "running kubectl: {err} (install kubectl, e.g. the kubernetes-client package, and put it on PATH)"
-        ),
-    };
-    if let Some(mut input) = child.stdin.take() {
-        input.write_all(stdin.as_bytes()).await.unwrap();
-    }
-    let output = within("kubectl", child.wait_with_output()).await;
-    (
-        output.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
-}
-
 #[tokio::test]
 async fn kubectl_gets_applies_and_diffs_with_the_generated_kubeconfig() {
-    let (code, out, err) = kubectl(&["get", "nodes", "-o", "name"], "").await;
+    let kc = cluster().await.kubeconfig();
+    let (code, out, err) = kubectl_piped(kc, &["get", "nodes", "-o", "name"], "");
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("node/kwok-node-0"), "{out}");
 
@@ -236,29 +206,35 @@ async fn kubectl_gets_applies_and_diffs_with_the_generated_kubeconfig() {
         .find_map(|l| l.trim().strip_prefix("k8s.io/kubernetes "))
         .expect("go.mod pins k8s.io/kubernetes")
         .trim();
-    let (code, out, err) = kubectl(&["version", "-o", "json"], "").await;
+    let (code, out, err) = kubectl_piped(kc, &["version", "-o", "json"], "");
     assert_eq!(code, 0, "{err}");
     let version: serde_json::Value = serde_json::from_str(&out).unwrap();
     assert_eq!(version["serverVersion"]["gitVersion"], pinned, "{out}");
 
-    let (_client, ns) = namespace("kubectl").await;
+    let (_client, ns) = test_namespace("kubectl").await;
     let manifest = |mode: &str| {
         format!(
             "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\ndata:\n  mode: {mode}\n"
         )
     };
-    let (code, out, err) = kubectl(&["apply", "--server-side", "-f", "-"], &manifest("fast")).await;
+    let (code, out, err) = kubectl_piped(
+        kc,
+        &["apply", "--server-side", "-f", "-"],
+        &manifest("fast"),
+    );
     assert_eq!(code, 0, "{out}{err}");
     assert!(
         out.contains("configmap/settings serverside-applied"),
         "{out}"
     );
 
-    let (code, out, err) = kubectl(&["diff", "--server-side", "-f", "-"], &manifest("fast")).await;
+    let (code, out, err) =
+        kubectl_piped(kc, &["diff", "--server-side", "-f", "-"], &manifest("fast"));
     assert_eq!(code, 0, "in sync, yet: {out}{err}");
     assert!(out.is_empty(), "{out}");
 
-    let (code, out, err) = kubectl(&["diff", "--server-side", "-f", "-"], &manifest("slow")).await;
+    let (code, out, err) =
+        kubectl_piped(kc, &["diff", "--server-side", "-f", "-"], &manifest("slow"));
     assert_eq!(code, 1, "a change must exit 1: {out}{err}");
     assert!(
         out.contains("-  mode: fast") && out.contains("+  mode: slow"),

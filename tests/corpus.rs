@@ -1,76 +1,38 @@
-//! Real-world manifests from `../shared/corpus`, rebuilt together into the real local control plane in one
+//! Real-world manifests from the public corpus, rebuilt together into the real local control plane in one
 //! run: Argo CD's install, ingress-nginx (with its admission webhook and certificate Jobs) and
 //! microservices-demo (through its kustomization). Checks the order the objects were applied in.
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
-
 use serde_json::Value;
 
-use support::cluster;
-
-fn corpus() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    assert!(
-        dir.is_dir(),
-        "{} is missing: these tests read the real manifests of ../shared/corpus (check out shared/ beside this repository)",
-        dir.display()
-    );
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read corpus") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
-    }
-}
+use support::{
+    Rekube, chain, cluster, code, copy_dir, corpus, kubectl, stderr, three_projects, unique_name,
+};
 
 #[tokio::test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 async fn argo_cd_ingress_nginx_and_microservices_demo_rebuild_together_in_order() {
     let cp = cluster().await;
-    let corpus = corpus();
     let repo = tempfile::tempdir().expect("temp");
     let root = repo.path();
-    std::fs::write(
-        root.join("rekube.yaml"),
-        "layers:\n  - {name: cluster, path: cluster}\n  - {name: argocd, path: argocd, namespace: argocd, dependsOn: [cluster]}\n  - {name: ingress, path: ingress, dependsOn: [cluster]}\n  - {name: shop, path: shop, namespace: shop, dependsOn: [cluster]}\n",
-    )
-    .expect("rekube.yaml");
-    std::fs::create_dir_all(root.join("cluster")).expect("mkdir");
-    std::fs::write(
-        root.join("cluster/namespaces.yaml"),
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: argocd\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
-    )
-    .expect("namespaces");
-    copy_dir(&corpus.join("argo-cd"), &root.join("argocd"));
-    copy_dir(&corpus.join("ingress-nginx"), &root.join("ingress"));
-    copy_dir(&corpus.join("microservices-demo"), &root.join("shop"));
+    three_projects(root);
 
-    let cache = tempfile::tempdir().expect("cache");
-    let report_path = cache.path().join("report.json");
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .arg("rebuild")
-        .arg(root)
-        .arg("--kubeconfig")
-        .arg(cp.kubeconfig())
-        .args(["--timeout", "180s", "--report"])
-        .arg(&report_path)
-        .env("REKUBE_CACHE_DIR", cache.path())
-        .stdin(Stdio::null())
-        .output()
-        .expect("rekube runs");
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    eprintln!("{stderr}");
-    assert_eq!(out.status.code(), Some(0), "the rebuild succeeds");
+    let rekube = Rekube::on(cp.kubeconfig());
+    let report_path = rekube.cache().join("report.json");
+    let out = rekube.run(&[
+        "rebuild",
+        root.to_str().expect("utf-8 path"),
+        "--timeout",
+        "180s",
+        "--report",
+        report_path.to_str().expect("utf-8 path"),
+    ]);
+    let stderr = stderr(&out);
+    assert_eq!(code(&out), 0, "the rebuild succeeds");
 
     let report: Value =
         serde_json::from_slice(&std::fs::read(&report_path).expect("report")).expect("json");
@@ -163,4 +125,115 @@ async fn argo_cd_ingress_nginx_and_microservices_demo_rebuild_together_in_order(
         "the webhook's Service is ready before the webhook configuration"
     );
     assert!(stderr.contains("recovery time"));
+}
+
+/// Argo CD's `install.yaml` as published (no namespace on its namespaced objects), rebuilt the way its
+/// documentation installs it with kubectl: `kubectl create namespace argocd` then
+/// `kubectl apply -n argocd -f install.yaml`. Like kubectl, rekube does not create the namespace `-n`
+/// names. Its own control plane: the other test here installs Argo CD too.
+#[tokio::test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
+async fn argo_cd_install_yaml_rebuilds_with_namespace_flag() {
+    let cp = rekube::controlplane::ControlPlane::start(Default::default())
+        .await
+        .unwrap_or_else(|e| panic!("the local control plane did not start: {}", chain(&e)));
+    let kc = cp.kubeconfig();
+    let repo = tempfile::tempdir().expect("temp");
+    std::fs::copy(
+        corpus().join("argo-cd/install.yaml"),
+        repo.path().join("install.yaml"),
+    )
+    .expect("copy");
+    let path = repo.path().to_str().expect("utf-8");
+    let rekube = Rekube::on(kc);
+
+    // Without -n (and no layer namespace), every namespaced object is named as lacking one.
+    let out = rekube.run(&["rebuild", path]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("Deployment/argocd-server: Deployment is namespaced but has no namespace"),
+        "{stderr}"
+    );
+
+    kubectl(kc, &["create", "namespace", "argocd"]);
+    let report_path = rekube.cache().join("report.json");
+    let out = rekube.run(&[
+        "rebuild",
+        path,
+        "-n",
+        "argocd",
+        "--timeout",
+        "180s",
+        "--report",
+        report_path.to_str().expect("utf-8"),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("Namespace/argocd is not in the repository (must exist in the cluster)"),
+        "{stderr}"
+    );
+    let report: Value =
+        serde_json::from_slice(&std::fs::read(&report_path).expect("report")).expect("json");
+    let changes = report["changes"]["changes"].as_array().expect("changes");
+    assert_eq!(changes.len(), 59, "every object of install.yaml");
+    assert!(changes.iter().all(|c| c["action"] == "created"));
+    for c in changes {
+        let kind = c["id"]["kind"].as_str().unwrap_or_default();
+        let namespace = c["id"]["namespace"].as_str();
+        let cluster_scoped = matches!(
+            kind,
+            "CustomResourceDefinition" | "ClusterRole" | "ClusterRoleBinding"
+        );
+        let want = if cluster_scoped { None } else { Some("argocd") };
+        assert_eq!(namespace, want, "{}", c["id"]);
+    }
+    let out = kubectl(kc, &["get", "deployments", "-n", "argocd", "-o", "name"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("deployment.apps/argocd-server"));
+    let out = rekube.run(&["drift", path, "-n", "argocd"]);
+    assert_eq!(out.status.code(), Some(0), "no drift after the rebuild");
+}
+
+/// argocd-example-apps' guestbook has no namespace; a kustomization over it applies with `-n`.
+#[tokio::test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
+async fn kustomized_guestbook_applies_with_namespace_flag() {
+    let cp = cluster().await;
+    let kc = cp.kubeconfig();
+    let repo = tempfile::tempdir().expect("temp");
+    copy_dir(&corpus().join("guestbook"), repo.path());
+    std::fs::write(
+        repo.path().join("kustomization.yaml"),
+        "resources:\n  - guestbook-ui-deployment.yaml\n  - guestbook-ui-svc.yaml\n",
+    )
+    .expect("kustomization");
+    let ns = unique_name("guestbook");
+    kubectl(kc, &["create", "namespace", &ns]);
+    let rekube = Rekube::on(kc);
+    let path = repo.path().to_str().expect("utf-8");
+    let inventory = format!("--inventory={ns}");
+    let out = rekube.run(&["apply", path, "-n", &ns, &inventory, "--timeout", "120s"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    kubectl(
+        kc,
+        &[
+            "get",
+            "deployment/guestbook-ui",
+            "service/guestbook-ui",
+            "-n",
+            &ns,
+        ],
+    );
 }

@@ -8,8 +8,6 @@ mod support;
 mod ci;
 #[path = "drift/classes.rs"]
 mod classes;
-#[path = "drift/common.rs"]
-mod common;
 #[path = "drift/drill.rs"]
 mod drill;
 #[path = "drift/prune.rs"]

@@ -3,78 +3,29 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::path::Path;
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use support::{cluster, kubectl, unique_name};
+use support::{Rekube, app, cluster, code, kubectl, namespace, root, stderr, unique_name, write};
 
-/// Runs `rekube ARGS --kubeconfig KC`, with a private cache folder, and returns its output.
-fn rekube(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("REKUBE_CACHE_DIR", cache)
-        .env("REKUBE_INVENTORY", inventory(cache))
-        .env_remove("KUBECONFIG")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the rekube binary runs");
-    eprintln!(
-        "$ rekube {}\n--- stdout\n{}--- stderr\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// One inventory per test (named after its private cache folder): tests run in parallel on one
+/// `rekube` on the cluster of `kubeconfig` with one inventory per test: tests run in parallel on one
 /// cluster, and a shared inventory would prune each other's objects.
-fn inventory(cache: &Path) -> String {
-    let name = cache
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
-    let clean: String = name.chars().filter(char::is_ascii_alphanumeric).collect();
-    format!("engine-{clean}")
+fn rekube_on(kubeconfig: &Path) -> Rekube {
+    Rekube::on(kubeconfig).inventory(&unique_name("engine"))
 }
 
-fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// Writes a repository of `files` (path → content) into a new temp folder.
-fn repo(files: &[(&str, String)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (path, content) in files {
-        let p = dir.path().join(path);
-        std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(p, content).expect("write");
-    }
-    dir
-}
-
-/// resourceVersion of every object labelled with the test's label, keyed by kind/namespace/name.
-fn resource_versions(kubeconfig: &Path, namespace: &str) -> Vec<(String, String)> {
-    let out = kubectl(
-        kubeconfig,
-        &[
-            "get",
-            "deployments,services,configmaps,secrets,serviceaccounts",
-            "-n",
-            namespace,
-            "-o",
-            "json",
-        ],
-    );
+/// resourceVersion of every object rekube applied (it carries `rekube.dev/source`) among those
+/// `kubectl get WHAT` lists, keyed by kind/namespace/name.
+fn applied_versions(kubeconfig: &Path, what: &[&str]) -> Vec<(String, String)> {
+    let args: Vec<&str> = ["get"]
+        .into_iter()
+        .chain(what.iter().copied())
+        .chain(["-o", "json"])
+        .collect();
+    let out = kubectl(kubeconfig, &args);
     let list: Value = serde_json::from_slice(&out.stdout).expect("kubectl json");
     let mut v: Vec<(String, String)> = list["items"]
         .as_array()
@@ -84,8 +35,9 @@ fn resource_versions(kubeconfig: &Path, namespace: &str) -> Vec<(String, String)
         .map(|o| {
             (
                 format!(
-                    "{}/{}",
+                    "{}/{}/{}",
                     o["kind"].as_str().unwrap_or(""),
+                    o["metadata"]["namespace"].as_str().unwrap_or(""),
                     o["metadata"]["name"].as_str().unwrap_or("")
                 ),
                 o["metadata"]["resourceVersion"]
@@ -99,67 +51,26 @@ fn resource_versions(kubeconfig: &Path, namespace: &str) -> Vec<(String, String)
     v
 }
 
-/// A small application with references: ConfigMap and Secret before the Deployment, Namespace first.
-fn app(ns: &str, image: &str) -> Vec<(&'static str, String)> {
-    vec![
-        (
-            "cluster/namespace.yaml",
-            format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"),
-        ),
-        (
-            "apps/config.yaml",
-            format!(
-                "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-config\n  namespace: {ns}\ndata:\n  mode: fast\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: web-secret\n  namespace: {ns}\nstringData:\n  token: hunter2\n"
-            ),
-        ),
-        (
-            "apps/web.yaml",
-            format!(
-                r#"apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: {ns}
-spec:
-  replicas: 2
-  selector:
-    matchLabels: {{app: web}}
-  template:
-    metadata:
-      labels: {{app: web}}
-    spec:
-      containers:
-        - name: web
-          image: {image}
-          envFrom:
-            - configMapRef: {{name: web-config}}
-            - secretRef: {{name: web-secret}}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: web
-  namespace: {ns}
-spec:
-  selector: {{app: web}}
-  ports:
-    - port: 80
-"#
-            ),
-        ),
-    ]
-}
+/// The kinds of the small application, in its namespace.
+const APP_KINDS: &str = "deployments,services,configmaps,secrets,serviceaccounts";
+
+/// Every kind examples/platform declares.
+const ALL_KINDS: &str = "namespaces,customresourcedefinitions,clusterroles,clusterrolebindings,priorityclasses,\
+storageclasses,ingressclasses,validatingwebhookconfigurations,persistentvolumes,deployments,statefulsets,\
+daemonsets,jobs,cronjobs,services,configmaps,secrets,serviceaccounts,roles,rolebindings,\
+persistentvolumeclaims,ingresses,horizontalpodautoscalers,poddisruptionbudgets,networkpolicies";
 
 #[tokio::test]
 async fn rebuild_then_noop_apply_then_diff_and_drift_repair() {
     let cp = cluster().await;
     let kc = cp.kubeconfig();
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = rekube_on(kc);
     let ns = unique_name("engine-app");
-    let dir = repo(&app(&ns, "registry.example/web:1.0"));
+    let dir = tempfile::tempdir().expect("repo");
+    app(dir.path(), &ns, "registry.example/web:1.0");
     let path = dir.path().to_str().expect("utf-8 path");
 
-    let out = rekube(kc, cache.path(), &["rebuild", path, "--timeout", "120s"]);
+    let out = rekube.run(&["rebuild", path, "--timeout", "120s"]);
     assert_eq!(code(&out), 0, "rebuild succeeds");
     let err = stderr(&out);
     assert!(err.contains("recovery time"), "reports the RTO: {err}");
@@ -176,17 +87,17 @@ async fn rebuild_then_noop_apply_then_diff_and_drift_repair() {
     );
 
     // A second apply writes nothing.
-    let before = resource_versions(kc, &ns);
-    let out = rekube(kc, cache.path(), &["apply", path]);
+    let before = applied_versions(kc, &[APP_KINDS, "-n", &ns]);
+    let out = rekube.run(&["apply", path]);
     assert_eq!(code(&out), 0);
     assert!(stderr(&out).contains("5 unchanged"), "{}", stderr(&out));
     assert_eq!(
-        resource_versions(kc, &ns),
+        applied_versions(kc, &[APP_KINDS, "-n", &ns]),
         before,
         "no-op apply changed resourceVersions"
     );
 
-    let out = rekube(kc, cache.path(), &["diff", path]);
+    let out = rekube.run(&["diff", path]);
     assert_eq!(code(&out), 0, "in sync after apply");
 
     // Drift by hand: kubectl scale and set image.
@@ -202,7 +113,7 @@ async fn rebuild_then_noop_apply_then_diff_and_drift_repair() {
             "web=registry.example/web:hacked",
         ],
     );
-    let out = rekube(kc, cache.path(), &["diff", path]);
+    let out = rekube.run(&["diff", path]);
     assert_eq!(code(&out), 1, "differences");
     let diff = String::from_utf8_lossy(&out.stdout);
     assert!(
@@ -220,10 +131,10 @@ async fn rebuild_then_noop_apply_then_diff_and_drift_repair() {
         "Secret values are masked: {diff}"
     );
 
-    let out = rekube(kc, cache.path(), &["apply", path]);
+    let out = rekube.run(&["apply", path]);
     assert_eq!(code(&out), 0);
     assert!(stderr(&out).contains("1 configured"), "{}", stderr(&out));
-    let out = rekube(kc, cache.path(), &["diff", path]);
+    let out = rekube.run(&["diff", path]);
     assert_eq!(code(&out), 0, "apply repaired the drift");
 }
 
@@ -231,7 +142,7 @@ async fn rebuild_then_noop_apply_then_diff_and_drift_repair() {
 async fn immutable_changes_fail_unless_recreation_is_allowed() {
     let cp = cluster().await;
     let kc = cp.kubeconfig();
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = rekube_on(kc);
     let ns = unique_name("engine-immutable");
     let job = |cmd: &str| {
         format!(
@@ -251,17 +162,15 @@ spec:
 "#
         )
     };
-    let namespace = format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n");
-    let dir = repo(&[
-        ("namespace.yaml", namespace.clone()),
-        ("job.yaml", job("up")),
-    ]);
+    let dir = tempfile::tempdir().expect("repo");
+    write(dir.path(), "namespace.yaml", &namespace(&ns));
+    write(dir.path(), "job.yaml", &job("up"));
     let path = dir.path().to_str().expect("utf-8");
-    let out = rekube(kc, cache.path(), &["apply", path, "--timeout", "120s"]);
+    let out = rekube.run(&["apply", path, "--timeout", "120s"]);
     assert_eq!(code(&out), 0, "the Job completes on kwok");
 
     std::fs::write(dir.path().join("job.yaml"), job("down")).expect("write");
-    let out = rekube(kc, cache.path(), &["apply", path]);
+    let out = rekube.run(&["apply", path]);
     assert_eq!(code(&out), 2, "an immutable change fails");
     let err = stderr(&out);
     assert!(
@@ -270,11 +179,7 @@ spec:
     );
     assert!(err.contains("--recreate"), "says how to allow it: {err}");
 
-    let out = rekube(
-        kc,
-        cache.path(),
-        &["apply", path, "--recreate", "--timeout", "120s"],
-    );
+    let out = rekube.run(&["apply", path, "--recreate", "--timeout", "120s"]);
     assert_eq!(code(&out), 0);
     assert!(stderr(&out).contains("1 recreated"), "{}", stderr(&out));
     let live = kubectl(kc, &["get", "job", "migrate", "-n", &ns, "-o", "json"]);
@@ -288,20 +193,15 @@ spec:
 #[tokio::test]
 async fn a_killed_rebuild_completes_with_resume() {
     let cp = cluster().await;
-    let kc = cp.kubeconfig().to_path_buf();
-    let cache = tempfile::tempdir().expect("cache");
+    let kc = cp.kubeconfig();
+    let rekube = rekube_on(kc);
     let ns = unique_name("engine-resume");
     // The Deployment in `apps` takes a while to become Available; kill rekube while it waits.
-    let dir = repo(&app(&ns, "registry.example/web:1.0"));
-    let path: PathBuf = dir.path().to_path_buf();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .arg("rebuild")
-        .arg(&path)
-        .arg("--kubeconfig")
-        .arg(&kc)
-        .env("REKUBE_CACHE_DIR", cache.path())
-        .env("REKUBE_INVENTORY", inventory(cache.path()))
-        .stdin(Stdio::null())
+    let dir = tempfile::tempdir().expect("repo");
+    app(dir.path(), &ns, "registry.example/web:1.0");
+    let p = dir.path().to_str().expect("utf-8");
+    let mut child = rekube
+        .command(&["rebuild", p])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -331,12 +231,7 @@ async fn a_killed_rebuild_completes_with_resume() {
     );
     assert!(started.elapsed() < Duration::from_secs(120));
 
-    let p = path.to_str().expect("utf-8");
-    let out = rekube(
-        &kc,
-        cache.path(),
-        &["rebuild", p, "--resume", "--timeout", "120s"],
-    );
+    let out = rekube.run(&["rebuild", p, "--resume", "--timeout", "120s"]);
     assert_eq!(code(&out), 0, "resume completes");
     let err = stderr(&out);
     assert!(
@@ -344,62 +239,26 @@ async fn a_killed_rebuild_completes_with_resume() {
         "the Namespace is not redone: {err}"
     );
     assert!(err.contains("1 skipped"), "{err}");
-    let out = rekube(&kc, cache.path(), &["diff", p]);
+    let out = rekube.run(&["diff", p]);
     assert_eq!(code(&out), 0);
-}
-
-/// resourceVersion of every object rekube applied (it carries `rekube.dev/source`), across the cluster.
-fn all_applied_versions(kubeconfig: &Path) -> Vec<(String, String)> {
-    let kinds = "namespaces,customresourcedefinitions,clusterroles,clusterrolebindings,priorityclasses,\
-storageclasses,ingressclasses,validatingwebhookconfigurations,persistentvolumes,deployments,statefulsets,\
-daemonsets,jobs,cronjobs,services,configmaps,secrets,serviceaccounts,roles,rolebindings,\
-persistentvolumeclaims,ingresses,horizontalpodautoscalers,poddisruptionbudgets,networkpolicies";
-    let out = kubectl(kubeconfig, &["get", kinds, "-A", "-o", "json"]);
-    let list: Value = serde_json::from_slice(&out.stdout).expect("kubectl json");
-    let mut v: Vec<(String, String)> = list["items"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|o| o["metadata"]["annotations"]["rekube.dev/source"].is_string())
-        .map(|o| {
-            (
-                format!(
-                    "{}/{}/{}",
-                    o["kind"].as_str().unwrap_or(""),
-                    o["metadata"]["namespace"].as_str().unwrap_or(""),
-                    o["metadata"]["name"].as_str().unwrap_or("")
-                ),
-                o["metadata"]["resourceVersion"]
-                    .as_str()
-                    .unwrap_or("")
-                    .to_string(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
 }
 
 #[tokio::test]
 async fn the_platform_example_rebuilds_then_reapplies_with_zero_writes() {
     let cp = cluster().await;
     let kc = cp.kubeconfig();
-    let cache = tempfile::tempdir().expect("cache");
-    let platform = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/platform");
+    let rekube = rekube_on(kc);
+    let platform = root().join("examples/platform");
     let path = platform.to_str().expect("utf-8");
-    let report = cache.path().join("report.json");
-    let out = rekube(
-        kc,
-        cache.path(),
-        &[
-            "rebuild",
-            path,
-            "--timeout",
-            "120s",
-            "--report",
-            report.to_str().expect("utf-8"),
-        ],
-    );
+    let report = rekube.cache().join("report.json");
+    let out = rekube.run(&[
+        "rebuild",
+        path,
+        "--timeout",
+        "120s",
+        "--report",
+        report.to_str().expect("utf-8"),
+    ]);
     assert_eq!(code(&out), 0, "rebuild of examples/platform succeeds");
     let report: Value =
         serde_json::from_slice(&std::fs::read(&report).expect("report")).expect("json");
@@ -412,9 +271,9 @@ async fn the_platform_example_rebuilds_then_reapplies_with_zero_writes() {
     assert!(report["rto_seconds"].as_f64().unwrap_or(0.0) > 0.0);
     assert_eq!(report["layers"].as_array().map(Vec::len), Some(3));
 
-    let before = all_applied_versions(kc);
+    let before = applied_versions(kc, &[ALL_KINDS, "-A"]);
     assert!(before.len() >= 40, "{before:?}");
-    let out = rekube(kc, cache.path(), &["apply", path]);
+    let out = rekube.run(&["apply", path]);
     assert_eq!(code(&out), 0);
     assert!(
         stderr(&out).contains(&format!("{} unchanged", changes.len())),
@@ -422,19 +281,15 @@ async fn the_platform_example_rebuilds_then_reapplies_with_zero_writes() {
         stderr(&out)
     );
     assert_eq!(
-        all_applied_versions(kc),
+        applied_versions(kc, &[ALL_KINDS, "-A"]),
         before,
         "a second apply wrote nothing"
     );
-    let out = rekube(kc, cache.path(), &["diff", path]);
+    let out = rekube.run(&["diff", path]);
     assert_eq!(code(&out), 0, "in sync");
 
     // explain: where it is declared, what it waits for and why, and its live status.
-    let out = rekube(
-        kc,
-        cache.path(),
-        &["explain", "deployment/shop/orders", path],
-    );
+    let out = rekube.run(&["explain", "deployment/shop/orders", path]);
     assert_eq!(code(&out), 0);
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(

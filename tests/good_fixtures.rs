@@ -1,13 +1,13 @@
 //! The repositories under `fixtures/good/` load, with the objects, positions and namespaces expected.
 
-use std::path::{Path, PathBuf};
+mod support;
 
 use rekube::manifest::{LoadOptions, Manifest, load_dir};
 
+use support::root;
+
 fn load(name: &str) -> Manifest {
-    let dir: PathBuf = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/good")
-        .join(name);
+    let dir = root().join("fixtures/good").join(name);
     match load_dir(&dir, &LoadOptions::default()) {
         Ok(m) => m,
         Err(e) => panic!("fixtures/good/{name}: {e}"),
@@ -171,4 +171,72 @@ fn builtin_kinds_written_the_usual_ways_are_valid() {
     let m = load("builtin-kinds");
     assert_eq!(m.objects.len(), 11);
     assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+}
+
+/// Kustomize base and overlays: one layer per overlay (as `rekube.yaml` declares), or the `apps/` folder
+/// as one layer (without it); either way the base is rendered only through the overlays.
+#[test]
+fn base_and_overlays_load_without_duplicates() {
+    let ids = |m: &Manifest| -> Vec<String> {
+        let mut v: Vec<String> = m.objects.iter().map(|o| o.id.to_string()).collect();
+        v.sort();
+        v
+    };
+    let want = [
+        "ConfigMap/production/web-settings-k6cm94h6ch",
+        "ConfigMap/staging/web-settings-79gkmtd4th",
+        "Deployment/production/web",
+        "Deployment/staging/web",
+        "Namespace/production",
+        "Namespace/staging",
+        "Service/production/web",
+        "Service/staging/web",
+    ];
+    let m = load("overlays");
+    let layers: Vec<(&str, &str)> = m
+        .layers
+        .iter()
+        .map(|l| (l.name.as_str(), l.path.as_str()))
+        .collect();
+    assert_eq!(
+        layers,
+        [
+            ("staging", "apps/staging"),
+            ("production", "apps/production")
+        ]
+    );
+    assert_eq!(ids(&m), want);
+    assert!(m.warnings.is_empty(), "{:?}", m.warnings);
+    let replicas = |ns: &str| {
+        m.objects
+            .iter()
+            .find(|o| o.id.kind == "Deployment" && o.namespace() == Some(ns))
+            .and_then(|o| o.get("/spec/replicas").cloned())
+    };
+    assert_eq!(replicas("production"), Some(3.into()));
+    assert_eq!(replicas("staging"), Some(1.into()));
+
+    // The same folders without rekube.yaml: the default layer apps/ holds base, staging and production.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixture = root().join("fixtures/good/overlays");
+    for rel in [
+        "apps/base/kustomization.yaml",
+        "apps/base/deployment.yaml",
+        "apps/base/service.yaml",
+        "apps/staging/kustomization.yaml",
+        "apps/staging/namespace.yaml",
+        "apps/production/kustomization.yaml",
+        "apps/production/namespace.yaml",
+    ] {
+        let to = dir.path().join(rel);
+        std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
+        std::fs::copy(fixture.join(rel), to).expect("copy");
+    }
+    let m = match load_dir(dir.path(), &LoadOptions::default()) {
+        Ok(m) => m,
+        Err(e) => panic!("overlays without rekube.yaml: {e}"),
+    };
+    assert_eq!(m.layers.len(), 1);
+    assert_eq!(ids(&m), want);
+    assert!(m.objects.iter().all(|o| o.source.path != "apps/base"));
 }

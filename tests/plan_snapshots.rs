@@ -1,29 +1,16 @@
-//! Plans of real repositories: `examples/platform` and the public manifests of `../shared/corpus`.
+//! Plans of real repositories: `examples/platform` and the public corpus (`REKUBE_CORPUS`).
 //! The text rendering of each plan is a golden file (`tests/golden/plan/`, `REKUBE_BLESS=1` rewrites them),
 //! and the orderings that a rebuild relies on are asserted: Namespaces first, CRDs before their custom
 //! resources, ServiceAccounts and ConfigMaps before the workloads that use them, webhooks last in their layer.
 
-use std::path::{Path, PathBuf};
+mod support;
+
+use std::path::Path;
 
 use rekube::graph::{GraphOptions, Node, NodeId, Plan, Rule, plan, render};
 use rekube::manifest::{LoadOptions, load_dir};
 
-fn manifest_dir() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
+use support::{copy_dir, corpus_repo, root};
 
 fn plan_dir(dir: &Path) -> Plan {
     let manifest = match load_dir(dir, &LoadOptions::default()) {
@@ -40,26 +27,13 @@ fn plan_dir(dir: &Path) -> Plan {
     }
 }
 
-/// A repository whose one layer `app` is a copy of a corpus folder, with `namespace` as its default.
+/// Plans a repository whose one layer `app` is a copy of a corpus folder, `namespace` its default.
 fn plan_corpus(name: &str, namespace: Option<&str>) -> Plan {
-    let corpus: PathBuf = manifest_dir().join("../shared/corpus");
-    assert!(
-        corpus.is_dir(),
-        "the corpus is missing: {}",
-        corpus.display()
-    );
-    let repo = tempfile::tempdir().unwrap();
-    copy_dir(&corpus.join(name), &repo.path().join(name));
-    let ns = namespace
-        .map(|n| format!(", namespace: {n}"))
-        .unwrap_or_default();
-    let config = format!("layers:\n  - {{name: app, path: {name}{ns}}}\n");
-    std::fs::write(repo.path().join("rekube.yaml"), config).unwrap();
-    plan_dir(repo.path())
+    plan_dir(corpus_repo(name, namespace).path())
 }
 
 fn assert_golden(name: &str, actual: &str) {
-    let path = manifest_dir().join("tests/golden/plan").join(name);
+    let path = root().join("tests/golden/plan").join(name);
     if std::env::var_os("REKUBE_BLESS").is_some() {
         std::fs::write(&path, actual).unwrap();
         return;
@@ -159,7 +133,7 @@ fn check_invariants(plan: &Plan) {
 
 #[test]
 fn platform_example() {
-    let plan = plan_dir(&manifest_dir().join("examples/platform"));
+    let plan = plan_dir(&root().join("examples/platform"));
     check_invariants(&plan);
     assert_eq!(plan.graph().object_count(), 47);
     assert!(
@@ -280,6 +254,10 @@ fn platform_example() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn argo_cd_install() {
     let plan = plan_corpus("argo-cd", Some("argocd"));
     check_invariants(&plan);
@@ -319,6 +297,10 @@ fn argo_cd_install() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn ingress_nginx() {
     let plan = plan_corpus("ingress-nginx", None);
     check_invariants(&plan);
@@ -353,6 +335,10 @@ fn ingress_nginx() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn microservices_demo_kustomization() {
     let plan = plan_corpus("microservices-demo", Some("shop"));
     check_invariants(&plan);
@@ -372,6 +358,10 @@ fn microservices_demo_kustomization() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn sock_shop_kustomization() {
     let plan = plan_corpus("sock-shop", Some("sock-shop"));
     check_invariants(&plan);
@@ -381,9 +371,9 @@ fn sock_shop_kustomization() {
 #[test]
 fn digest_does_not_depend_on_file_names_or_order() {
     // The same objects split into other files, in another order: the same plan digest.
-    let a = plan_dir(&manifest_dir().join("examples/platform"));
+    let a = plan_dir(&root().join("examples/platform"));
     let repo = tempfile::tempdir().unwrap();
-    copy_dir(&manifest_dir().join("examples/platform"), repo.path());
+    copy_dir(&root().join("examples/platform"), repo.path());
     let shop = repo.path().join("apps/shop");
     let mut merged = String::new();
     let mut files: Vec<_> = std::fs::read_dir(&shop)

@@ -15,9 +15,12 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use fixtures::{INTERVAL, config_map, data, deployment, drift_to_heal, image, namespace, recorded};
-use harness::{Reconciler, Repo, eventually, jsonpath, kubectl, median};
-use support::{cluster, unique_name};
+use fixtures::{INTERVAL, data, drift_to_heal, image, recorded};
+use harness::{Reconciler, median};
+use support::{
+    Rekube, Repo, cluster, config_map, deployment, eventually, jsonpath, kubectl, namespace,
+    rekube, root, stderr, unique_name,
+};
 
 #[tokio::test]
 async fn enforce_applies_commits_and_heals_drift_with_backoff() {
@@ -34,7 +37,7 @@ async fn enforce_applies_commits_and_heals_drift_with_backoff() {
             &deployment(&ns, &format!("web-{i}"), "nginx:1.27"),
         );
     }
-    let first = repo.commit("first");
+    let first = repo.commit("first").to_string();
     let r = Reconciler::start(
         kc,
         &repo.url(),
@@ -69,7 +72,7 @@ async fn enforce_applies_commits_and_heals_drift_with_backoff() {
     let web_rv = rv("web-0");
     repo.write("apps/config.yaml", &config_map(&ns, "settings", "two"));
     let committed = Instant::now();
-    let second = repo.commit("second");
+    let second = repo.commit("second").to_string();
     eventually(
         Duration::from_secs(7),
         "the second commit is applied within interval + 5 s",
@@ -167,28 +170,11 @@ async fn observe_reports_drift_without_reverting_it() {
     let repo = Repo::new();
     repo.write("cluster/ns.yaml", &namespace(&ns));
     repo.write("apps/web.yaml", &deployment(&ns, "web", "nginx:1.27"));
-    let first = repo.commit("first");
+    let first = repo.commit("first").to_string();
     // Applied by `rekube apply`; the reconciler only watches.
-    let cache = tempfile::tempdir().expect("cache");
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args([
-            "apply",
-            &repo.url(),
-            "--ref",
-            "main",
-            "--inventory",
-            &inventory,
-        ])
-        .arg("--kubeconfig")
-        .arg(kc)
-        .env("REKUBE_CACHE_DIR", cache.path())
-        .output()
-        .expect("rekube apply runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let url = repo.url();
+    let out = Rekube::on(kc).run(&["apply", &url, "--ref", "main", "--inventory", &inventory]);
+    assert!(out.status.success(), "{}", stderr(&out));
 
     let r = Reconciler::start(
         kc,
@@ -281,7 +267,7 @@ async fn a_bad_commit_changes_nothing_and_the_next_good_one_applies() {
     for name in ["b", "c", "d", "e"] {
         repo.write(&format!("apps/{name}.yaml"), &config_map(&ns, name, "1"));
     }
-    let good = repo.commit("good");
+    let good = repo.commit("good").to_string();
     let r = Reconciler::start(
         kc,
         &repo.url(),
@@ -309,7 +295,7 @@ async fn a_bad_commit_changes_nothing_and_the_next_good_one_applies() {
         "apps/broken.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata: [unclosed\n",
     );
-    let bad = repo.commit("bad");
+    let bad = repo.commit("bad").to_string();
     eventually(Duration::from_secs(10), "the bad commit is counted", || {
         (r.metric("rekube_invalid_revisions_total") == Some(1.0)).then_some(())
     })
@@ -351,7 +337,7 @@ async fn a_bad_commit_changes_nothing_and_the_next_good_one_applies() {
     assert!(String::from_utf8_lossy(&events.stdout).contains("InvalidRevision"));
 
     repo.remove("apps/broken.yaml");
-    let fixed = repo.commit("fixed");
+    let fixed = repo.commit("fixed").to_string();
     eventually(
         Duration::from_secs(10),
         "the fixed commit is applied and prunes",
@@ -373,34 +359,22 @@ async fn a_bad_commit_changes_nothing_and_the_next_good_one_applies() {
 #[tokio::test]
 async fn the_deploy_example_plans_applies_and_spreads_its_replicas() {
     let kc = cluster().await.kubeconfig().to_path_buf();
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/deploy");
-    let rekube = |args: &[&str]| {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_rekube"))
-            .args(args)
-            .arg(&dir)
-            .arg("--kubeconfig")
-            .arg(&kc)
-            .output()
-            .expect("rekube runs");
-        assert!(
-            out.status.success(),
-            "rekube {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-    };
-    let plan = std::process::Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .arg("plan")
-        .arg(&dir)
-        .output()
-        .expect("rekube plan runs");
-    assert!(
-        plan.status.success(),
-        "{}",
-        String::from_utf8_lossy(&plan.stderr)
-    );
+    let dir = root().join("examples/deploy");
+    let path = dir.to_str().expect("utf-8 path");
+    let plan = rekube(&["plan", path]);
+    assert!(plan.status.success(), "{}", stderr(&plan));
     // Server-side validation and admission (restricted Pod Security), then three replicas on three nodes.
     let inventory = unique_name("deploy-example");
-    rekube(&["apply", "--inventory", &inventory, "--timeout", "120s"]);
+    let args = [
+        "apply",
+        path,
+        "--inventory",
+        &inventory,
+        "--timeout",
+        "120s",
+    ];
+    let out = Rekube::on(&kc).run(&args);
+    assert!(out.status.success(), "rekube {args:?}: {}", stderr(&out));
     let nodes = jsonpath(
         &kc,
         &[

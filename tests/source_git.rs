@@ -1,66 +1,39 @@
 //! The Git source: folders read from disk (HEAD and the dirty flag), commits read through libgit2 by path
 //! and by `file://` URL, by branch, tag and commit.
 
+mod support;
+
 use std::path::Path;
 
-use git2::{Oid, Repository, RepositoryInitOptions, Signature};
+use git2::Oid;
 use rekube::source::{Snapshot, Source, SourceError, SourceOptions};
-use tempfile::TempDir;
 
-fn write(root: &Path, rel: &str, content: &str) {
-    let path = root.join(rel);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, content).unwrap();
-}
-
-fn commit_all(repo: &Repository, message: &str) -> Oid {
-    let mut index = repo.index().unwrap();
-    index
-        .add_all(["*"], git2::IndexAddOption::DEFAULT, None)
-        .unwrap();
-    index.update_all(["*"], None).unwrap();
-    index.write().unwrap();
-    let tree = repo.find_tree(index.write_tree().unwrap()).unwrap();
-    let sig = Signature::now("rekube test", "test@example.com").unwrap();
-    let parents: Vec<git2::Commit> = repo
-        .head()
-        .ok()
-        .and_then(|h| h.peel_to_commit().ok())
-        .into_iter()
-        .collect();
-    let parents: Vec<&git2::Commit> = parents.iter().collect();
-    repo.commit(Some("HEAD"), &sig, &sig, message, &tree, &parents)
-        .unwrap()
-}
+use support::{Repo, write};
 
 /// A repository on branch `main`: commit 1 (tagged v1) has `apps/a.yaml`, commit 2 adds `apps/b.yaml`,
 /// and branch `feature` points at commit 1.
 struct Fixture {
-    dir: TempDir,
-    repo: Repository,
+    repo: Repo,
     first: Oid,
     second: Oid,
 }
 
 fn fixture() -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
-    let mut opts = RepositoryInitOptions::new();
-    opts.initial_head("main");
-    let repo = Repository::init_opts(dir.path(), &opts).unwrap();
-    write(dir.path(), ".gitignore", "*.tmp\n");
-    write(dir.path(), "apps/a.yaml", "a: 1\n");
-    write(dir.path(), "docs/readme.md", "hello\n");
+    let repo = Repo::new();
+    repo.write(".gitignore", "*.tmp\n");
+    repo.write("apps/a.yaml", "a: 1\n");
+    repo.write("docs/readme.md", "hello\n");
     #[cfg(unix)]
-    std::os::unix::fs::symlink("a.yaml", dir.path().join("apps/link.yaml")).unwrap();
-    let first = commit_all(&repo, "first");
-    repo.tag_lightweight("v1", &repo.find_object(first, None).unwrap(), false)
+    std::os::unix::fs::symlink("a.yaml", repo.path().join("apps/link.yaml")).unwrap();
+    let first = repo.commit("first");
+    let git = repo.git();
+    git.tag_lightweight("v1", &git.find_object(first, None).unwrap(), false)
         .unwrap();
-    repo.branch("feature", &repo.find_commit(first).unwrap(), false)
+    git.branch("feature", &git.find_commit(first).unwrap(), false)
         .unwrap();
-    write(dir.path(), "apps/b.yaml", "b: 2\n");
-    let second = commit_all(&repo, "second");
+    repo.write("apps/b.yaml", "b: 2\n");
+    let second = repo.commit("second");
     Fixture {
-        dir,
         repo,
         first,
         second,
@@ -74,12 +47,9 @@ fn snapshot(
 ) -> Result<Snapshot, SourceError> {
     let options = SourceOptions {
         cache_dir: Some(cache.to_path_buf()),
+        ..SourceOptions::default()
     };
     Source::new(repository, reference).snapshot(&options)
-}
-
-fn url(dir: &Path) -> String {
-    format!("file://{}", dir.display())
 }
 
 #[test]
@@ -95,19 +65,19 @@ fn plain_folder_has_no_commit() {
 #[test]
 fn work_tree_reports_head_and_dirty() {
     let f = fixture();
-    let path = f.dir.path().to_str().unwrap().to_string();
+    let path = f.repo.path().to_str().unwrap().to_string();
     let cache = tempfile::tempdir().unwrap();
     let snap = snapshot(&path, None, cache.path()).unwrap();
     assert_eq!(snap.revision.commit, Some(f.second.to_string()));
     assert!(!snap.revision.dirty, "clean work tree");
 
     // Ignored files do not count.
-    write(f.dir.path(), "apps/scratch.tmp", "x");
+    write(f.repo.path(), "apps/scratch.tmp", "x");
     assert!(!snapshot(&path, None, cache.path()).unwrap().revision.dirty);
 
     // Changes outside the folder read do not count; inside they do.
-    write(f.dir.path(), "docs/readme.md", "changed\n");
-    let apps = f.dir.path().join("apps");
+    write(f.repo.path(), "docs/readme.md", "changed\n");
+    let apps = f.repo.path().join("apps");
     assert!(
         !snapshot(apps.to_str().unwrap(), None, cache.path())
             .unwrap()
@@ -115,7 +85,7 @@ fn work_tree_reports_head_and_dirty() {
             .dirty
     );
     assert!(snapshot(&path, None, cache.path()).unwrap().revision.dirty);
-    write(f.dir.path(), "apps/new.yaml", "untracked\n");
+    write(f.repo.path(), "apps/new.yaml", "untracked\n");
     let snap = snapshot(apps.to_str().unwrap(), None, cache.path()).unwrap();
     assert!(snap.revision.dirty, "untracked file in the folder");
     assert!(
@@ -128,9 +98,9 @@ fn work_tree_reports_head_and_dirty() {
 #[test]
 fn local_repository_with_ref() {
     let f = fixture();
-    write(f.dir.path(), "apps/a.yaml", "uncommitted\n");
+    write(f.repo.path(), "apps/a.yaml", "uncommitted\n");
     let cache = tempfile::tempdir().unwrap();
-    let path = f.dir.path().to_str().unwrap();
+    let path = f.repo.path().to_str().unwrap();
     let short = &f.first.to_string()[..8];
     for reference in ["v1", "feature", short, "refs/tags/v1", "main~1"] {
         let snap = snapshot(path, Some(reference), cache.path()).unwrap();
@@ -149,7 +119,7 @@ fn local_repository_with_ref() {
         assert!(!snap.root.join("apps/b.yaml").exists());
     }
     // A subfolder with --ref reads that subfolder of the commit.
-    let apps = f.dir.path().join("apps");
+    let apps = f.repo.path().join("apps");
     let snap = snapshot(apps.to_str().unwrap(), Some("main"), cache.path()).unwrap();
     assert!(snap.root.join("b.yaml").is_file());
     assert_eq!(snap.revision.commit, Some(f.second.to_string()));
@@ -159,7 +129,7 @@ fn local_repository_with_ref() {
 fn file_url_by_default_branch_branch_tag_and_commit() {
     let f = fixture();
     let cache = tempfile::tempdir().unwrap();
-    let url = url(f.dir.path());
+    let url = f.repo.url();
     let first = f.first.to_string();
     let cases = [
         (None, f.second),
@@ -189,8 +159,8 @@ fn file_url_by_default_branch_branch_tag_and_commit() {
         .unwrap()
         .collect();
     assert_eq!(mirrors.len(), 1);
-    write(f.dir.path(), "apps/c.yaml", "c: 3\n");
-    let third = commit_all(&f.repo, "third");
+    write(f.repo.path(), "apps/c.yaml", "c: 3\n");
+    let third = f.repo.commit("third");
     let snap = snapshot(&url, None, cache.path()).unwrap();
     assert_eq!(snap.revision.commit, Some(third.to_string()));
 }
@@ -199,7 +169,7 @@ fn file_url_by_default_branch_branch_tag_and_commit() {
 fn snapshot_folder_is_removed_on_drop() {
     let f = fixture();
     let cache = tempfile::tempdir().unwrap();
-    let snap = snapshot(&url(f.dir.path()), Some("v1"), cache.path()).unwrap();
+    let snap = snapshot(&f.repo.url(), Some("v1"), cache.path()).unwrap();
     let root = snap.root.clone();
     assert!(root.is_dir());
     drop(snap);
@@ -210,7 +180,7 @@ fn snapshot_folder_is_removed_on_drop() {
 fn errors_name_the_source_and_ref() {
     let f = fixture();
     let cache = tempfile::tempdir().unwrap();
-    let url = url(f.dir.path());
+    let url = f.repo.url();
     let err = snapshot(&url, Some("no-such-branch"), cache.path()).unwrap_err();
     assert!(matches!(err, SourceError::RefNotFound { .. }), "{err:?}");
     let msg = err.to_string();
@@ -219,7 +189,7 @@ fn errors_name_the_source_and_ref() {
         "{msg}"
     );
 
-    let missing = f.dir.path().join("nope");
+    let missing = f.repo.path().join("nope");
     let err = snapshot(missing.to_str().unwrap(), None, cache.path()).unwrap_err();
     assert!(err.to_string().contains("nope"), "{err}");
 

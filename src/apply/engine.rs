@@ -13,7 +13,7 @@ use super::schedule::Schedule;
 use super::{Action, ApplyOptions, Change, ChangeSet, Dag, Journal};
 use crate::cluster::wait::Verdict;
 use crate::cluster::{Cluster, ClusterError, Informers, LiveIndex};
-use crate::diff::{self, Decision, Sync, SyncOptions};
+use crate::diff::{self, Decision, Ignored, Sync, SyncOptions};
 use crate::keys::ANNOTATION_RECREATE;
 use crate::object::Object;
 use crate::readiness::{self, Status};
@@ -25,6 +25,9 @@ pub enum ApplyEvent {
     Started(usize),
     /// Object `index` is done with this action (ready, unless it failed).
     Finished(usize, Action),
+    /// Object `index` is applied and not ready yet: why (its readiness, e.g. the message of a health
+    /// rule that cannot be evaluated yet). Sent again only when the reason changes.
+    Waiting(usize, String),
     /// A resumed run skips the objects its journal records as done.
     Resumed {
         skipped: usize,
@@ -45,6 +48,8 @@ struct Ctx {
     storage_classes: HashMap<String, bool>,
     /// The cluster's objects of the plan's kinds when the run started (one LIST per kind).
     live: LiveIndex,
+    /// Why an applied object is not ready yet, to the scheduler loop (which reports it).
+    waiting: tokio::sync::mpsc::UnboundedSender<(usize, String)>,
 }
 
 /// Applies `objects` along `dag`, `on_event` seeing progress (by object index). Never fails as a whole:
@@ -72,7 +77,9 @@ where
         })
         .collect();
     let live = cluster.list_live(objects, 8).await;
+    let (waiting, mut waiting_rx) = tokio::sync::mpsc::unbounded_channel::<(usize, String)>();
     let ctx = Arc::new(Ctx {
+        waiting,
         live,
         cluster: cluster.clone(),
         objects: Arc::new(objects.to_vec()),
@@ -126,6 +133,10 @@ where
         let joined = tokio::select! {
             Some(node) = applied_rx.recv() => {
                 ready = schedule.applied(node);
+                continue;
+            }
+            Some((i, why)) = waiting_rx.recv() => {
+                on_event(ApplyEvent::Waiting(i, why));
                 continue;
             }
             joined = tasks.join_next() => joined,
@@ -210,7 +221,7 @@ async fn apply_one(ctx: &Ctx, i: usize, on_applied: impl FnOnce()) -> Result<Act
         .map_err(|e| crate::error::render(&e))?;
     on_applied();
     if ctx.opts.wait {
-        wait_ready(ctx, obj, &applied)
+        wait_ready(ctx, i, &applied)
             .await
             .map_err(|e| crate::error::render(&e))?;
     }
@@ -229,7 +240,8 @@ async fn write(ctx: &Ctx, obj: &Object, body: &Value) -> Result<(Action, Value),
         dry_run_create: false,
         fresh,
     };
-    match decide(cluster, obj, body, live, opts).await {
+    let ignored = ctx.opts.ignore.for_object(&obj.id, &obj.body);
+    match decide(cluster, obj, body, &ignored, live, opts).await {
         Ok(Decision {
             sync: Sync::InSync(_),
             live: Some(live),
@@ -238,6 +250,13 @@ async fn write(ctx: &Ctx, obj: &Object, body: &Value) -> Result<(Action, Value),
             sync: Sync::Create(_),
             ..
         }) => Ok((Action::Created, cluster.apply(obj, body, false).await?)),
+        // What another controller owns is written back as it is live, never reset.
+        Ok(Decision {
+            live: Some(live), ..
+        }) => {
+            let body = ignored.overlay(body, &live);
+            Ok((Action::Configured, cluster.apply(obj, &body, false).await?))
+        }
         Ok(_) => Ok((Action::Configured, cluster.apply(obj, body, false).await?)),
         Err(e) if is_immutable_error(&e) && recreate_allowed(ctx, obj) => {
             cluster.delete(&obj.id, &obj.api_version).await?;
@@ -262,7 +281,8 @@ async fn write(ctx: &Ctx, obj: &Object, body: &Value) -> Result<(Action, Value),
 }
 
 /// The sync decision ([`diff::decide`]) of one object against the cluster: `live` is what a list or a
-/// cache said (see [`SyncOptions::fresh`]), `body` what would be applied.
+/// cache said (see [`SyncOptions::fresh`]), `body` what would be applied, `ignored` the fields other
+/// controllers own.
 ///
 /// # Errors
 /// Reading the object or the dry-run failed.
@@ -270,15 +290,17 @@ pub async fn decide(
     cluster: &Cluster,
     obj: &Object,
     body: &Value,
+    ignored: &Ignored,
     live: Option<Value>,
     opts: SyncOptions,
 ) -> Result<Decision, ClusterError> {
     diff::decide(
         live,
         body,
+        ignored,
         opts,
         || cluster.get(&obj.id, &obj.api_version),
-        || cluster.apply(obj, body, true),
+        |b| async move { cluster.apply(obj, &b, true).await },
     )
     .await
 }
@@ -297,10 +319,16 @@ pub(crate) fn is_immutable_error(e: &ClusterError) -> bool {
         })
 }
 
-/// Waits until the object is ready (kstatus semantics), watching it through the shared informers.
-async fn wait_ready(ctx: &Ctx, obj: &Object, applied: &Value) -> Result<(), ClusterError> {
+/// Waits until object `i` is ready (kstatus semantics, or its health rule), watching it through the
+/// shared informers; each new reason to wait is reported.
+async fn wait_ready(ctx: &Ctx, i: usize, applied: &Value) -> Result<(), ClusterError> {
+    let obj = &ctx.objects[i];
     let cluster = &ctx.cluster;
-    let mut rctx = readiness::Context::default();
+    let mut rctx = readiness::Context {
+        health: ctx.opts.health.clone(),
+        simulated: ctx.opts.simulated,
+        ..readiness::Context::default()
+    };
     match (obj.id.group.as_str(), obj.id.kind.as_str()) {
         ("", "PersistentVolumeClaim") => {
             rctx.wait_for_first_consumer = match readiness::pvc_storage_class(applied) {
@@ -335,9 +363,18 @@ async fn wait_ready(ctx: &Ctx, obj: &Object, applied: &Value) -> Result<(), Clus
         }
         _ => {
             let resolved = cluster.resolve(&obj.id, &obj.api_version).await?;
+            let mut said = String::new();
             ctx.informers
                 .wait(cluster, &resolved, &obj.id, ctx.opts.timeout, |v| {
-                    judge(v, &rctx)
+                    let verdict = judge(v, &rctx);
+                    if let Verdict::Pending(why) = &verdict
+                        && *why != said
+                    {
+                        said.clone_from(why);
+                        // The loop outlives every task, so the receiver is still there.
+                        let _ = ctx.waiting.send((i, why.clone()));
+                    }
+                    verdict
                 })
                 .await?;
         }

@@ -4,6 +4,8 @@
 //!
 //! The result is a [`ChangeSet`] in input order, whatever order the work finished in.
 
+use crate::diff::IgnoreRules;
+use crate::readiness::HealthRules;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -119,6 +121,14 @@ pub struct ApplyOptions {
     pub wait: bool,
     /// The Helm hooks this run executes (none by default).
     pub hooks: HookRuns,
+    /// Fields other controllers own: never the cause of a write, never reset by one. Set from the
+    /// manifest by the apply operation.
+    pub ignore: IgnoreRules,
+    /// The user's health rules (readiness of custom resources). Set from the manifest too.
+    pub health: HealthRules,
+    /// The cluster is simulated (rekube's local control plane): readiness of what cannot work there is
+    /// judged by what can be observed ([`crate::readiness::Context::simulated`]).
+    pub simulated: bool,
 }
 
 impl Default for ApplyOptions {
@@ -130,6 +140,9 @@ impl Default for ApplyOptions {
             labels: BTreeMap::new(),
             wait: true,
             hooks: HookRuns::default(),
+            ignore: IgnoreRules::default(),
+            health: HealthRules::default(),
+            simulated: false,
         }
     }
 }

@@ -47,6 +47,14 @@ impl Resources {
             })
     }
 
+    /// Whether the cluster serves `group`/`kind` as a namespaced kind, at any version; `None` when it does
+    /// not serve the kind.
+    pub async fn namespaced(&self, group: &str, kind: &str) -> Option<bool> {
+        let discovery = self.discovery.read().await;
+        let (_, caps) = discovery.get(group)?.recommended_kind(kind)?;
+        Some(caps.scope == Scope::Namespaced)
+    }
+
     /// Runs discovery again (after CRDs were established, or when a kind was not found).
     pub async fn refresh(&self) -> Result<(), kube::Error> {
         let fresh = run(&self.client).await?;

@@ -96,7 +96,7 @@ impl Cluster {
                     };
                 let mut all = Vec::new();
                 for ns in scopes {
-                    match self.list_all(&resolved, &kind, ns.as_deref()).await {
+                    match self.list_all(&resolved, &kind, ns.as_deref(), None).await {
                         Ok(items) => all.extend(items),
                         Err(e) => {
                             tracing::debug!(
@@ -144,11 +144,45 @@ impl Cluster {
         index
     }
 
+    /// Every object of one kind (in `namespace`, or everywhere; by label `selector`), as GET returns
+    /// them (with apiVersion and kind), keyed by id.
+    ///
+    /// # Errors
+    /// The list fails after retries; the error names `Kind/namespace/*`.
+    pub async fn list_objects(
+        &self,
+        resolved: &Resolved,
+        namespace: Option<&str>,
+        selector: Option<&str>,
+    ) -> Result<Vec<(ObjectId, Value)>, ClusterError> {
+        let r = &resolved.resource;
+        let items = self
+            .list_all(resolved, &r.kind, namespace, selector)
+            .await?;
+        Ok(items
+            .into_iter()
+            .filter_map(|item| {
+                let ns = item
+                    .metadata
+                    .namespace
+                    .clone()
+                    .filter(|_| resolved.namespaced);
+                let name = item.metadata.name.clone().unwrap_or_default();
+                let mut v = serde_json::to_value(item).ok()?;
+                let m = v.as_object_mut()?;
+                m.insert("apiVersion".into(), Value::String(r.api_version.clone()));
+                m.insert("kind".into(), Value::String(r.kind.clone()));
+                Some((ObjectId::new(&r.group, &r.kind, ns.as_deref(), &name), v))
+            })
+            .collect())
+    }
+
     async fn list_all(
         &self,
         resolved: &Resolved,
         kind: &str,
         namespace: Option<&str>,
+        selector: Option<&str>,
     ) -> Result<Vec<DynamicObject>, ClusterError> {
         let api: Api<DynamicObject> = self.api(resolved, namespace);
         let id = ObjectId::new(&resolved.resource.group, kind, namespace, "*");
@@ -156,6 +190,9 @@ impl Cluster {
         let mut token: Option<String> = None;
         loop {
             let mut params = ListParams::default().limit(PAGE);
+            if let Some(s) = selector {
+                params = params.labels(s);
+            }
             if let Some(t) = &token {
                 params = params.continue_token(t);
             }

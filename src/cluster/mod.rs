@@ -15,6 +15,7 @@ mod informer;
 mod live;
 mod requests;
 mod retry;
+mod scope;
 pub mod wait;
 
 pub use discovery::{Resolved, Resources};
@@ -22,6 +23,7 @@ pub use error::ClusterError;
 pub use informer::Informers;
 pub use live::{Live, LiveIndex};
 pub use retry::RetryPolicy;
+pub use scope::discover_scopes;
 
 /// The field manager of every write rekube makes.
 pub const FIELD_MANAGER: &str = "rekube";
@@ -57,6 +59,14 @@ pub struct Cluster {
     permits: Arc<Semaphore>,
     retry: RetryPolicy,
     server: String,
+}
+
+impl std::fmt::Debug for Cluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Cluster")
+            .field("server", &self.server)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Cluster {

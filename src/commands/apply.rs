@@ -11,12 +11,14 @@ use crate::ops::prune::PruneRunOptions;
 use super::{CommandError, EXIT_ERROR, EXIT_OK, common, render_error};
 
 pub async fn run(args: ApplyArgs) -> Result<i32, CommandError> {
-    let manifest = common::load(&args.source)?;
+    let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
     let dag = common::dependencies(&manifest, args.source.strict)?;
     let target = common::connect(&args.cluster).await?;
     let (manifest, dag) =
         common::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
-    let opts = options(&args.apply, usize::from(args.cluster.concurrency));
+    target.prepare(&manifest, args.apply.timeout).await?;
+    let mut opts = options(&args.apply, usize::from(args.cluster.concurrency));
+    opts.apply.simulated = target.simulated;
     let mut progress = common::progress(&manifest);
     let applied = apply(&target.cluster, &manifest, &dag, &opts, |e| {
         progress.event(e)

@@ -7,7 +7,7 @@ use crate::ops::diff::{DiffReport, DiffRunOptions, Outcome, diff};
 use super::{CommandError, common};
 
 pub async fn run(args: DiffArgs) -> Result<i32, CommandError> {
-    let manifest = common::load(&args.source)?;
+    let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
     let target = common::connect(&args.cluster).await?;
     let (manifest, _) = common::for_cluster(
         manifest,

@@ -10,7 +10,7 @@ use crate::ops::drift::{DriftOptions, drift};
 use super::{CommandError, common};
 
 pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
-    let manifest = common::load(&args.source)?;
+    let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
     let target = common::connect(&args.cluster).await?;
     let (manifest, _) = common::for_cluster(
         manifest,

@@ -4,19 +4,15 @@
 
 use std::fmt::Write;
 
-use crate::cli::{DrillArgs, DrillOutput, Fresh};
+use crate::cli::{DrillArgs, DrillOutput};
 use crate::controlplane::ControlPlaneOptions;
 use crate::ops::drill::{DrillOptions, DrillReport, drill};
+use crate::report::{DriftCheck, Evidence};
 
 use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common};
 
 pub async fn run(args: DrillArgs) -> Result<i32, CommandError> {
-    if args.fresh == Fresh::Kind {
-        return Err(
-            "drill --fresh kind needs `kind` on PATH and a container runtime; use --fresh local"
-                .into(),
-        );
-    }
+    let format = common::report_format(args.report.as_deref())?;
     let manifest = common::load(&args.source)?;
     let dag = common::dependencies(&manifest, args.source.strict)?;
     let opts = DrillOptions {
@@ -31,9 +27,36 @@ pub async fn run(args: DrillArgs) -> Result<i32, CommandError> {
     );
     let mut progress = common::progress(&manifest);
     let report = drill(&manifest, &dag, &opts, |e| progress.event(e)).await?;
+    let json = serde_json::to_string_pretty(&report)?;
     match args.output {
         DrillOutput::Text => print!("{}", render_text(&report)),
-        DrillOutput::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+        DrillOutput::Json => println!("{json}"),
+    }
+    if let (Some(path), Some(format)) = (&args.report, format) {
+        let generated = common::now();
+        let cluster = format!(
+            "a fresh local control plane, simulated, torn down after the drill (was {})",
+            report.rebuild.server
+        );
+        let evidence = Evidence {
+            command: "drill",
+            passed: report.passed,
+            origin: &report.origin,
+            revision: report.revision.as_deref(),
+            cluster: &cluster,
+            problems: report.problems.clone(),
+            notes: &report.simulation,
+            rebuild: &report.rebuild,
+            drift: match &report.drift {
+                Some(d) => DriftCheck::Done {
+                    report: d,
+                    seconds: report.drift_seconds.unwrap_or_default(),
+                },
+                None => DriftCheck::NotRun("the rebuild failed"),
+            },
+            generated: &generated,
+        };
+        common::write_report(path, format, &evidence, &json)?;
     }
     Ok(if report.passed {
         EXIT_OK
@@ -54,6 +77,10 @@ pub fn render_text(r: &DrillReport) -> String {
         "fresh control plane ready in {:.2}s",
         r.cluster_seconds
     );
+    let _ = writeln!(out, "{}", common::SIMULATED_NOTE);
+    for note in &r.simulation {
+        let _ = writeln!(out, "simulated cluster: {note}");
+    }
     out.push_str(&r.rebuild.render_text());
     if let Some(d) = &r.drift {
         let _ = writeln!(

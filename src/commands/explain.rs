@@ -6,11 +6,12 @@ use std::time::Duration;
 use crate::cli::ExplainArgs;
 use crate::graph::{GraphOptions, Node, Plan};
 use crate::object::Object;
+use crate::readiness::{self, JudgedBy};
 
 use super::{CommandError, EXIT_ERROR, EXIT_OK, common};
 
 pub async fn run(args: ExplainArgs) -> Result<i32, CommandError> {
-    let manifest = common::load(&args.source)?;
+    let manifest = common::load_sealed(&args.source)?;
     let matches = find(&manifest.objects, &args.object)?;
     let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default())?;
     let plan = Plan::new(graph);
@@ -82,19 +83,43 @@ pub async fn run(args: ExplainArgs) -> Result<i32, CommandError> {
                 );
             }
         }
-        match &live {
-            None => println!("  status       unknown (offline)"),
+        let rctx = readiness::Context {
+            health: manifest.rules.health.clone(),
+            ..readiness::Context::default()
+        };
+        // Without the live object, only which rule would judge it is known.
+        let (judged, evaluated) = match &live {
+            None => {
+                println!("  status       unknown (offline)");
+                (readiness::judge(&obj.body, &rctx).judged_by, false)
+            }
             Some(t) => match t.cluster.get(&obj.id, &obj.api_version).await {
                 Ok(Some(v)) => {
-                    let r = crate::readiness::compute(&v);
+                    let j = readiness::judge(&v, &rctx);
+                    let r = j.readiness;
                     println!("  status       {r} (live at {})", t.cluster.server());
+                    (j.judged_by, true)
                 }
-                Ok(None) => println!(
-                    "  status       NotFound (not in the cluster at {})",
-                    t.cluster.server()
-                ),
-                Err(e) => println!("  status       unknown: {}", super::render_error(&e)),
+                Ok(None) => {
+                    println!(
+                        "  status       NotFound (not in the cluster at {})",
+                        t.cluster.server()
+                    );
+                    (readiness::judge(&obj.body, &rctx).judged_by, false)
+                }
+                Err(e) => {
+                    println!("  status       unknown: {}", super::render_error(&e));
+                    (readiness::judge(&obj.body, &rctx).judged_by, false)
+                }
             },
+        };
+        print_judged_by(&judged, evaluated);
+        let ignored = manifest.rules.ignore.for_object(&obj.id, &obj.body);
+        if !ignored.is_empty() {
+            println!("  ignored fields (other controllers own them):");
+            for why in ignored.reasons() {
+                println!("    {why}");
+            }
         }
     }
     Ok(if matches.is_empty() {
@@ -102,6 +127,26 @@ pub async fn run(args: ExplainArgs) -> Result<i32, CommandError> {
     } else {
         EXIT_OK
     })
+}
+
+/// The rule that judges readiness and, for a health rule judged live, how each expression evaluated.
+fn print_judged_by(judged: &JudgedBy, evaluated: bool) {
+    println!("  readiness    {judged}");
+    let JudgedBy::HealthRule { evaluations, .. } = judged else {
+        return;
+    };
+    if !evaluated {
+        return;
+    }
+    println!("  last evaluation:");
+    for e in evaluations {
+        let result = match &e.result {
+            None => "not evaluated".to_string(),
+            Some(Ok(b)) => b.to_string(),
+            Some(Err(why)) => format!("error: {why}"),
+        };
+        println!("    {:<11} {:<16} {}", e.field, result, e.expression);
+    }
 }
 
 fn detail(d: &str) -> String {

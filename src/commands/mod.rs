@@ -8,6 +8,9 @@ pub mod diff;
 pub mod drift;
 pub mod drill;
 pub mod explain;
+pub mod export;
+pub mod init;
+pub mod local;
 pub mod lock;
 pub mod plan;
 pub mod rebuild;
@@ -35,6 +38,9 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Drill(args) => drill::run(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
         Command::Lock(args) => lock::run(args).await,
+        Command::Export(args) => export::run(args).await,
+        Command::Init(args) => init::run(args).await,
+        Command::Local(args) => local::run(args).await,
     };
     match result {
         Ok(code) => code,

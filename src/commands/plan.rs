@@ -4,7 +4,8 @@
 use crate::cli::{PlanArgs, PlanOutput};
 use crate::graph::render::{Format, render};
 use crate::graph::{GraphOptions, Plan};
-use crate::manifest::HelmOptions;
+use crate::manifest::sops::Sops;
+use crate::manifest::{HelmOptions, ScopeLookup};
 
 use super::{CommandError, EXIT_OK, common};
 
@@ -14,7 +15,7 @@ pub async fn run(args: PlanArgs) -> Result<i32, CommandError> {
         check_determinism: true,
         ..common::helm_options(&args.source)
     };
-    let manifest = common::load_with(&args.source, helm, true)?;
+    let manifest = common::load_with(&args.source, ScopeLookup::Offline, Sops::Seal, helm, true)?;
     let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default())?;
     // External references go to stderr so that `-o json` stays parseable.
     common::report_externals(&graph, args.source.strict)?;

@@ -5,24 +5,30 @@ use std::time::Instant;
 
 use crate::cli::RebuildArgs;
 use crate::ops::rebuild::{RebuildOptions, rebuild};
+use crate::report::{DriftCheck, Evidence};
 
 use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common};
 
 pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
     let started = Instant::now();
-    let manifest = common::load(&args.source)?;
+    let format = common::report_format(args.report.as_deref())?;
+    let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
     let dag = common::dependencies(&manifest, args.source.strict)?;
     let target = common::connect(&args.cluster).await?;
     let (manifest, dag) =
         common::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
+    // Preparing a simulated cluster (CRDs a real cluster would have) is not part of the recovery either.
+    target.prepare(&manifest, args.apply.timeout).await?;
     // With --fresh, building the cluster is not part of the recovery: its start time was printed apart.
     let started = if target.fresh.is_some() {
         Instant::now()
     } else {
         started
     };
+    let mut run = super::apply::options(&args.apply, usize::from(args.cluster.concurrency));
+    run.apply.simulated = target.simulated;
     let opts = RebuildOptions {
-        run: super::apply::options(&args.apply, usize::from(args.cluster.concurrency)),
+        run,
         adopt: args.adopt,
         resume: args.resume,
         rto_budget: args.rto_budget,
@@ -40,9 +46,24 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
     })
     .await?;
     eprint!("{}", report.render_text());
-    if let Some(path) = &args.report {
-        std::fs::write(path, serde_json::to_vec_pretty(&report)?)
-            .map_err(|e| format!("cannot write the report to {}: {e}", path.display()))?;
+    if let (Some(path), Some(format)) = (&args.report, format) {
+        let generated = common::now();
+        let evidence = Evidence {
+            command: "rebuild",
+            passed: report.succeeded && report.within_budget,
+            origin: &manifest.revision.origin,
+            revision: report.revision.as_deref(),
+            cluster: &report.server,
+            problems: report.problems(),
+            notes: &[],
+            rebuild: &report,
+            drift: DriftCheck::NotRun(
+                "a rebuild does not check drift (rekube drift does, and rekube drill after its rebuild)",
+            ),
+            generated: &generated,
+        };
+        let json = serde_json::to_string_pretty(&report)?;
+        common::write_report(path, format, &evidence, &json)?;
     }
     let code = if !report.succeeded {
         eprintln!("continue with: rekube rebuild --resume (same repository and cluster)");

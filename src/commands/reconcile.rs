@@ -3,28 +3,53 @@
 
 use crate::cli::{ReconcileArgs, ReconcileMode};
 use crate::reconcile::{self, LeaseOptions, Mode, ReconcileOptions, git::Follower};
+use std::sync::Arc;
+
+use crate::manifest::sops::{AgeKeys, KeySources};
+use crate::reconcile::secrets::{SecretKeys, SecretRef};
 use crate::source::SourceOptions;
 
 use super::apply::{apply_options, prune_options};
 use super::{CommandError, EXIT_OK, common};
 
 pub async fn run(args: ReconcileArgs) -> Result<i32, CommandError> {
-    let opts = reconcile_options(&args);
+    let mut opts = reconcile_options(&args)?;
     let target = common::connect(&args.cluster).await?;
+    // Kinds the repository does not define get their scope from this cluster's discovery.
+    opts.follow.cluster = Some(target.cluster.clone());
+    opts.follow.secrets.client = Some(target.cluster.client().clone());
     reconcile::run(target.cluster.clone(), opts, shutdown()).await?;
     target.finish().await;
     Ok(EXIT_OK)
 }
 
-fn reconcile_options(args: &ReconcileArgs) -> ReconcileOptions {
-    ReconcileOptions {
+fn reconcile_options(args: &ReconcileArgs) -> Result<ReconcileOptions, CommandError> {
+    let verify = common::verify_options(&args.trust)?;
+    if verify.as_ref().is_some_and(|v| v.keys.is_empty()) && args.verify_secret.is_none() {
+        return Err(
+            "--verify-commit needs trusted keys: --verify-keys FILE or --verify-secret".into(),
+        );
+    }
+    let keys = AgeKeys::discover(&KeySources::from_env(&args.trust.age_key_files))?;
+    let secret = |s: &Option<String>| s.as_deref().map(SecretRef::parse).transpose();
+    let secrets = SecretKeys {
+        client: None,
+        decryption: secret(&args.decryption_secret)?,
+        verification: secret(&args.verify_secret)?,
+    };
+    Ok(ReconcileOptions {
         follow: Follower {
             repository: args.repository.clone(),
             reference: args.reference.clone(),
             source: SourceOptions {
                 cache_dir: args.cache_dir.clone(),
+                verify,
             },
             strict: args.strict,
+            namespace: args.namespace.clone(),
+            cluster: None,
+            age_keys: Arc::new(keys),
+            secrets,
         },
         interval: args.interval,
         resync: args.resync.unwrap_or(args.interval * 10),
@@ -44,7 +69,7 @@ fn reconcile_options(args: &ReconcileArgs) -> ReconcileOptions {
         },
         apply: apply_options(&args.apply),
         prune: prune_options(&args.apply, usize::from(args.cluster.concurrency)),
-    }
+    })
 }
 
 /// `<hostname>-<pid>`: unique among replicas on one machine too (in a Pod, POD_NAME is set instead).

@@ -98,8 +98,12 @@ impl Assets {
     }
 }
 
-/// The binaries to use: `explicit`, else `$KUBEBUILDER_ASSETS`, else the cache, built if needed.
-pub(crate) fn locate(explicit: Option<&Path>) -> Result<Assets, ControlPlaneError> {
+/// The binaries to use: `explicit`, else `$KUBEBUILDER_ASSETS`, else the cache, built if needed
+/// (blocking: a cold build takes minutes, its progress on stderr).
+///
+/// # Errors
+/// Missing binaries, Go missing or too old, or a failed build.
+pub fn locate(explicit: Option<&Path>) -> Result<Assets, ControlPlaneError> {
     if let Some(dir) = explicit {
         return Assets::from_dir(dir);
     }

@@ -81,6 +81,11 @@ pub(crate) fn kube_apiserver(layout: &Layout) -> Vec<String> {
         flag("requestheader-extra-headers-prefix", "X-Remote-Extra-"),
         path("proxy-client-cert-file", &pki.front_proxy_client_cert),
         path("proxy-client-key-file", &pki.front_proxy_client_key),
+        // Simulated mode: pods never run, so no webhook could answer; the apiserver does not call them.
+        flag(
+            "disable-admission-plugins",
+            "ValidatingAdmissionWebhook,MutatingAdmissionWebhook",
+        ),
         // RBAC as in real clusters, so bootstrap ClusterRoles exist and bindings mean something.
         flag("authorization-mode", "RBAC"),
         flag("allow-privileged", true),
@@ -188,6 +193,17 @@ mod tests {
         assert!(args.contains(&"--etcd-servers=http://127.0.0.1:2379".to_owned()));
         assert!(args.contains(&"--secure-port=6443".to_owned()));
         assert!(args.contains(&"--cert-dir=/cp/pki".to_owned()));
+    }
+
+    #[test]
+    fn the_apiserver_never_calls_admission_webhooks() {
+        let args = kube_apiserver(&layout());
+        assert!(
+            args.contains(
+                &"--disable-admission-plugins=ValidatingAdmissionWebhook,MutatingAdmissionWebhook"
+                    .to_owned()
+            )
+        );
     }
 
     #[test]

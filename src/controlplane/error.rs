@@ -61,6 +61,33 @@ pub enum ControlPlaneError {
         #[source]
         source: kube::Error,
     },
+    /// The apiserver port asked for is taken by another process.
+    #[error(
+        "port {port} on 127.0.0.1 is already in use by another process: choose another port, or let \
+         rekube pick a free one"
+    )]
+    PortTaken { port: u16 },
+    /// No HOME (nor an explicit folder) to find the kubeconfig or the local clusters' state in.
+    #[error(
+        "HOME is not set: set KUBECONFIG and REKUBE_STATE_DIR (or XDG_STATE_HOME) to say where the \
+         kubeconfig and the local clusters' state go"
+    )]
+    NoHome,
+    /// A local cluster name that cannot be a folder and context name.
+    #[error("invalid local cluster name {name:?}: {reason}")]
+    InvalidName { name: String, reason: &'static str },
+    /// A local cluster of that name exists.
+    #[error(
+        "a local cluster named {name} already exists, {detail}: use it with --context rekube-{name}, \
+         stop it with `rekube local down {name}`, or choose another name"
+    )]
+    NameInUse { name: String, detail: String },
+    /// The supervisor of a local cluster could not start it.
+    #[error("local cluster {name} did not start: {message}")]
+    LocalStart { name: String, message: String },
+    /// No local cluster of that name.
+    #[error("no local cluster named {name} (`rekube local list` shows them)")]
+    LocalNotFound { name: String },
     /// Waiting on an object failed.
     #[error("waiting for {what}")]
     Wait {
@@ -74,6 +101,20 @@ impl ControlPlaneError {
     /// A component could not bind its port (taken between our probe and its bind).
     pub(crate) fn is_port_conflict(&self) -> bool {
         matches!(self, Self::ComponentExited { tail, .. } if tail.contains("address already in use"))
+    }
+
+    /// This error, or [`Self::PortTaken`] when the apiserver could not bind the port asked for.
+    pub(crate) fn into_port_taken(self, port: Option<u16>) -> Self {
+        match (&self, port) {
+            (
+                Self::ComponentExited {
+                    component: "kube-apiserver",
+                    ..
+                },
+                Some(port),
+            ) => Self::PortTaken { port },
+            _ => self,
+        }
     }
 
     pub(crate) fn io(what: &str, path: impl AsRef<Path>, source: std::io::Error) -> Self {

@@ -10,7 +10,10 @@
 //! 2. generates a fresh PKI and service-account key, and an admin kubeconfig;
 //! 3. starts etcd (on tmpfs, without fsync) and kube-apiserver and waits for `/readyz`;
 //! 4. starts the controller manager, the scheduler and kwok, creates fake Nodes, and waits for the
-//!    `default` ServiceAccount and for every Node to be Ready.
+//!    `default` ServiceAccount and for every Node to be Ready;
+//! 5. enters the simulated mode ([`simulation`]): marks the cluster as simulated, creates the default
+//!    StorageClass and starts the simulated provisioner and snapshot controller. Admission webhooks are
+//!    never called (the apiserver runs without the webhook admission plugins).
 //!
 //! Every component logs to a file in the control plane's folder. A component that exits during
 //! the start fails it with the tail of its log. Stopping (or dropping) kills the processes and
@@ -38,15 +41,20 @@
 mod assets;
 mod components;
 mod error;
+pub mod kubeconfig;
+pub mod local;
 mod nodes;
 mod pki;
 mod process;
+mod provision;
+pub mod simulation;
 mod start;
+mod storage;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use assets::{ASSETS_ENV, Assets};
+pub use assets::{ASSETS_ENV, Assets, locate};
 pub use error::ControlPlaneError;
 pub use nodes::NODE_LABEL;
 
@@ -72,6 +80,8 @@ pub struct ControlPlaneOptions {
     pub keep_logs: bool,
     /// Limit on start-to-ready, once the binaries exist (building them is not counted).
     pub start_timeout: Duration,
+    /// The apiserver's port on 127.0.0.1; `None` picks a free one.
+    pub apiserver_port: Option<u16>,
 }
 
 impl Default for ControlPlaneOptions {
@@ -82,6 +92,7 @@ impl Default for ControlPlaneOptions {
             keep_logs: false,
             // Ready in well under 15 s on an idle machine; a CI box busy compiling can be much slower.
             start_timeout: Duration::from_secs(120),
+            apiserver_port: None,
         }
     }
 }
@@ -97,6 +108,8 @@ pub struct ControlPlane {
     cleanup: Cleanup,
     keep_logs: bool,
     ready_in: Duration,
+    /// The simulated provisioner and snapshot controller (see `simulation`).
+    storage: Option<storage::StorageController>,
 }
 
 impl ControlPlane {
@@ -170,6 +183,10 @@ impl ControlPlane {
     }
 
     fn shutdown(&mut self) -> Result<(), ControlPlaneError> {
+        // The controller first: it would only retry against a dying apiserver.
+        if let Some(mut storage) = self.storage.take() {
+            storage.stop();
+        }
         // Reverse start order: clients before the apiserver, the apiserver before etcd.
         for component in self.components.iter_mut().rev() {
             component.kill(&self.cleanup);

@@ -14,6 +14,8 @@ use tracing::instrument::WithSubscriber as _;
 use super::components::{self, Layout};
 use super::pki::{Pki, PkiPaths};
 use super::process::{self, Cleanup, Component};
+use super::simulation;
+use super::storage::StorageController;
 use super::{
     Assets, CONTROL_PLANE_DIR_PREFIX, ControlPlane, ControlPlaneError, ControlPlaneOptions,
     ETCD_DIR_PREFIX, assets, nodes,
@@ -64,6 +66,10 @@ impl ControlPlane {
                 }
                 // Free ports are found by binding and releasing them: another process can take
                 // one before the component binds it. Fresh ports then, with a fresh folder.
+                Err(err) if err.is_port_conflict() && options.apiserver_port.is_some() => {
+                    cp.keep_logs = true;
+                    return Err(err.into_port_taken(options.apiserver_port));
+                }
                 Err(err) if attempts < 2 && err.is_port_conflict() => {
                     attempts += 1;
                     tracing::info!("{err}; retrying on other ports");
@@ -79,10 +85,17 @@ impl ControlPlane {
 
     /// Creates the folders, certificates and kubeconfig; starts nothing.
     fn prepare(assets: Assets, options: &ControlPlaneOptions) -> Result<Self, ControlPlaneError> {
-        let [etcd_client_port, etcd_peer_port, apiserver_port] =
-            free_ports().map_err(|source| {
+        let [etcd_client_port, etcd_peer_port, apiserver_port] = loop {
+            let [client, peer, free] = free_ports().map_err(|source| {
                 ControlPlaneError::io("finding free ports on", "127.0.0.1", source)
             })?;
+            // A port asked for is free now, so the probe may have picked it for etcd: probe again.
+            match options.apiserver_port {
+                Some(port) if port == client || port == peer => {}
+                Some(port) => break [client, peer, port],
+                None => break [client, peer, free],
+            }
+        };
         // The pid in the names lets a later start remove what a killed process left behind.
         let pid = std::process::id();
         process::sweep_orphans(&std::env::temp_dir(), CONTROL_PLANE_DIR_PREFIX);
@@ -123,6 +136,7 @@ impl ControlPlane {
             cleanup,
             keep_logs: options.keep_logs,
             ready_in: Duration::ZERO,
+            storage: None,
         };
         for sub in ["logs", "pki"] {
             let path = cp.dir.join(sub);
@@ -152,7 +166,7 @@ impl ControlPlane {
                 what: format!("creating a client for {}", self.server_url),
                 source,
             })?;
-        self.config = Some(config);
+        self.config = Some(config.clone());
         self.step(
             deadline,
             "kube-apiserver /readyz",
@@ -251,6 +265,16 @@ impl ControlPlane {
                 .await?;
             }
         }
+        self.step(
+            deadline,
+            "the simulation marker and the default StorageClass",
+            simulation::prepare(&client),
+        )
+        .await?;
+        let storage = StorageController::start(config).map_err(|source| {
+            ControlPlaneError::io("starting the simulated storage", "", source)
+        })?;
+        self.storage = Some(storage);
         Ok(())
     }
 
@@ -289,7 +313,7 @@ impl ControlPlane {
     }
 
     /// Resolves when a component exits, with its status and the tail of its log.
-    async fn first_exit(&mut self) -> ControlPlaneError {
+    pub(super) async fn first_exit(&mut self) -> ControlPlaneError {
         loop {
             for component in &mut self.components {
                 if let Some(status) = component.exited(&self.cleanup) {

@@ -9,6 +9,7 @@
 use serde_json::{Map, Value};
 
 use crate::builtin::is_secret;
+use crate::manifest::sops;
 
 /// Shown for a value that is the same on both sides, or exists on one side only.
 pub const MASK: &str = "***";
@@ -20,8 +21,9 @@ pub const MASK_AFTER: &str = "*** (after)";
 /// The fields of a Secret that hold secret values.
 const SECRET_FIELDS: [&str; 2] = ["data", "stringData"];
 
-/// One object on its own: every value of a Secret's `data` and `stringData` becomes [`MASK`]
-/// (keys stay visible). Other objects are returned unchanged.
+/// One object on its own: every value of a Secret's `data` and `stringData`, and of the fields an
+/// object decrypted from SOPS lists in its `rekube.dev/sops` annotation, becomes [`MASK`] (keys stay
+/// visible). Other objects are returned unchanged.
 pub fn mask_secrets(obj: &Value) -> Value {
     mask_pair(Some(obj), None).0.unwrap_or_else(|| obj.clone())
 }
@@ -56,7 +58,47 @@ pub fn mask_pair(before: Option<&Value>, after: Option<&Value>) -> (Option<Value
             mask_map(map, old, MASK_AFTER);
         }
     }
+    // Fields that came from SOPS (any kind of object): the annotation lists them, on either side.
+    let mut fields = before.map(sops::sensitive_fields).unwrap_or_default();
+    fields.extend(after.map(sops::sensitive_fields).unwrap_or_default());
+    fields.sort();
+    fields.dedup();
+    for pointer in fields {
+        let old = before.and_then(|v| v.pointer(&pointer)).cloned();
+        let new = after.and_then(|v| v.pointer(&pointer)).cloned();
+        if let Some(v) = b.as_mut().and_then(|v| v.pointer_mut(&pointer)) {
+            mask_tree(v, new.as_ref(), MASK_BEFORE);
+        }
+        if let Some(v) = a.as_mut().and_then(|v| v.pointer_mut(&pointer)) {
+            mask_tree(v, old.as_ref(), MASK_AFTER);
+        }
+    }
     (b, a)
+}
+
+/// Masks every scalar under `value` (keys and list shapes stay); `other` is the other side's value at
+/// the same place, to tell changed scalars.
+fn mask_tree(value: &mut Value, other: Option<&Value>, changed: &str) {
+    match value {
+        Value::Object(map) => {
+            for (key, child) in map.iter_mut() {
+                mask_tree(child, other.and_then(|o| o.get(key)), changed);
+            }
+        }
+        Value::Array(items) => {
+            for (i, child) in items.iter_mut().enumerate() {
+                mask_tree(child, other.and_then(|o| o.get(i)), changed);
+            }
+        }
+        Value::Null => {}
+        scalar => {
+            let marker = match other {
+                Some(theirs) if theirs != scalar => changed,
+                _ => MASK,
+            };
+            *scalar = Value::String(marker.to_string());
+        }
+    }
 }
 
 /// Masks every value of `map`; `changed` marks those that differ from the other side's.
@@ -93,6 +135,21 @@ mod tests {
             a.unwrap()["data"],
             json!({"user": "***", "password": "*** (after)", "added": "***"})
         );
+    }
+
+    #[test]
+    fn fields_decrypted_from_sops_are_masked_in_any_kind() {
+        let cm = |v: &str| json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "annotations": {"rekube.dev/sops": "/data,/metadata/labels"}, "labels": {"tier": "x"}}, "data": {"a": v, "same": "s", "nested": {"k": [v]}}});
+        let (b, a) = mask_pair(Some(&cm("old")), Some(&cm("new")));
+        let (b, a) = (b.unwrap(), a.unwrap());
+        assert_eq!(
+            a["data"],
+            json!({"a": "*** (after)", "same": "***", "nested": {"k": ["*** (after)"]}})
+        );
+        assert_eq!(b["data"]["a"], "*** (before)");
+        assert_eq!(a["metadata"]["labels"]["tier"], "***");
+        assert_eq!(a["metadata"]["name"], "c");
+        assert_eq!(mask_secrets(&cm("v"))["data"]["a"], "***");
     }
 
     #[test]

@@ -11,9 +11,13 @@
 //! 6. [`decide`] is the one sync decision (digest fast path, else server-side dry-run, normalise,
 //!    compare, stale check) that diff, drift, apply and heal all use; [`Observation`] is its outcome as
 //!    diff and drift read it.
+//! 7. [`ignore`]: fields another controller owns (`ignore:` rules, the annotation
+//!    `rekube.dev/ignore-fields`, an autoscaler's replicas), left out of every comparison and never
+//!    reset by a write.
 
 mod attribution;
 mod covers;
+pub mod ignore;
 mod immutable;
 mod mask;
 mod normalize;
@@ -29,6 +33,7 @@ use crate::object::ObjectId;
 
 pub use attribution::{Attribution, attribute};
 pub use covers::{covers, in_sync};
+pub use ignore::{IgnoreRule, IgnoreRules, Ignored};
 pub use immutable::immutable_changes;
 pub use mask::{MASK, MASK_AFTER, MASK_BEFORE, mask_pair, mask_secrets};
 pub use normalize::{IGNORED_ANNOTATIONS, canonical, digest, normalize};

@@ -10,6 +10,10 @@
 //! 4. a live copy from a list, a cache or a watch event may be older than the object the dry-run started
 //!    from (its resourceVersion differs): it is read again and judged afresh, never reported as a change.
 //!
+//! Fields another controller owns ([`Ignored`]) take no part: the fast path does not require them, the
+//! dry-run is of the body with their live values ([`Ignored::overlay`], what a write would send), and
+//! they are left out when the dry-run is compared with the live object.
+//!
 //! The I/O (reading the object, the dry-run) is the caller's, passed in as closures: this module stays
 //! free of the cluster, and its rule is tested without one.
 
@@ -17,7 +21,7 @@ use std::borrow::Borrow;
 
 use serde_json::Value;
 
-use super::{in_sync, normalize};
+use super::Ignored;
 
 const RESOURCE_VERSION: &str = "/metadata/resourceVersion";
 
@@ -59,17 +63,19 @@ pub struct Decision<L = Value> {
 }
 
 /// Decides whether applying `desired` (the body rekube would apply, provenance included) to `live`
-/// changes anything. `read` fetches the object from the server (only when `live` turns out stale);
-/// `dry_run` is a server-side dry-run apply of `desired`.
+/// changes anything but the `ignored` fields. `read` fetches the object from the server (only when
+/// `live` turns out stale); `dry_run` is a server-side dry-run apply of the body it is given. A write
+/// that follows an update sends [`Ignored::overlay`] of `desired` and the live object.
 ///
 /// # Errors
 /// Whatever `read` or `dry_run` returns: a refused dry-run is never "in sync".
 pub async fn decide<L, E, R, D>(
     mut live: Option<L>,
     desired: &Value,
+    ignored: &Ignored,
     opts: SyncOptions,
     mut read: impl FnMut() -> R,
-    mut dry_run: impl FnMut() -> D,
+    mut dry_run: impl FnMut(Value) -> D,
 ) -> Result<Decision<L>, E>
 where
     L: Borrow<Value>,
@@ -80,7 +86,7 @@ where
     loop {
         let Some(current) = live.as_ref().map(Borrow::borrow) else {
             let dry = if opts.dry_run_create {
-                Some(dry_run().await?)
+                Some(dry_run(desired.clone()).await?)
             } else {
                 None
             };
@@ -89,14 +95,14 @@ where
                 sync: Sync::Create(dry),
             });
         };
-        if in_sync(current, desired) {
+        if ignored.in_sync(current, desired) {
             return Ok(Decision {
                 live,
                 sync: Sync::InSync(Proof::Digest),
             });
         }
-        let dry = dry_run().await?;
-        if normalize(&dry) == normalize(current) {
+        let dry = dry_run(ignored.overlay(desired, current)).await?;
+        if ignored.same(&dry, current) {
             return Ok(Decision {
                 live,
                 sync: Sync::InSync(Proof::DryRun),
@@ -148,12 +154,13 @@ mod tests {
         let decision = futures::executor::block_on(decide(
             live,
             desired,
+            &Ignored::default(),
             opts,
             || {
                 reads.set(reads.get() + 1);
                 std::future::ready(Ok(server.clone()))
             },
-            || {
+            |_| {
                 dry_runs.set(dry_runs.get() + 1);
                 std::future::ready(dry.clone())
             },
@@ -278,5 +285,76 @@ mod tests {
             assert_eq!(got.map(|d| d.sync), c.want, "{}", c.name);
             assert_eq!((reads, dry_runs), (c.reads, c.dry_runs), "{}", c.name);
         }
+    }
+
+    /// An autoscaler changed the replicas; Git says 2. The fast path holds without them, and a dry-run
+    /// (after another change) is of the body with the live replicas.
+    #[test]
+    fn ignored_fields_take_no_part() {
+        use crate::diff::ignore::{IgnoreOrigin, IgnoreRule, IgnoreRules, Selector, parse_pointer};
+        use crate::object::ObjectId;
+
+        let deploy = |rv: &str, replicas: i64, image: &str, digest: &str| {
+            let mut d = json!({"apiVersion": "apps/v1", "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "shop",
+                    "annotations": {"rekube.dev/digest": digest}},
+                "spec": {"replicas": replicas, "template": {"spec": {"containers": [{"name": "app", "image": image}]}}}});
+            if !rv.is_empty() {
+                d["metadata"]["resourceVersion"] = json!(rv);
+            }
+            d
+        };
+        let rules = IgnoreRules::new(vec![IgnoreRule {
+            selector: Selector::default(),
+            json_pointers: vec!["/spec/replicas".into()],
+            fields: vec![parse_pointer("/spec/replicas").expect("pointer")],
+            managed_fields_managers: Vec::new(),
+            origin: IgnoreOrigin::Autoscaler {
+                scaler: "HorizontalPodAutoscaler/shop/web".into(),
+            },
+        }]);
+        let id = ObjectId::new("apps", "Deployment", Some("shop"), "web");
+        let desired = deploy("", 2, "web:1", "d1");
+        let ignored = rules.for_object(&id, &desired);
+        let decide_with = |live: Value, dry: Value| {
+            let sent = std::cell::RefCell::new(Vec::new());
+            let d = futures::executor::block_on(decide(
+                Some(live),
+                &desired,
+                &ignored,
+                SyncOptions::default(),
+                || std::future::ready(Ok::<_, &str>(None)),
+                |body| {
+                    sent.borrow_mut().push(body);
+                    std::future::ready(Ok(dry.clone()))
+                },
+            ));
+            (d.map(|d| d.sync), sent.into_inner())
+        };
+        let (sync, sent) = decide_with(deploy("5", 4, "web:1", "d1"), Value::Null);
+        assert_eq!(
+            sync,
+            Ok(Sync::InSync(Proof::Digest)),
+            "scaled: still the fast path"
+        );
+        assert!(sent.is_empty());
+        // Git changed the image: the dry-run is of the body with the autoscaler's replicas.
+        let (sync, sent) =
+            decide_with(deploy("5", 4, "web:0", "d0"), deploy("5", 4, "web:1", "d1"));
+        assert_eq!(sync, Ok(Sync::Update(deploy("5", 4, "web:1", "d1"))));
+        assert_eq!(sent[0]["spec"]["replicas"], 4);
+        // Without the rule the same scaling is a change.
+        let (sync, _) = {
+            let d = futures::executor::block_on(decide(
+                Some(deploy("5", 4, "web:1", "d1")),
+                &desired,
+                &Ignored::default(),
+                SyncOptions::default(),
+                || std::future::ready(Ok::<_, &str>(None)),
+                |_| std::future::ready(Ok(deploy("5", 2, "web:1", "d1"))),
+            ));
+            (d.map(|d| d.sync), ())
+        };
+        assert!(matches!(sync, Ok(Sync::Update(_))));
     }
 }

@@ -102,11 +102,18 @@ pub fn managed_namespaces(objects: &[Object], recorded: &Contents) -> BTreeSet<S
 }
 
 /// Objects listed in managed namespaces that nothing accounts for: not in Git, not in this set (those
-/// are orphans) nor another ApplySet, not owned by another object, not created by Kubernetes itself.
-pub fn unmanaged(listed: &[Listed], desired: &BTreeSet<ObjectId>) -> Vec<Finding> {
+/// are orphans) nor another ApplySet, not owned by another object (claims of a StatefulSet of
+/// `objects` count as owned), not created by Kubernetes itself.
+pub fn unmanaged(
+    listed: &[Listed],
+    desired: &BTreeSet<ObjectId>,
+    objects: &[Object],
+) -> Vec<Finding> {
+    let claims = statefulset_claims(objects);
     listed
         .iter()
         .filter(|l| !desired.contains(&l.id))
+        .filter(|l| !is_statefulset_claim(&l.id, &claims))
         .filter(|l| {
             !SKIPPED_KINDS
                 .iter()
@@ -128,6 +135,45 @@ pub fn unmanaged(listed: &[Listed], desired: &BTreeSet<ObjectId>) -> Vec<Finding
             f
         })
         .collect()
+}
+
+/// `(namespace, "<template>-<statefulset>-")` for every volumeClaimTemplate of the StatefulSets in Git.
+fn statefulset_claims(objects: &[Object]) -> BTreeSet<(String, String)> {
+    objects
+        .iter()
+        .filter(|o| o.id.group == "apps" && o.id.kind == "StatefulSet")
+        .flat_map(|o| {
+            let templates = o
+                .body
+                .pointer("/spec/volumeClaimTemplates")
+                .and_then(Value::as_array)
+                .cloned()
+                .unwrap_or_default();
+            templates.into_iter().filter_map(move |t| {
+                let template = t.pointer("/metadata/name")?.as_str()?.to_owned();
+                Some((
+                    o.id.namespace.clone().unwrap_or_default(),
+                    format!("{template}-{}-", o.id.name),
+                ))
+            })
+        })
+        .collect()
+}
+
+/// A claim named `<template>-<statefulset>-<ordinal>` of one of `claims`: the StatefulSet controller
+/// created it (and keeps it after a scale-down, with the default `Retain` policy).
+fn is_statefulset_claim(id: &ObjectId, claims: &BTreeSet<(String, String)>) -> bool {
+    id.group.is_empty()
+        && id.kind == "PersistentVolumeClaim"
+        && claims.iter().any(|(namespace, prefix)| {
+            id.namespace.as_deref() == Some(namespace.as_str())
+                && id
+                    .name
+                    .strip_prefix(prefix.as_str())
+                    .is_some_and(|ordinal| {
+                        !ordinal.is_empty() && ordinal.bytes().all(|b| b.is_ascii_digit())
+                    })
+        })
 }
 
 /// Objects Kubernetes puts in every namespace: the `default` ServiceAccount, the `kube-root-ca.crt`

@@ -44,6 +44,7 @@ impl Graph {
                 wave: b.wave_of[n],
                 digest: canonical::digest(&o.body),
                 hook: b.hook_of[n],
+                sops: o.annotation(crate::manifest::sops::ANNOTATION).is_some(),
             }));
         }
         nodes.extend(b.barriers.into_iter().map(Node::Barrier));

@@ -130,6 +130,8 @@ pub struct ObjectNode {
     pub wave: i64,
     /// `sha256:` of the object's canonical JSON (sorted keys).
     pub digest: String,
+    /// SOPS-encrypted in the repository (`rekube.dev/sops`): `plan` shows it sealed.
+    pub sops: bool,
     /// Set when the node is a Helm hook run (then `input` is its position in its release's hooks).
     pub hook: Option<HookNode>,
 }

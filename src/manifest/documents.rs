@@ -42,6 +42,21 @@ impl Origin {
 
 /// The documents of a YAML text; every syntax error is collected, other documents still load.
 pub fn parse_yaml(text: &str, rel: &str, origin: Origin) -> (Vec<Doc>, Vec<Diagnostic>) {
+    let (docs, errors) = parse_yaml_documents(text, rel, origin);
+    (expand_all(docs), errors)
+}
+
+/// The documents of a file, `kind: List` expanded.
+pub fn expand_all(docs: Vec<Doc>) -> Vec<Doc> {
+    let mut out = Vec::with_capacity(docs.len());
+    for doc in docs {
+        expand(doc, &mut out);
+    }
+    out
+}
+
+/// [`parse_yaml`] without expanding `kind: List` documents (SOPS encrypts whole documents).
+pub fn parse_yaml_documents(text: &str, rel: &str, origin: Origin) -> (Vec<Doc>, Vec<Diagnostic>) {
     let mut docs = Vec::new();
     let mut errors = Vec::new();
     let mut index = 0;
@@ -53,15 +68,12 @@ pub fn parse_yaml(text: &str, rel: &str, origin: Origin) -> (Vec<Doc>, Vec<Diagn
             Ok(None) => {}
             Ok(Some(tree)) => {
                 let value = tree.to_value();
-                expand(
-                    Doc {
-                        index,
-                        line,
-                        value,
-                        tree: Some(tree),
-                    },
-                    &mut docs,
-                );
+                docs.push(Doc {
+                    index,
+                    line,
+                    value,
+                    tree: Some(tree),
+                });
                 index += 1;
             }
             Err(e) => {
@@ -75,22 +87,25 @@ pub fn parse_yaml(text: &str, rel: &str, origin: Origin) -> (Vec<Doc>, Vec<Diagn
 
 /// The values of a JSON file (one value, or a stream of values as kubectl accepts).
 pub fn parse_json_file(text: &str, rel: &str) -> (Vec<Doc>, Vec<Diagnostic>) {
+    let (docs, errors) = parse_json_documents(text, rel);
+    (expand_all(docs), errors)
+}
+
+/// [`parse_json_file`] without expanding `kind: List` values.
+pub fn parse_json_documents(text: &str, rel: &str) -> (Vec<Doc>, Vec<Diagnostic>) {
     match parse_json(text) {
         Ok(values) => {
-            let mut docs = Vec::new();
-            for (index, (line, value)) in
-                values.into_iter().filter(|(_, v)| !v.is_null()).enumerate()
-            {
-                expand(
-                    Doc {
-                        index,
-                        line,
-                        value,
-                        tree: None,
-                    },
-                    &mut docs,
-                );
-            }
+            let docs = values
+                .into_iter()
+                .filter(|(_, v)| !v.is_null())
+                .enumerate()
+                .map(|(index, (line, value))| Doc {
+                    index,
+                    line,
+                    value,
+                    tree: None,
+                })
+                .collect();
             (docs, Vec::new())
         }
         Err(e) => (

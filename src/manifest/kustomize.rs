@@ -97,7 +97,52 @@ fn helm_command(dir: &Path) -> Result<Command, crate::helm::HelmError> {
 /// the folder a commit was exported to. Unreadable entries are left to Kustomize to report. Returns
 /// whether any of them inflates Helm charts (`helmCharts:`).
 fn check_references(root: &Path, dir: &Path, rel: &str) -> Result<bool, Diagnostic> {
-    let mut uses_helm = false;
+    let referenced = referenced(root, dir);
+    for (file, entry, target) in &referenced {
+        if !target.starts_with(root) {
+            let file = file
+                .strip_prefix(root)
+                .unwrap_or(file)
+                .display()
+                .to_string();
+            let msg = format!("{file} refers to {entry:?}, which is outside the repository");
+            return Err(Diagnostic::new(rel, msg));
+        }
+    }
+    let mut dirs = std::iter::once(dir.to_path_buf()).chain(
+        referenced
+            .into_iter()
+            .map(|(_, _, t)| t)
+            .filter(|t| t.is_dir()),
+    );
+    Ok(dirs.any(|d| inflates_charts(&d)))
+}
+
+/// The kustomization in `dir` inflates Helm charts (`helmCharts:`): it needs the pinned Helm.
+fn inflates_charts(dir: &Path) -> bool {
+    let Some(file) = KUSTOMIZATION_FILES
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())
+    else {
+        return false;
+    };
+    std::fs::read_to_string(&file)
+        .ok()
+        .and_then(|text| yaml::parse_single(&text).ok().flatten())
+        .is_some_and(|tree| {
+            tree.to_value()
+                .get("helmCharts")
+                .is_some_and(|v| !v.is_null())
+        })
+}
+
+/// Every local folder and file the kustomization in `dir` uses, directly or through the kustomizations
+/// it uses, as `(kustomization file, entry as written, canonical target)`. Remote and unreadable entries
+/// are left out (Kustomize reports them); folders outside the repository at `root` (canonical) are listed,
+/// not followed.
+pub fn referenced(root: &Path, dir: &Path) -> Vec<(PathBuf, String, PathBuf)> {
+    let mut out = Vec::new();
     let mut queue = vec![dir.to_path_buf()];
     let mut seen = BTreeSet::new();
     while let Some(dir) = queue.pop() {
@@ -107,46 +152,39 @@ fn check_references(root: &Path, dir: &Path, rel: &str) -> Result<bool, Diagnost
         if !seen.insert(dir.clone()) {
             continue;
         }
-        let Some(file) = KUSTOMIZATION_FILES
-            .iter()
-            .map(|f| dir.join(f))
-            .find(|p| p.is_file())
-        else {
+        let Some((file, entries)) = entries(&dir) else {
             continue;
         };
-        let Ok(text) = std::fs::read_to_string(&file) else {
-            continue;
-        };
-        let Ok(Some(tree)) = yaml::parse_single(&text) else {
-            continue;
-        };
-        let value = tree.to_value();
-        uses_helm |= value.get("helmCharts").is_some_and(|v| !v.is_null());
-        let entries = ["resources", "bases", "components"]
-            .iter()
-            .filter_map(|key| value.get(key).and_then(Value::as_array))
-            .flatten()
-            .filter_map(Value::as_str)
-            .filter(|entry| !is_remote(entry));
         for entry in entries {
-            let Ok(target) = std::fs::canonicalize(dir.join(entry)) else {
+            let Ok(target) = std::fs::canonicalize(dir.join(&entry)) else {
                 continue;
             };
-            if !target.starts_with(root) {
-                let file = file
-                    .strip_prefix(root)
-                    .unwrap_or(&file)
-                    .display()
-                    .to_string();
-                let msg = format!("{file} refers to {entry:?}, which is outside the repository");
-                return Err(Diagnostic::new(rel, msg));
+            if target.is_dir() && target.starts_with(root) {
+                queue.push(target.clone());
             }
-            if target.is_dir() {
-                queue.push(target);
-            }
+            out.push((file.clone(), entry, target));
         }
     }
-    Ok(uses_helm)
+    out
+}
+
+/// The kustomization file of `dir` and its local `resources`, `bases` and `components` entries.
+fn entries(dir: &Path) -> Option<(PathBuf, Vec<String>)> {
+    let file = KUSTOMIZATION_FILES
+        .iter()
+        .map(|f| dir.join(f))
+        .find(|p| p.is_file())?;
+    let text = std::fs::read_to_string(&file).ok()?;
+    let value = yaml::parse_single(&text).ok()??.to_value();
+    let entries = ["resources", "bases", "components"]
+        .iter()
+        .filter_map(|key| value.get(key).and_then(Value::as_array))
+        .flatten()
+        .filter_map(Value::as_str)
+        .filter(|entry| !is_remote(entry))
+        .map(str::to_string)
+        .collect();
+    Some((file, entries))
 }
 
 /// Remote resources (Git URLs, `github.com/org/repo//path?ref=x`) are fetched by Kustomize.

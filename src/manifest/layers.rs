@@ -29,14 +29,18 @@ pub const DEFAULT_LAYERS: [&str; 3] = ["cluster", "tools", "apps"];
 pub const DEFAULT_LAYER: &str = "default";
 
 const LAYER_KEYS: [&str; 5] = ["name", "path", "dependsOn", "namespace", "charts"];
+/// Top-level keys of `rekube.yaml`; `health:` and `ignore:` are read by [`super::rules`].
+const TOP_KEYS: [&str; 3] = ["layers", "health", "ignore"];
 const CONFIG_LIMIT: u64 = 1024 * 1024;
 
 /// The layers of the repository at `root` (canonical), in dependency order (declaration order among
 /// independent layers).
 pub fn resolve(root: &Path) -> Result<Vec<Layer>, Vec<Diagnostic>> {
     let config = root.join(CONFIG_FILE);
-    if config.symlink_metadata().is_ok() {
-        return from_config(root, &config);
+    if config.symlink_metadata().is_ok()
+        && let Some(layers) = from_config(root, &config)?
+    {
+        return Ok(layers);
     }
     let present: Vec<&str> = DEFAULT_LAYERS
         .into_iter()
@@ -66,7 +70,8 @@ pub fn resolve(root: &Path) -> Result<Vec<Layer>, Vec<Diagnostic>> {
         .collect())
 }
 
-fn from_config(root: &Path, config: &Path) -> Result<Vec<Layer>, Vec<Diagnostic>> {
+/// The layers `rekube.yaml` declares; `None` when it declares none (the folders decide then).
+fn from_config(root: &Path, config: &Path) -> Result<Option<Vec<Layer>>, Vec<Diagnostic>> {
     let text = read_text(config, CONFIG_FILE, CONFIG_LIMIT).map_err(|d| vec![d])?;
     let tree = match yaml::parse_single(&text) {
         Ok(Some(tree)) => tree,
@@ -89,11 +94,10 @@ fn from_config(root: &Path, config: &Path) -> Result<Vec<Layer>, Vec<Diagnostic>
         errors: Vec::new(),
     };
     let layers = parser.layers(&tree.to_value());
-    if parser.errors.is_empty() {
-        Ok(topological(layers.into_iter().map(|(l, _)| l).collect()))
-    } else {
-        Err(parser.errors)
+    if !parser.errors.is_empty() {
+        return Err(parser.errors);
     }
+    Ok(layers.map(|layers| topological(layers.into_iter().map(|(l, _)| l).collect())))
 }
 
 struct Parser<'a> {
@@ -113,20 +117,23 @@ impl Parser<'_> {
         self.tree.locate(at).map_or(1, |p| p.line)
     }
 
-    /// Every declared layer with its position in the list.
-    fn layers(&mut self, doc: &Value) -> Vec<(Layer, FieldPath)> {
+    /// Every declared layer with its position in the list; `None` without `layers:`.
+    fn layers(&mut self, doc: &Value) -> Option<Vec<(Layer, FieldPath)>> {
         let top = FieldPath::default();
         let Some(map) = doc.as_object() else {
             self.error(&top, "must be a mapping with a `layers:` list".into());
-            return Vec::new();
+            return Some(Vec::new());
         };
-        for key in map.keys().filter(|k| *k != "layers") {
+        for key in map.keys().filter(|k| !TOP_KEYS.contains(&k.as_str())) {
             self.error(
                 &top.key(key),
-                format!("unknown key {key:?} (expected: layers)"),
+                format!("unknown key {key:?} (expected: {})", TOP_KEYS.join(", ")),
             );
         }
         let at = top.key("layers");
+        if !map.contains_key("layers") && map.keys().any(|k| TOP_KEYS.contains(&k.as_str())) {
+            return None;
+        }
         let Some(items) = map
             .get("layers")
             .and_then(Value::as_array)
@@ -136,7 +143,7 @@ impl Parser<'_> {
                 &at,
                 "`layers:` must be a non-empty list of {name, path, dependsOn, namespace}".into(),
             );
-            return Vec::new();
+            return Some(Vec::new());
         };
         let mut layers = Vec::new();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -160,7 +167,7 @@ impl Parser<'_> {
         if self.errors.is_empty() {
             self.check_cycles(&layers);
         }
-        layers
+        Some(layers)
     }
 
     fn layer(&mut self, item: &Value, at: &FieldPath) -> Option<Layer> {

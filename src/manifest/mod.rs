@@ -1,14 +1,20 @@
 //! Manifest: find the layers, read and render their files, parse and validate every object, offline.
 //!
-//! 1. [`layers`]: `rekube.yaml`, or the `cluster/`, `tools/`, `apps/` folders, or one `default` layer.
-//! 2. [`files`]: `.yaml`/`.yml`/`.json` files in sorted order; Kustomize folders ([`kustomize`]); Helm
-//!    charts, declared in `rekube.yaml` or found as folders with a `Chart.yaml` ([`charts`]).
+//! 1. [`layers`]: `rekube.yaml`, or the `cluster/`, `tools/`, `apps/` folders (other top-level folders
+//!    holding manifests or charts are named: [`survey`]), or one `default` layer.
+//! 2. [`files`]: `.yaml`/`.yml`/`.json` files in sorted order; Kustomize folders ([`kustomize`]), bases
+//!    used by overlays of the same layer rendered only through them ([`overlays`]); Helm charts, declared
+//!    in `rekube.yaml` or found as folders with a `Chart.yaml` ([`charts`]).
 //! 3. [`yaml`] / [`json`] / [`documents`]: multi-document YAML split as kubectl does, JSON streams,
 //!    `kind: List` expanded, positions kept for error messages.
 //! 4. [`validate`] and [`schema`]: apiVersion, kind, metadata, names, removed API versions, built-in
 //!    kinds against their k8s-openapi types (mistyped and unknown fields).
-//! 5. [`resolve`]: scopes ([`scope`]), release and layer namespaces, duplicates; chart hooks are then
-//!    moved out of the objects into their [`Release`](crate::helm::Release).
+//! 5. [`resolve`]: scopes ([`scope`]: built-in kinds, CRDs in the repository), namespaces by kubectl's
+//!    rule (own, chart release's, layer's, `-n`), duplicates. Kinds of unknown scope are an error
+//!    offline, or left to the cluster's discovery ([`Manifest::resolve_scopes`], [`pending`]). Chart
+//!    hooks are then moved out of the objects into their [`Release`](crate::helm::Release).
+//! 6. [`rules`]: the `health:` and `ignore:` rules of `rekube.yaml` and the objects' ignore annotations,
+//!    checked against the kinds the repository knows.
 //!
 //! Every problem is collected, so one run reports them all: [`load`] returns [`Diagnostics`] listing each
 //! as `path:line:col: Kind/namespace/name: message`.
@@ -18,19 +24,27 @@ pub mod diagnostics;
 pub mod documents;
 pub mod field;
 pub mod files;
+pub mod init;
 pub mod json;
 pub mod kustomize;
 pub mod layers;
 pub mod names;
+pub mod overlays;
+pub mod pending;
 pub mod resolve;
+pub mod rules;
 pub mod schema;
 pub mod scope;
+pub mod sops;
+pub mod survey;
 pub mod validate;
 pub mod versions;
 pub mod yaml;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_scope;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -40,6 +54,7 @@ use serde::Serialize;
 pub use charts::HelmOptions;
 pub use diagnostics::{Diagnostic, Diagnostics};
 pub use kustomize::Kustomize;
+pub use resolve::{ScopeLookup, Unresolved};
 pub use scope::{Scope, Scopes, builtin_scope};
 
 use crate::helm::Release;
@@ -64,6 +79,14 @@ pub struct LoadOptions {
     pub scopes: Scopes,
     /// How Helm charts are rendered (Kubernetes version, API versions, lookup).
     pub helm: HelmOptions,
+    /// `-n`: the namespace of namespaced objects that have none and whose layer declares none.
+    pub namespace: Option<String>,
+    /// Whether kinds of unknown scope are an error (offline) or left for discovery (cluster commands).
+    pub scope_lookup: ScopeLookup,
+    /// `--strict`: top-level folders the default layers leave out are errors, not warnings.
+    pub strict: bool,
+    /// SOPS-encrypted documents: decrypted (the default, with no key unless given) or kept sealed.
+    pub sops: sops::Sops,
 }
 
 impl Default for LoadOptions {
@@ -73,6 +96,10 @@ impl Default for LoadOptions {
             kustomize: Kustomize::Auto,
             scopes: Scopes::default(),
             helm: HelmOptions::default(),
+            namespace: None,
+            scope_lookup: ScopeLookup::Offline,
+            strict: false,
+            sops: sops::Sops::default(),
         }
     }
 }
@@ -89,6 +116,12 @@ pub struct Manifest {
     /// The Helm charts, rendered: their objects are in `objects`, their hooks only here.
     pub releases: Vec<Release>,
     pub warnings: Vec<Diagnostic>,
+    /// Objects whose scope only discovery can tell ([`ScopeLookup::Discovery`]); placed by
+    /// [`Manifest::resolve_scopes`]. Always empty offline.
+    #[serde(skip)]
+    pub unresolved: Vec<Unresolved>,
+    /// Health rules (readiness) and ignore rules (fields other controllers own).
+    pub rules: rules::Rules,
 }
 
 impl Manifest {
@@ -154,6 +187,12 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         )])
     })?;
     let layers = layers::resolve(&root).map_err(fail)?;
+    if let Some(ns) = &options.namespace
+        && let Err(e) = names::dns1123_label(ns)
+    {
+        let msg = format!("invalid namespace {ns:?}: {e}");
+        return Err(fail(vec![Diagnostic::new("-n/--namespace", msg)]));
+    }
     let charts::Declared {
         specs: declared,
         mut errors,
@@ -161,8 +200,19 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
     } = charts::declared(&root, &layers);
 
     let mut warnings = Vec::new();
+    let left_out = survey::left_out(&root, &layers);
+    if options.strict {
+        errors.extend(left_out);
+    } else {
+        warnings.extend(left_out);
+    }
     let mut objects = Vec::new();
     let mut rendered = BTreeSet::new();
+    let pass = match &options.sops {
+        sops::Sops::Seal => sops::file::Pass::Seal,
+        sops::Sops::Decrypt(keys) => sops::file::Pass::Decrypt(keys),
+    };
+    let mut sources = sops::rendered::Sources::new(&root, options.max_file_size);
     // Every layer is walked first, so that all its charts render at once, in parallel.
     let mut walks = Vec::new();
     let mut specs = Vec::new();
@@ -194,7 +244,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
     }
     let mut charts_out = charts::render::render_all(&root, &specs, &options.helm).into_iter();
     let mut specs = specs.into_iter();
-    let mut defaults: Vec<Option<String>> = Vec::new();
+    let mut own_namespaces: Vec<Option<String>> = Vec::new();
     let mut drafts = Vec::new();
     let mut add_chart = |objects: &mut Vec<Object>,
                          defaults: &mut Vec<Option<String>>,
@@ -208,26 +258,57 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         }
     };
     for (layer, walk) in layers.iter().zip(walks) {
-        for input in walk.inputs {
+        let (inputs, _used) = overlays::split(&root, walk.inputs);
+        for input in inputs {
             let (rel, origin, parsed) = match input {
                 Input::File { rel, abs } => {
                     let parsed = files::read_text(&abs, &rel, options.max_file_size).map(|text| {
-                        if rel.to_ascii_lowercase().ends_with(".json") {
-                            documents::parse_json_file(&text, &rel)
+                        let json = rel.to_ascii_lowercase().ends_with(".json");
+                        let (docs, parse_errors) = if json {
+                            documents::parse_json_documents(&text, &rel)
                         } else {
-                            documents::parse_yaml(&text, &rel, Origin::File)
-                        }
+                            documents::parse_yaml_documents(&text, &rel, Origin::File)
+                        };
+                        let docs = sops::file::prepare(
+                            &text,
+                            &rel,
+                            json,
+                            docs,
+                            pass,
+                            &mut errors,
+                            &mut warnings,
+                        );
+                        (docs, parse_errors)
                     });
                     (rel, Origin::File, parsed)
                 }
                 Input::Kustomization { rel, abs } => {
                     rendered.insert(rel.clone());
-                    let parsed = kustomize::render(&options.kustomize, &root, &abs, &rel)
-                        .map(|text| documents::parse_yaml(&text, &rel, Origin::Rendered));
+                    let parsed = sops::generator::render(
+                        &options.kustomize,
+                        &root,
+                        &abs,
+                        &rel,
+                        pass,
+                        options.max_file_size,
+                    )
+                    .map(|text| {
+                        let (docs, parse_errors) =
+                            documents::parse_yaml(&text, &rel, Origin::Rendered);
+                        let docs = sops::rendered::prepare(
+                            docs,
+                            &rel,
+                            pass,
+                            &mut sources,
+                            &mut errors,
+                            &mut warnings,
+                        );
+                        (docs, parse_errors)
+                    });
                     (rel, Origin::Rendered, parsed)
                 }
                 Input::Chart { .. } => {
-                    add_chart(&mut objects, &mut defaults, &mut errors);
+                    add_chart(&mut objects, &mut own_namespaces, &mut errors);
                     continue;
                 }
             };
@@ -244,13 +325,25 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
                 rel: &rel,
                 origin,
             };
-            for doc in docs {
-                objects.extend(validate::check_object(&ctx, doc, &mut errors));
+            for prepared in docs {
+                let first = errors.len();
+                let object = validate::check_object(&ctx, prepared.doc, &mut errors);
+                if !prepared.secrets.is_empty() {
+                    for e in &mut errors[first..] {
+                        e.message = prepared.secrets.scrub(&e.message);
+                    }
+                }
+                objects.extend(object.map(|mut o| {
+                    if let Some(body) = prepared.sealed_body {
+                        o.body = body;
+                    }
+                    o
+                }));
             }
-            defaults.resize(objects.len(), None);
+            own_namespaces.resize(objects.len(), None);
         }
         for _ in declared.iter().filter(|c| c.layer == layer.name) {
-            add_chart(&mut objects, &mut defaults, &mut errors);
+            add_chart(&mut objects, &mut own_namespaces, &mut errors);
         }
     }
 
@@ -263,14 +356,27 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         errors,
         warnings,
     };
-    resolve::apply_scopes(&mut objects, &defaults, &layers, &scopes, &mut reporter);
-    resolve::check_duplicates(&objects, &mut reporter);
+    let defaults =
+        resolve::Defaults::new(&layers, options.namespace.as_deref()).with_objects(&own_namespaces);
+    let unresolved = resolve::apply_scopes(
+        &mut objects,
+        &defaults,
+        &scopes,
+        options.scope_lookup,
+        &mut reporter,
+    );
+    // Objects of unknown scope have no final identity yet: compared once discovery placed them.
+    let pending: BTreeSet<usize> = unresolved.iter().map(|u| u.index).collect();
+    let placed = |i: usize| !pending.contains(&i);
+    resolve::check_duplicates(&objects, placed, |_| true, &mut reporter);
     let Reporter {
         mut errors,
         mut warnings,
         ..
     } = reporter;
-    let (objects, releases) = charts::finish(objects, drafts, &mut warnings);
+    let (objects, releases, kept_from) = charts::finish(objects, drafts, &mut warnings);
+    let unresolved = charts::reindex(unresolved, &kept_from);
+    let rules = rules::load(&root, &objects, &scopes, &mut errors);
     diagnostics::sort(&mut errors);
     diagnostics::sort(&mut warnings);
     if !errors.is_empty() {
@@ -282,6 +388,8 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         objects,
         releases,
         warnings,
+        unresolved,
+        rules,
     })
 }
 

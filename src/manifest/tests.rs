@@ -6,7 +6,7 @@ use super::{LoadOptions, Manifest, load_dir};
 
 const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c, namespace: web}\n";
 
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
+pub(super) fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     for (rel, content) in files {
         let path = dir.path().join(rel);
@@ -356,10 +356,6 @@ fn scopes_and_warnings() {
             "apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: \"system:x\", namespace: web}\n",
         ),
         (
-            "b.yaml",
-            "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n",
-        ),
-        (
             "c.yaml",
             "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w, namespace: other}\n",
         ),
@@ -372,24 +368,15 @@ fn scopes_and_warnings() {
     let ids: Vec<String> = m.objects.iter().map(|o| o.id.to_string()).collect();
     assert_eq!(
         ids,
-        [
-            "ClusterRole/system:x",
-            "Widget/w",
-            "Widget/other/w",
-            "ConfigMap/web/c"
-        ]
+        ["ClusterRole/system:x", "Widget/other/w", "ConfigMap/web/c"]
     );
     // The stray namespace of a cluster-scoped object is dropped from the body too.
     assert_eq!(m.objects[0].get("/metadata/namespace"), None);
-    assert_eq!(m.objects[3].get("/metadata/namespace"), Some(&"web".into()));
+    assert_eq!(m.objects[2].get("/metadata/namespace"), Some(&"web".into()));
     let warnings: Vec<String> = m.warnings.iter().map(ToString::to_string).collect();
-    assert_eq!(warnings.len(), 2, "{warnings:#?}");
+    assert_eq!(warnings.len(), 1, "{warnings:#?}");
     assert!(
         warnings[0].starts_with("a.yaml:1: ClusterRole/system:x: ClusterRole is cluster-scoped")
-    );
-    assert!(
-        warnings[1]
-            .starts_with("b.yaml:1: Widget/w: Widget.example.com has no CustomResourceDefinition")
     );
 }
 

@@ -79,12 +79,27 @@ pub struct Tree {
 
 /// Parses one document; `Ok(None)` for a document that holds only comments or `null`.
 pub fn parse_document(chunk: &Chunk<'_>) -> Result<Option<Tree>, SyntaxError> {
+    parse_with(chunk, options())
+}
+
+/// Parses one document the way sops's YAML library (go-yaml v3) reads scalars: only `true`/`false` are
+/// booleans (`yes` stays text). sops's MAC covers the values as it read them.
+pub fn parse_document_yaml12(chunk: &Chunk<'_>) -> Result<Option<Tree>, SyntaxError> {
+    let mut options = options();
+    options.strict_booleans = true;
+    parse_with(chunk, options)
+}
+
+fn parse_with(
+    chunk: &Chunk<'_>,
+    options: serde_saphyr::Options,
+) -> Result<Option<Tree>, SyntaxError> {
     if chunk.content_line().is_none() {
         return Ok(None);
     }
     let line_offset = chunk.start_line - 1;
     let root: Spanned<Node> =
-        serde_saphyr::from_str_with_options(chunk.text, options()).map_err(|e| SyntaxError {
+        serde_saphyr::from_str_with_options(chunk.text, options).map_err(|e| SyntaxError {
             pos: e.location().map(|l| Pos {
                 line: l.line() as usize + line_offset,
                 column: l.column() as usize,

@@ -84,6 +84,8 @@ where
     };
     let mut apply_opts = opts.apply.clone();
     apply_opts.revision = manifest.revision.commit.clone();
+    apply_opts.ignore = manifest.rules.ignore.clone();
+    apply_opts.health = manifest.rules.health.clone();
     if let Some(p) = &prepared {
         apply_opts.labels.extend(p.labels.clone());
     }

@@ -83,8 +83,14 @@ pub async fn diff(cluster: &Cluster, manifest: &Manifest, opts: &DiffRunOptions)
         .iter()
         .map(|o| desired(o, revision, &opts.labels))
         .collect();
-    let observations =
-        super::observe::observe(cluster, &manifest.objects, &bodies, opts.concurrency).await;
+    let observations = super::observe::observe(
+        cluster,
+        &manifest.objects,
+        &bodies,
+        &manifest.rules.ignore,
+        opts.concurrency,
+    )
+    .await;
     let entries = manifest
         .objects
         .iter()

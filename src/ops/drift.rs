@@ -78,7 +78,7 @@ pub async fn drift(
                 .flat_map(|r| r.hooks.iter().map(|h| h.object.id.clone())),
         )
         .collect();
-    findings.extend(classify::unmanaged(&scanned, &accounted));
+    findings.extend(classify::unmanaged(&scanned, &accounted, &manifest.objects));
     findings.sort_by(|a, b| (a.class, &a.id).cmp(&(b.class, &b.id)));
     Ok(DriftReport {
         origin: manifest.revision.origin.clone(),
@@ -109,8 +109,14 @@ async fn observe(
         .iter()
         .map(|o| desired(o, revision, &labels))
         .collect();
-    let observations =
-        super::observe::observe(cluster, &manifest.objects, &bodies, concurrency).await;
+    let observations = super::observe::observe(
+        cluster,
+        &manifest.objects,
+        &bodies,
+        &manifest.rules.ignore,
+        concurrency,
+    )
+    .await;
     let mut in_sync = Vec::new();
     let mut findings = Vec::new();
     // Secret values are never shown in drift reports, whatever the flags.

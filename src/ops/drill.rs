@@ -1,6 +1,11 @@
 //! `drill`: a DR rehearsal. A fresh local control plane, a rebuild of the repository into it, a drift
 //! check that must come out empty, the recovery-time report, and the teardown. "A recovery plan is only
 //! as good as its last test."
+//!
+//! The fresh control plane is simulated (pods run on kwok's fake Nodes): admission webhooks are not
+//! called, aggregated APIs are judged by their Service's ready endpoints, volumes and snapshots come
+//! from a simulated provisioner. The report lists every object whose readiness was judged that way
+//! ([`crate::report::RebuildReport::simulated`]), so a green drill says what it could not prove.
 
 use std::time::{Duration, Instant};
 
@@ -17,6 +22,7 @@ use crate::ops::apply::ApplyRunOptions;
 use crate::ops::drift::{DriftOptions, drift};
 use crate::ops::prune::PruneRunOptions;
 use crate::ops::rebuild::{RebuildError, RebuildOptions, rebuild};
+use crate::ops::simulation::{self, SimulationError};
 use crate::report::RebuildReport;
 
 /// Options of [`drill`].
@@ -49,6 +55,8 @@ pub enum DrillError {
     Connect(#[from] ClusterError),
     #[error("drill: the rebuild could not start")]
     Rebuild(#[from] RebuildError),
+    #[error("drill: the simulated cluster could not be prepared")]
+    Simulation(#[from] SimulationError),
     #[error("drill: the drift check could not run")]
     Drift(#[from] InventoryError),
     #[error("drill: no temporary folder for the rebuild journal")]
@@ -87,6 +95,8 @@ pub struct DrillReport {
     pub blocked: usize,
     /// Why the drill failed, one line each; empty when it passed.
     pub problems: Vec<String>,
+    /// What the simulated cluster was given for this repository (e.g. the VolumeSnapshot CRDs).
+    pub simulation: Vec<String>,
     pub rebuild: RebuildReport,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftReport>,
@@ -113,14 +123,19 @@ where
     };
     let cluster =
         Cluster::from_client(cp.client()?, cp.server_url().to_string(), &cluster_opts).await?;
-    let result = rehearse(&cluster, manifest, dag, opts, on_event).await;
+    let result = match simulation::prepare(&cluster, manifest, opts.timeout).await {
+        Ok(notes) => rehearse(&cluster, manifest, dag, opts, on_event)
+            .await
+            .map(|r| (r, notes)),
+        Err(e) => Err(e.into()),
+    };
     let stopping = Instant::now();
     if let Err(e) = cp.stop() {
         tracing::warn!("stopping the drill's control plane: {e}");
     }
     let teardown = stopping.elapsed().as_secs_f64();
-    let (rebuild, drift_report, drift_seconds, not_ready) = result?;
-    Ok(assemble(
+    let ((rebuild, drift_report, drift_seconds, not_ready), notes) = result?;
+    let mut report = assemble(
         manifest,
         opts,
         cluster_seconds,
@@ -129,7 +144,9 @@ where
         drift_report,
         drift_seconds,
         not_ready,
-    ))
+    );
+    report.simulation = notes;
+    Ok(report)
 }
 
 type Rehearsal = (
@@ -155,6 +172,7 @@ where
         run: ApplyRunOptions {
             apply: ApplyOptions {
                 timeout: opts.timeout,
+                simulated: true,
                 ..ApplyOptions::default()
             },
             prune: Some(PruneRunOptions {
@@ -262,6 +280,7 @@ fn assemble(
         not_ready,
         blocked: blocked.len(),
         problems,
+        simulation: Vec::new(),
         rebuild,
         drift,
     }

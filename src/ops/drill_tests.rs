@@ -2,7 +2,6 @@
 
 use super::*;
 use crate::apply::{Change, ChangeSet};
-use crate::object::Revision;
 
 fn rebuild_report(actions: &[(&str, Action, Option<&str>)], budget: Option<u64>) -> RebuildReport {
     let changes = actions
@@ -32,13 +31,7 @@ fn rebuild_report(actions: &[(&str, Action, Option<&str>)], budget: Option<u64>)
 }
 
 fn drill_of(rebuild: RebuildReport, budget: Option<u64>, drifted: bool) -> DrillReport {
-    let manifest = Manifest {
-        revision: Revision::default(),
-        layers: Vec::new(),
-        objects: Vec::new(),
-        releases: Vec::new(),
-        warnings: Vec::new(),
-    };
+    let manifest = Manifest::default();
     let opts = DrillOptions {
         rto_budget: budget.map(Duration::from_secs),
         ..DrillOptions::default()

@@ -7,7 +7,7 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::cluster::{Cluster, ClusterError, LiveIndex};
-use crate::diff::{DryRun, Observation, Sync, SyncOptions};
+use crate::diff::{DryRun, IgnoreRules, Ignored, Observation, Sync, SyncOptions};
 use crate::object::{Object, ObjectId};
 
 /// What the plan creates, to tell "not installed yet" from errors.
@@ -57,13 +57,17 @@ pub async fn observe(
     cluster: &Cluster,
     objects: &[Object],
     bodies: &[Value],
+    ignore: &IgnoreRules,
     concurrency: usize,
 ) -> Vec<Observation> {
     let plan = PlanContext::from_objects(objects);
     let live = cluster.list_live(objects, concurrency).await;
     let (plan, live) = (&plan, &live);
     futures::stream::iter(objects.iter().zip(bodies))
-        .map(|(obj, body)| observe_one(cluster, obj, body, plan, live))
+        .map(|(obj, body)| {
+            let ignored = ignore.for_object(&obj.id, &obj.body);
+            async move { observe_one(cluster, obj, body, &ignored, plan, live).await }
+        })
         .buffered(concurrency.max(1))
         .collect()
         .await
@@ -73,6 +77,7 @@ async fn observe_one(
     cluster: &Cluster,
     obj: &Object,
     body: &Value,
+    ignored: &Ignored,
     plan: &PlanContext,
     index: &LiveIndex,
 ) -> Observation {
@@ -92,7 +97,7 @@ async fn observe_one(
         dry_run_create: true,
         fresh,
     };
-    match crate::apply::decide(cluster, obj, body, live, opts).await {
+    match crate::apply::decide(cluster, obj, body, ignored, live, opts).await {
         Ok(d) => Observation {
             dry_run: match d.sync {
                 Sync::InSync(_) => DryRun::InSync,

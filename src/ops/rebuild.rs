@@ -83,7 +83,7 @@ where
         return Err(e.into());
     }
     let layers: Vec<String> = manifest.layers.iter().map(|l| l.name.clone()).collect();
-    let report = RebuildReport::new(
+    let mut report = RebuildReport::new(
         applied.changes,
         &layers,
         preflight,
@@ -91,6 +91,7 @@ where
         manifest.revision.commit.clone(),
         cluster.server().to_string(),
     );
+    report.analyse(dag, &manifest.objects, opts.run.apply.simulated);
     if report.succeeded {
         // A finished rebuild needs no resume: the next one starts from scratch.
         let _ = std::fs::remove_file(&journal_path);

@@ -82,11 +82,18 @@ pub(crate) fn string<'a>(obj: &'a Value, pointer: &str) -> Option<&'a str> {
     obj.pointer(pointer).and_then(Value::as_str)
 }
 
+/// An object being deleted: decided before any rule, a health rule included.
+pub(crate) fn terminating(obj: &Value) -> Option<Readiness> {
+    string(obj, "/metadata/deletionTimestamp")
+        .is_some_and(|t| !t.is_empty())
+        .then(|| Readiness::terminating("scheduled for deletion"))
+}
+
 /// What can be decided before looking at the kind, in kstatus order: deletion, then an unobserved
 /// generation, then the abnormal-true `Reconciling` and `Stalled` conditions.
 pub(crate) fn check(obj: &Value) -> Option<Readiness> {
-    if string(obj, "/metadata/deletionTimestamp").is_some_and(|t| !t.is_empty()) {
-        return Some(Readiness::terminating("scheduled for deletion"));
+    if let Some(r) = terminating(obj) {
+        return Some(r);
     }
     // Only when the controller reports observedGeneration: many kinds never do.
     if let (Some(generation), Some(observed)) = (
@@ -128,8 +135,13 @@ pub(crate) fn require_observed_generation(obj: &Value) -> Option<Readiness> {
 }
 
 /// Kinds without a rule: a `Ready` condition when there is one (the convention of most controllers
-/// built with controller-runtime, Flux and cert-manager), else ready once it exists (kstatus).
+/// built with controller-runtime, Flux and cert-manager), else ready once it exists (kstatus). A
+/// `Synced: False` condition (Crossplane's convention: the provider could not apply the resource and
+/// retries) holds it in progress even when `Ready`.
 pub(crate) fn fallback(obj: &Value) -> Readiness {
+    if let Some(c) = condition(obj, "Synced").filter(|c| c.is_false()) {
+        return Readiness::in_progress(format!("not Synced: {}", c.describe()));
+    }
     match condition(obj, "Ready") {
         Some(c) if c.is_true() => Readiness::current("Ready"),
         Some(c) => Readiness::in_progress(format!("not Ready: {}", c.describe())),

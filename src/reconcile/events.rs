@@ -22,6 +22,7 @@ pub mod reason {
     pub const APPLIED: &str = "RevisionApplied";
     pub const APPLY_FAILED: &str = "ApplyFailed";
     pub const INVALID: &str = "InvalidRevision";
+    pub const UNTRUSTED: &str = "UntrustedRevision";
     pub const GIT_FAILED: &str = "FetchFailed";
 }
 

@@ -6,18 +6,32 @@
 use std::sync::Arc;
 
 use crate::apply::Dag;
+use crate::cluster::{Cluster, discover_scopes};
 use crate::graph::GraphOptions;
-use crate::manifest::{self, LoadOptions, Manifest};
+use crate::manifest::sops::{AgeKeys, Sops};
+use crate::manifest::{self, LoadOptions, Manifest, ScopeLookup};
+use crate::source::verify::VerifyMode;
 use crate::source::{Source, SourceError, SourceOptions};
+
+use super::secrets::SecretKeys;
 
 /// The repository and ref a reconciler follows.
 #[derive(Debug, Clone)]
 pub struct Follower {
     pub repository: String,
     pub reference: Option<String>,
+    /// Cache folder; `verify` holds the `--verify-commit` mode and the keys given as files.
     pub source: SourceOptions,
     /// References to objects absent from the repository reject the commit.
     pub strict: bool,
+    /// `-n`: the namespace of namespaced objects that have none and whose layer declares none.
+    pub namespace: Option<String>,
+    /// Asked for the scope of kinds the repository does not define; without it, they reject the commit.
+    pub cluster: Option<Cluster>,
+    /// SOPS keys given at start (flags, sops's environment).
+    pub age_keys: Arc<AgeKeys>,
+    /// Keys read from Secrets for every new commit (`--decryption-secret`, `--verify-secret`).
+    pub secrets: SecretKeys,
 }
 
 /// A commit that loaded, validated and ordered: what the cluster should hold.
@@ -35,6 +49,8 @@ pub enum Rejected {
     Source(SourceError),
     /// The commit was read, but is not a valid repository: one line per problem.
     Invalid(Vec<String>),
+    /// `--verify-commit`: unsigned, badly signed, or signed by an unknown key.
+    Untrusted(SourceError),
 }
 
 impl Follower {
@@ -56,23 +72,86 @@ impl Follower {
     /// # Errors
     /// [`Rejected`] with every diagnostic when the commit is not a valid repository.
     pub async fn load(&self, commit: &str) -> Result<Arc<Desired>, Rejected> {
-        let this = self.clone();
-        let commit = commit.to_string();
-        match tokio::task::spawn_blocking(move || this.load_blocking(&commit)).await {
-            Ok(r) => r.map(Arc::new),
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        // Keys in Secrets are read for each new commit, so a rotated key is used at once.
+        let mut age_keys = (*self.age_keys).clone();
+        let mut source = self.source.clone();
+        if let Err(e) = self.secrets.read_age_keys(&mut age_keys).await {
+            age_keys.add_problem(e);
         }
+        if let Some(verify) = &mut source.verify {
+            let mut keys = (*verify.keys).clone();
+            if let Err(e) = self.secrets.read_trusted_keys(&mut keys).await {
+                return Err(Rejected::Invalid(vec![e]));
+            }
+            verify.keys = Arc::new(keys);
+        }
+        let this = self.clone();
+        let id = commit.to_string();
+        let keys = Arc::new(age_keys);
+        let read = move || this.read(&id, source, keys);
+        let mut manifest = match tokio::task::spawn_blocking(read).await {
+            Ok(r) => r?,
+            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        };
+        if let Some(cluster) = &self.cluster {
+            let scopes = discover_scopes(cluster, &manifest.unresolved_kinds()).await;
+            manifest.resolve_scopes(&scopes).map_err(|d| {
+                Rejected::Invalid(d.errors.iter().map(ToString::to_string).collect())
+            })?;
+        }
+        self.order(commit, manifest).map(Arc::new)
     }
 
-    fn load_blocking(&self, commit: &str) -> Result<Desired, Rejected> {
-        let source = Source::new(&self.repository, Some(commit));
-        let snapshot = source.snapshot(&self.source).map_err(Rejected::Source)?;
-        let mut manifest = manifest::load(&snapshot, &LoadOptions::default())
+    fn read(
+        &self,
+        commit: &str,
+        options: SourceOptions,
+        keys: Arc<AgeKeys>,
+    ) -> Result<Manifest, Rejected> {
+        // A signed tag is checked through its name; the commit it names must be the one polled.
+        let by_tag = options
+            .verify
+            .as_ref()
+            .is_some_and(|v| v.mode != VerifyMode::Head);
+        let reference = if by_tag {
+            self.reference.as_deref()
+        } else {
+            Some(commit)
+        };
+        let source = Source::new(&self.repository, reference);
+        let snapshot = source.snapshot(&options).map_err(|e| match e {
+            SourceError::Untrusted { .. } => Rejected::Untrusted(e),
+            e => Rejected::Source(e),
+        })?;
+        if let Some(signer) = &snapshot.revision.signer {
+            super::say(&format!("commit {} {signer}", super::target::short(commit)));
+        }
+        if by_tag && snapshot.revision.commit.as_deref() != Some(commit) {
+            return Err(Rejected::Invalid(vec![format!(
+                "tag {} moved while commit {commit} was read: retried at the next pass",
+                self.reference.as_deref().unwrap_or("HEAD")
+            )]));
+        }
+        let options = LoadOptions {
+            sops: Sops::Decrypt(keys),
+            namespace: self.namespace.clone(),
+            scope_lookup: match self.cluster {
+                Some(_) => ScopeLookup::Discovery,
+                None => ScopeLookup::Offline,
+            },
+            strict: self.strict,
+            ..LoadOptions::default()
+        };
+        let mut manifest = manifest::load(&snapshot, &options)
             .map_err(|d| Rejected::Invalid(d.errors.iter().map(ToString::to_string).collect()))?;
         for w in &manifest.warnings {
             tracing::debug!("{commit}: warning: {w}");
         }
         manifest.revision.reference = self.reference.clone();
+        Ok(manifest)
+    }
+
+    fn order(&self, commit: &str, manifest: Manifest) -> Result<Desired, Rejected> {
         let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default())
             .map_err(|e| Rejected::Invalid(vec![crate::error::render(&e)]))?;
         // External references are logged; with --strict they reject the commit.
@@ -95,7 +174,7 @@ impl Rejected {
     /// One line for logs and Events.
     pub fn summary(&self) -> String {
         match self {
-            Rejected::Source(e) => crate::error::render(e),
+            Rejected::Source(e) | Rejected::Untrusted(e) => crate::error::render(e),
             Rejected::Invalid(lines) => {
                 let shown: Vec<&str> = lines.iter().take(5).map(String::as_str).collect();
                 let more = lines.len().saturating_sub(shown.len());

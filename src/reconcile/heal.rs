@@ -173,9 +173,13 @@ impl Healer {
         let decision = diff::decide(
             live,
             &m.object.body,
+            &m.ignored,
             opts,
             || self.read(&m),
-            || self.cluster.apply(&m.object, &m.object.body, true),
+            |body| {
+                let object = &m.object;
+                async move { self.cluster.apply(object, &body, true).await }
+            },
         )
         .await;
         let Decision { live, sync } = match decision {
@@ -192,10 +196,12 @@ impl Healer {
             }
             (Sync::Update(dry), Some(live)) => {
                 let detail = changes(&live, &dry);
-                self.drifted(id, &m, Class::Modified, detail).await
+                self.drifted(id, &m, Some(&live), Class::Modified, detail)
+                    .await
             }
             (Sync::Create(_) | Sync::Update(_), _) => {
-                self.drifted(id, &m, Class::Missing, "deleted".into()).await
+                self.drifted(id, &m, None, Class::Missing, "deleted".into())
+                    .await
             }
         }
     }
@@ -217,7 +223,14 @@ impl Healer {
         }
     }
 
-    async fn drifted(self: &Arc<Self>, id: &ObjectId, m: &Managed, class: Class, detail: String) {
+    async fn drifted(
+        self: &Arc<Self>,
+        id: &ObjectId,
+        m: &Managed,
+        live: Option<&Value>,
+        class: Class,
+        detail: String,
+    ) {
         let onset = {
             let mut state = self.state();
             let onset = state.drifted.insert(id.clone(), class) != Some(class);
@@ -235,11 +248,18 @@ impl Healer {
             }
         }
         if self.mode == Mode::Enforce {
-            self.heal(id, m, class, &detail).await;
+            self.heal(id, m, live, class, &detail).await;
         }
     }
 
-    async fn heal(self: &Arc<Self>, id: &ObjectId, m: &Managed, class: Class, detail: &str) {
+    async fn heal(
+        self: &Arc<Self>,
+        id: &ObjectId,
+        m: &Managed,
+        live: Option<&Value>,
+        class: Class,
+        detail: &str,
+    ) {
         let now = Instant::now();
         let (allowed, next) = {
             let mut state = self.state();
@@ -252,7 +272,12 @@ impl Healer {
             }
             return;
         }
-        let result = self.cluster.apply(&m.object, &m.object.body, false).await;
+        // Fields other controllers own are written back as they are live: a heal never fights them.
+        let body = match live {
+            Some(l) => m.ignored.overlay(&m.object.body, l),
+            None => m.object.body.clone(),
+        };
+        let result = self.cluster.apply(&m.object, &body, false).await;
         let streak = {
             let mut state = self.state();
             let b = state.backoff.entry(id.clone()).or_default();

@@ -44,6 +44,8 @@ pub struct Metrics {
     pub git_errors: Counter,
     pub api_errors: Counter,
     pub invalid_revisions: Counter,
+    /// Commits refused by `--verify-commit` (unsigned, bad signature, unknown signer).
+    pub untrusted_revisions: Counter,
     pub leader: Gauge,
     pub heals: Family<KindLabel, Counter>,
     pub drift_detected: Family<ClassLabel, Counter>,
@@ -72,6 +74,7 @@ impl Metrics {
             git_errors: Counter::default(),
             api_errors: Counter::default(),
             invalid_revisions: Counter::default(),
+            untrusted_revisions: Counter::default(),
             leader: Gauge::default(),
             heals: Family::default(),
             drift_detected: Family::default(),
@@ -121,6 +124,11 @@ impl Metrics {
             "rekube_invalid_revisions",
             "Commits that failed to load, validate or order (the last good state was kept)",
             m.invalid_revisions.clone(),
+        );
+        registry.register(
+            "rekube_untrusted_revisions",
+            "Commits refused by --verify-commit: unsigned, badly signed or signed by an unknown key (the last good state was kept)",
+            m.untrusted_revisions.clone(),
         );
         registry.register(
             "rekube_leader",

@@ -32,6 +32,7 @@ pub mod git;
 pub mod heal;
 pub mod leader;
 pub mod metrics;
+pub mod secrets;
 pub mod server;
 pub mod target;
 mod term;

@@ -29,19 +29,31 @@ pub struct Health {
     pub leader: AtomicBool,
     /// The leader finished its first pass since it took the Lease.
     pub synced: AtomicBool,
+    /// Why the head of the branch is refused (`--verify-commit`), while it is.
+    refused: std::sync::Mutex<Option<String>>,
 }
 
 impl Health {
-    fn ready(&self) -> (bool, &'static str) {
+    /// Records (or clears) why the leader refuses the branch head: `/readyz` says it.
+    pub fn refuse(&self, why: Option<String>) {
+        if let Ok(mut refused) = self.refused.lock() {
+            *refused = why;
+        }
+    }
+
+    fn ready(&self) -> (bool, String) {
+        let refused = self.refused.lock().ok().and_then(|r| r.clone());
         match (
             self.leader.load(Ordering::Relaxed),
             self.synced.load(Ordering::Relaxed),
+            refused,
         ) {
-            (false, _) => (true, "ready (follower)\n"),
-            (true, true) => (true, "ready (leader)\n"),
-            (true, false) => (
+            (false, _, _) => (true, "ready (follower)\n".into()),
+            (true, true, None) => (true, "ready (leader)\n".into()),
+            (true, _, Some(why)) => (false, format!("not ready: {why}\n")),
+            (true, false, None) => (
                 false,
-                "not ready: the leader's first reconcile is running\n",
+                "not ready: the leader's first reconcile is running\n".into(),
             ),
         }
     }
@@ -105,7 +117,7 @@ fn route(req: &Request<Incoming>, health: &Health) -> Response<Full<Bytes>> {
             } else {
                 StatusCode::SERVICE_UNAVAILABLE
             };
-            response(code, "text/plain", body.into())
+            response(code, "text/plain", body)
         }
         _ => response(StatusCode::NOT_FOUND, "text/plain", "not found\n".into()),
     }
@@ -132,6 +144,16 @@ mod tests {
         h.leader.store(true, Ordering::Relaxed);
         assert!(!h.ready().0);
         h.synced.store(true, Ordering::Relaxed);
-        assert_eq!(h.ready(), (true, "ready (leader)\n"));
+        assert_eq!(h.ready(), (true, "ready (leader)\n".to_string()));
+        h.refuse(Some("commit 0123abc refused: it is not signed".into()));
+        assert_eq!(
+            h.ready(),
+            (
+                false,
+                "not ready: commit 0123abc refused: it is not signed\n".to_string()
+            )
+        );
+        h.refuse(None);
+        assert!(h.ready().0);
     }
 }

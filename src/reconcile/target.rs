@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-use crate::diff;
+use crate::diff::{self, IgnoreRules, Ignored};
 use crate::object::{Object, ObjectId};
 
 /// One managed object, as rekube applies it.
@@ -16,6 +16,8 @@ pub struct Managed {
     pub object: Object,
     /// `rekube.dev/digest`-style digest of that body, for remembering dry-runs.
     pub digest: String,
+    /// Fields other controllers own: never drift, never reset by a heal.
+    pub ignored: Ignored,
 }
 
 /// What the cluster should hold: the objects of one revision.
@@ -26,11 +28,18 @@ pub struct Target {
 }
 
 impl Target {
-    /// The objects of `commit`, with the labels and provenance an apply of it writes.
-    pub fn new(commit: &str, objects: &[Object], labels: &BTreeMap<String, String>) -> Target {
+    /// The objects of `commit`, with the labels and provenance an apply of it writes, and the fields
+    /// `ignore` leaves to other controllers.
+    pub fn new(
+        commit: &str,
+        objects: &[Object],
+        labels: &BTreeMap<String, String>,
+        ignore: &IgnoreRules,
+    ) -> Target {
         let objects = objects
             .iter()
             .map(|o| {
+                let ignored = ignore.for_object(&o.id, &o.body);
                 let body = crate::apply::desired(o, Some(commit), labels);
                 let digest = diff::digest(&body);
                 let object = Object {
@@ -39,7 +48,11 @@ impl Target {
                     body,
                     source: o.source.clone(),
                 };
-                let managed = Managed { object, digest };
+                let managed = Managed {
+                    object,
+                    digest,
+                    ignored,
+                };
                 (o.id.clone(), Arc::new(managed))
             })
             .collect();
@@ -110,7 +123,12 @@ mod tests {
             },
         };
         let labels = BTreeMap::from([("applyset.kubernetes.io/part-of".into(), "x".into())]);
-        let t = Target::new("abc", std::slice::from_ref(&obj), &labels);
+        let t = Target::new(
+            "abc",
+            std::slice::from_ref(&obj),
+            &labels,
+            &IgnoreRules::default(),
+        );
         let m = &t.objects[&obj.id];
         assert_eq!(
             m.object.body["metadata"]["labels"]["applyset.kubernetes.io/part-of"],

@@ -148,6 +148,7 @@ impl Term {
             },
         };
         self.rejected = None;
+        self.health.refuse(None);
         match self.opts.mode {
             Mode::Enforce => self.apply(&desired).await,
             Mode::Observe => self.observe(&desired).await,
@@ -163,6 +164,7 @@ impl Term {
         match &rejected {
             Rejected::Source(_) => self.health.metrics.git_errors.inc(),
             Rejected::Invalid(_) => self.health.metrics.invalid_revisions.inc(),
+            Rejected::Untrusted(_) => self.health.metrics.untrusted_revisions.inc(),
         };
         let keeping = self.applied.as_deref().map_or_else(
             || "nothing applied yet".into(),
@@ -179,7 +181,13 @@ impl Term {
                 say(&format!("  {l}"));
             }
         }
-        self.parent_event(false, reason::INVALID, message).await;
+        let why = match &rejected {
+            Rejected::Untrusted(_) => reason::UNTRUSTED,
+            _ => reason::INVALID,
+        };
+        self.health
+            .refuse(matches!(rejected, Rejected::Untrusted(_)).then(|| message.clone()));
+        self.parent_event(false, why, message).await;
         self.rejected = Some(commit.to_string());
     }
 
@@ -218,7 +226,12 @@ impl Term {
         // order, rather than heals applying them out of it.
         let heal: Vec<Object> = applied.applied(&manifest.objects).cloned().collect();
         self.healer
-            .set_target(Target::new(&desired.commit, &heal, &applied.labels))
+            .set_target(Target::new(
+                &desired.commit,
+                &heal,
+                &applied.labels,
+                &manifest.rules.ignore,
+            ))
             .await;
         self.report(desired, &applied, started).await;
     }
@@ -271,6 +284,7 @@ impl Term {
                 &desired.commit,
                 &desired.manifest.objects,
                 &labels,
+                &desired.manifest.rules.ignore,
             ))
             .await;
         self.healer.resync().await;

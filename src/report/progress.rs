@@ -1,6 +1,6 @@
 //! Progress of an apply: which objects are ready of how many per layer, and what is being waited on.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::io::Write;
 use std::time::{Duration, Instant};
 
@@ -20,6 +20,8 @@ pub struct Progress<'a> {
     terminal: bool,
     drawn_lines: usize,
     last_draw: Option<Instant>,
+    /// Object → why it is not ready yet.
+    reasons: HashMap<usize, String>,
 }
 
 impl<'a> Progress<'a> {
@@ -45,6 +47,7 @@ impl<'a> Progress<'a> {
             terminal,
             drawn_lines: 0,
             last_draw: None,
+            reasons: HashMap::new(),
         }
     }
 
@@ -60,6 +63,7 @@ impl<'a> Progress<'a> {
             ApplyEvent::Started(i) => {
                 self.running.insert(i);
             }
+            ApplyEvent::Waiting(i, why) => self.waiting(i, why),
             ApplyEvent::Resumed { skipped, journal } => {
                 let _ = writeln!(
                     self.out,
@@ -81,6 +85,7 @@ impl<'a> Progress<'a> {
             }
             ApplyEvent::Finished(i, action) => {
                 self.running.remove(&i);
+                self.reasons.remove(&i);
                 if !self.terminal {
                     let o = &self.objects[i];
                     let _ = writeln!(
@@ -119,6 +124,20 @@ impl<'a> Progress<'a> {
         }
     }
 
+    /// Records why object `i` is not ready (each reason arrives once, when it changes); off a
+    /// terminal, prints it.
+    fn waiting(&mut self, i: usize, why: String) {
+        if !self.terminal {
+            let _ = writeln!(
+                self.out,
+                "[{:>6.1}s] waiting    {}: {why}",
+                self.start.elapsed().as_secs_f64(),
+                self.objects[i].id,
+            );
+        }
+        self.reasons.insert(i, why);
+    }
+
     /// The status block: one line per layer, then what is being waited on.
     fn draw(&mut self) {
         let mut out = String::new();
@@ -141,7 +160,10 @@ impl<'a> Progress<'a> {
             .running
             .iter()
             .take(3)
-            .map(|&i| self.objects[i].id.to_string())
+            .map(|&i| match self.reasons.get(&i) {
+                Some(why) => format!("{} ({why})", self.objects[i].id),
+                None => self.objects[i].id.to_string(),
+            })
             .collect();
         let more = self.running.len().saturating_sub(waiting.len());
         let mut w = format!(

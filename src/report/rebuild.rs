@@ -1,11 +1,13 @@
-//! The rebuild report: recovery time, per-layer timings and the slowest objects (pure).
+//! The rebuild report: recovery time, per-layer timings, the slowest objects, the critical path, and
+//! the objects whose readiness a simulated cluster could only judge indirectly (pure).
 
 use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::apply::{Action, ChangeSet};
-use crate::object::ObjectId;
+use super::critical::{self, BlockedBy, CriticalPath, Parallelism};
+use crate::apply::{Action, ChangeSet, Dag};
+use crate::object::{Object, ObjectId};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerTiming {
@@ -26,6 +28,14 @@ pub struct SlowObject {
     pub seconds: f64,
 }
 
+/// An object whose readiness was simulated, and why (see [`crate::readiness::simulated_reason`]).
+#[derive(Debug, Clone, Serialize)]
+pub struct Simulated {
+    pub id: ObjectId,
+    pub source: String,
+    pub reason: String,
+}
+
 /// What `rekube rebuild --report` writes and what it prints at the end.
 #[derive(Debug, Clone, Serialize)]
 pub struct RebuildReport {
@@ -39,7 +49,18 @@ pub struct RebuildReport {
     pub counts: std::collections::BTreeMap<String, usize>,
     pub layers: Vec<LayerTiming>,
     pub slowest: Vec<SlowObject>,
+    /// The chain of dependencies that set the recovery time ([`RebuildReport::analyse`]).
+    pub critical_path: CriticalPath,
+    /// Objects in flight over time.
+    pub parallelism: Parallelism,
+    /// On a simulated cluster: the objects whose readiness could only be judged indirectly.
+    pub simulated: Vec<Simulated>,
+    /// On failure: what each failed object kept from being applied.
+    pub blocked_by: Vec<BlockedBy>,
     pub changes: ChangeSet,
+    /// Time before the apply (preflight), for the analysis.
+    #[serde(skip)]
+    offset: Duration,
 }
 
 impl RebuildReport {
@@ -87,6 +108,7 @@ impl RebuildReport {
         });
         slow.truncate(5);
         let rto = offset + changes.elapsed;
+        let parallelism = critical::parallelism(&changes.changes, changes.elapsed);
         RebuildReport {
             revision,
             server,
@@ -101,8 +123,41 @@ impl RebuildReport {
                 .collect(),
             layers,
             slowest: slow,
+            critical_path: CriticalPath {
+                preflight_seconds: (offset.as_secs_f64() * 1000.0).round() / 1000.0,
+                ..CriticalPath::default()
+            },
+            parallelism,
+            simulated: Vec::new(),
+            blocked_by: Vec::new(),
             changes,
+            offset,
         }
+    }
+
+    /// Adds what needs the DAG and the objects (`objects[i]` is the change set's entry `i`): the
+    /// critical path, what each failure blocked, and on a `simulated` cluster the simulated objects.
+    pub fn analyse(&mut self, dag: &Dag, objects: &[Object], simulated: bool) {
+        let changes = &self.changes.changes;
+        self.critical_path =
+            critical::critical_path(dag, changes, self.offset, self.changes.elapsed);
+        self.blocked_by = critical::blocked_by(dag, changes);
+        self.simulated = if simulated {
+            objects
+                .iter()
+                .zip(changes)
+                .filter(|(_, c)| !matches!(c.action, Action::Failed | Action::Blocked))
+                .filter_map(|(o, c)| {
+                    Some(Simulated {
+                        id: c.id.clone(),
+                        source: c.source.clone(),
+                        reason: crate::readiness::simulated_reason(&o.body)?,
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
     }
 
     /// The human summary printed at the end of a rebuild.
@@ -131,6 +186,12 @@ impl RebuildReport {
             }
         }
         out.push_str(&format!("{}\n", self.changes.summary()));
+        out.push_str(&self.render_simulated());
+        out.push_str(&critical::render_text(
+            &self.critical_path,
+            &self.parallelism,
+            self.rto_seconds,
+        ));
         let verdict = if self.succeeded {
             "rebuilt"
         } else {
@@ -145,6 +206,23 @@ impl RebuildReport {
             out.push_str(&format!(" ({word} the budget of {b:.0}s)"));
         }
         out.push('\n');
+        out
+    }
+}
+
+impl RebuildReport {
+    /// The simulated objects, one line each (empty on a real cluster).
+    pub fn render_simulated(&self) -> String {
+        let mut out = String::new();
+        if !self.simulated.is_empty() {
+            out.push_str(&format!(
+                "simulated cluster: readiness of {} object(s) judged indirectly:\n",
+                self.simulated.len()
+            ));
+            for s in &self.simulated {
+                out.push_str(&format!("  {}: {} ({})\n", s.id, s.reason, s.source));
+            }
+        }
         out
     }
 }

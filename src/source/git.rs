@@ -13,6 +13,7 @@ use git2::{
 use sha2::{Digest, Sha256};
 
 use super::export::export_commit;
+use super::verify::{self, Verify};
 use super::{Snapshot, SourceError};
 use crate::object::Revision;
 
@@ -48,6 +49,7 @@ pub(super) fn snapshot_remote(
     url: &str,
     reference: Option<&str>,
     cache: &Path,
+    verify: Option<&Verify>,
 ) -> Result<Snapshot, SourceError> {
     let origin = redact_url(url);
     let repo = open_mirror(url, &origin, cache)?;
@@ -58,14 +60,35 @@ pub(super) fn snapshot_remote(
             origin: origin.clone(),
             source,
         })?;
+    let signer = verified(&repo, commit.id(), reference, verify, &origin)?;
     let tmp = export_commit(&repo, &commit, &origin)?;
     let revision = Revision {
         origin,
         reference: reference.map(str::to_string),
         commit: Some(commit.id().to_string()),
         dirty: false,
+        signer,
     };
     Ok(Snapshot::new(tmp.path().to_path_buf(), revision, Some(tmp)))
+}
+
+/// The signer of `commit` (and/or the tag `reference`) when `verify` is set; `None` otherwise.
+pub(super) fn verified(
+    repo: &Repository,
+    commit: git2::Oid,
+    reference: Option<&str>,
+    verify: Option<&Verify>,
+    origin: &str,
+) -> Result<Option<String>, SourceError> {
+    let Some(verify) = verify else {
+        return Ok(None);
+    };
+    verify::check(repo, commit, reference, verify)
+        .map(Some)
+        .map_err(|source| SourceError::Untrusted {
+            origin: origin.to_string(),
+            source,
+        })
 }
 
 /// Fetches `url` into the cache and returns the commit id `reference` names there, exporting nothing

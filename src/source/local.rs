@@ -6,11 +6,16 @@ use std::path::{Path, PathBuf};
 use git2::{Repository, StatusOptions};
 
 use super::export::export_commit;
-use super::git::resolve_local;
+use super::git::{resolve_local, verified};
+use super::verify::Verify;
 use super::{Snapshot, SourceError};
 use crate::object::Revision;
 
-pub(super) fn snapshot(path: &Path, reference: Option<&str>) -> Result<Snapshot, SourceError> {
+pub(super) fn snapshot(
+    path: &Path,
+    reference: Option<&str>,
+    verify: Option<&Verify>,
+) -> Result<Snapshot, SourceError> {
     let meta = std::fs::metadata(path).map_err(|source| SourceError::ReadFolder {
         path: path.to_path_buf(),
         source,
@@ -22,24 +27,36 @@ pub(super) fn snapshot(path: &Path, reference: Option<&str>) -> Result<Snapshot,
     }
     let origin = path.display().to_string();
     match reference {
-        None => from_disk(path, origin),
-        Some(_) => from_commit(path, origin, reference),
+        None => from_disk(path, origin, verify),
+        Some(_) => from_commit(path, origin, reference, verify),
     }
 }
 
 /// The folder as it is on disk; HEAD and the dirty flag when it lies in a Git work tree.
-fn from_disk(path: &Path, origin: String) -> Result<Snapshot, SourceError> {
+fn from_disk(
+    path: &Path,
+    origin: String,
+    verify: Option<&Verify>,
+) -> Result<Snapshot, SourceError> {
     let mut revision = Revision {
         origin: origin.clone(),
         ..Revision::default()
     };
-    // Not being in a repository is fine: the folder is simply unversioned.
-    let Ok(repo) = Repository::discover(path) else {
-        return Ok(Snapshot::new(path.to_path_buf(), revision, None));
+    // Not being in a repository is fine: the folder is simply unversioned (but not verifiable).
+    let repo = match Repository::discover(path) {
+        Ok(repo) => repo,
+        Err(source) if verify.is_some() => {
+            return Err(SourceError::NotARepository {
+                path: path.to_path_buf(),
+                reference: "HEAD".into(),
+                source,
+            });
+        }
+        Err(_) => return Ok(Snapshot::new(path.to_path_buf(), revision, None)),
     };
     if repo.is_bare() {
         // A bare repository has no files on disk: read HEAD's tree.
-        return from_commit(path, origin, None);
+        return from_commit(path, origin, None, verify);
     }
     let git_err = |source| SourceError::Repository {
         origin: origin.clone(),
@@ -52,6 +69,16 @@ fn from_disk(path: &Path, origin: String) -> Result<Snapshot, SourceError> {
         Err(e) => return Err(git_err(e)),
     };
     revision.dirty = is_dirty(&repo, path).map_err(git_err)?;
+    if verify.is_some() {
+        if revision.dirty {
+            return Err(SourceError::DirtyUnverifiable { origin });
+        }
+        let commit = match &revision.commit {
+            Some(c) => git2::Oid::from_str(c).map_err(git_err)?,
+            None => return Err(SourceError::NoCommit { origin }),
+        };
+        revision.signer = verified(&repo, commit, None, verify, &origin)?;
+    }
     Ok(Snapshot::new(path.to_path_buf(), revision, None))
 }
 
@@ -83,6 +110,7 @@ fn from_commit(
     path: &Path,
     origin: String,
     reference: Option<&str>,
+    verify: Option<&Verify>,
 ) -> Result<Snapshot, SourceError> {
     let repo = Repository::discover(path).map_err(|source| SourceError::NotARepository {
         path: path.to_path_buf(),
@@ -96,6 +124,7 @@ fn from_commit(
     } else {
         relative_to_workdir(&repo, path).unwrap_or_default()
     };
+    let signer = verified(&repo, commit.id(), reference, verify, &origin)?;
     let tmp = export_commit(&repo, &commit, &origin)?;
     let root = tmp.path().join(&subfolder);
     if !root.is_dir() {
@@ -110,6 +139,7 @@ fn from_commit(
         reference: reference.map(str::to_string),
         commit: Some(commit.id().to_string()),
         dirty: false,
+        signer,
     };
     Ok(Snapshot::new(root, revision, Some(tmp)))
 }

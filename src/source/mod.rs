@@ -11,6 +11,7 @@
 mod export;
 mod git;
 mod local;
+pub mod verify;
 
 use std::path::{Path, PathBuf};
 
@@ -69,6 +70,8 @@ pub struct Source {
 pub struct SourceOptions {
     /// Where remote repositories are cached; `None` uses [`default_cache_dir`].
     pub cache_dir: Option<PathBuf>,
+    /// `--verify-commit`: the commit (and/or tag) must be signed by a trusted key.
+    pub verify: Option<verify::Verify>,
 }
 
 impl Source {
@@ -92,13 +95,20 @@ impl Source {
     /// names the path or URL and the ref.
     pub fn snapshot(&self, options: &SourceOptions) -> Result<Snapshot, SourceError> {
         match &self.origin {
-            Origin::Folder(path) => local::snapshot(path, self.reference.as_deref()),
+            Origin::Folder(path) => {
+                local::snapshot(path, self.reference.as_deref(), options.verify.as_ref())
+            }
             Origin::Url(url) => {
                 let cache = match &options.cache_dir {
                     Some(dir) => dir.clone(),
                     None => default_cache_dir().ok_or(SourceError::NoCacheDir)?,
                 };
-                git::snapshot_remote(url, self.reference.as_deref(), &cache)
+                git::snapshot_remote(
+                    url,
+                    self.reference.as_deref(),
+                    &cache,
+                    options.verify.as_ref(),
+                )
             }
         }
     }
@@ -242,6 +252,14 @@ pub enum SourceError {
         #[source]
         source: std::io::Error,
     },
+    #[error("{origin}: {source}")]
+    Untrusted {
+        origin: String,
+        #[source]
+        source: verify::VerifyError,
+    },
+    #[error("{origin}: --verify-commit reads commits, and the work tree has uncommitted changes")]
+    DirtyUnverifiable { origin: String },
     #[error("commit {commit} of {origin} holds an unsafe path {path:?}")]
     UnsafePath {
         origin: String,

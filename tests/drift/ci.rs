@@ -3,8 +3,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::common::*;
-use crate::support::{cluster, unique_name};
+use crate::support::{Rekube, app, cluster, code, kubectl, root, stderr, stdout, unique_name};
 
 fn script(
     kubeconfig: &Path,
@@ -13,7 +12,7 @@ fn script(
     report: &Path,
     fail_on: Option<&str>,
 ) -> Output {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/ci/drift.sh");
+    let script = root().join("examples/ci/drift.sh");
     let bin = Path::new(env!("CARGO_BIN_EXE_rekube"))
         .parent()
         .expect("a folder");
@@ -46,17 +45,13 @@ fn script(
 #[tokio::test]
 async fn the_example_ci_script_fails_on_drift() {
     let kc = cluster().await.kubeconfig();
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::on(kc);
     let ns = unique_name("drift-ci");
     let inv = unique_name("ci");
     let dir = tempfile::tempdir().expect("repo");
-    app(dir.path(), &ns);
+    app(dir.path(), &ns, "registry.example/web:1.0");
     let repo = dir.path().to_str().expect("utf-8 path");
-    let out = rekube(
-        Some(kc),
-        cache.path(),
-        &["apply", repo, "--inventory", &inv, "--timeout", "120s"],
-    );
+    let out = rekube.run(&["apply", repo, "--inventory", &inv, "--timeout", "120s"]);
     assert_eq!(code(&out), 0);
 
     let report = dir.path().join("report.xml");

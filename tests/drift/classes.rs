@@ -1,24 +1,26 @@
 //! Drift classes on a live cluster, the prune of an orphan, the ApplySet as kubectl sees it, and the
 //! example CI script.
 
+use std::process::Output;
+
 use serde_json::Value;
 
-use crate::common::*;
-use crate::support::{cluster, unique_name};
+use crate::support::{
+    Rekube, Repo, app, cluster, code, config_map, exists, kubectl, kubectl_with, stderr, stdout,
+    unique_name,
+};
 
 #[tokio::test]
 async fn drift_classes_then_apply_prunes_the_orphan() {
     let kc = cluster().await.kubeconfig();
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::on(kc);
     let ns = unique_name("drift-classes");
     let inv = unique_name("drift-classes");
-    let dir = tempfile::tempdir().expect("repo");
-    let repo = dir.path();
-    app(repo, &ns);
-    write(repo, "apps/extra.yaml", &config_map(&ns, "extra", ""));
-    git(repo, &["init", "-q"]);
-    let first = commit(repo, "app");
-    let path = repo.to_str().expect("utf-8 path");
+    let repo = Repo::new();
+    app(repo.path(), &ns, "registry.example/web:1.0");
+    repo.write("apps/extra.yaml", &config_map(&ns, "extra", "1"));
+    let first = repo.commit("app").to_string();
+    let path = repo.path().to_str().expect("utf-8 path");
     let with = |cmd: &str, more: &[&str]| -> Vec<String> {
         let mut a = vec![
             cmd.to_string(),
@@ -29,13 +31,7 @@ async fn drift_classes_then_apply_prunes_the_orphan() {
         a.extend(more.iter().map(|s| s.to_string()));
         a
     };
-    let run = |a: Vec<String>| {
-        rekube(
-            Some(kc),
-            cache.path(),
-            &a.iter().map(String::as_str).collect::<Vec<_>>(),
-        )
-    };
+    let run = |a: Vec<String>| rekube.run(&a.iter().map(String::as_str).collect::<Vec<_>>());
 
     let out = run(with("rebuild", &["--timeout", "120s"]));
     assert_eq!(code(&out), 0, "rebuild succeeds");
@@ -100,8 +96,8 @@ async fn drift_classes_then_apply_prunes_the_orphan() {
             "--timeout=90s",
         ],
     );
-    std::fs::remove_file(repo.join("apps/extra.yaml")).expect("remove");
-    let second = commit(repo, "drop extra");
+    repo.remove("apps/extra.yaml");
+    let second = repo.commit("drop extra").to_string();
 
     let out = run(with("drift", &[]));
     assert_eq!(code(&out), 1, "drift");
@@ -167,20 +163,16 @@ async fn drift_classes_then_apply_prunes_the_orphan() {
 
     // The same check from a Git URL at the first commit: `extra` is declared there, so not an orphan.
     let url = format!("file://{path}");
-    let out = rekube(
-        Some(kc),
-        cache.path(),
-        &[
-            "drift",
-            &url,
-            "--ref",
-            &first,
-            "--inventory",
-            &inv,
-            "--output",
-            "json",
-        ],
-    );
+    let out = rekube.run(&[
+        "drift",
+        &url,
+        "--ref",
+        &first,
+        "--inventory",
+        &inv,
+        "--output",
+        "json",
+    ]);
     assert_eq!(code(&out), 1);
     let report: Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(report["revision"], first.as_str(), "the commit used");
@@ -214,17 +206,13 @@ async fn drift_classes_then_apply_prunes_the_orphan() {
 #[tokio::test]
 async fn applyset_is_readable_by_kubectl() {
     let kc = cluster().await.kubeconfig();
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::on(kc);
     let ns = unique_name("drift-applyset");
     let inv = unique_name("applyset");
     let dir = tempfile::tempdir().expect("repo");
-    app(dir.path(), &ns);
+    app(dir.path(), &ns, "registry.example/web:1.0");
     let path = dir.path().to_str().expect("utf-8 path");
-    let out = rekube(
-        Some(kc),
-        cache.path(),
-        &["apply", path, "--inventory", &inv, "--timeout", "120s"],
-    );
+    let out = rekube.run(&["apply", path, "--inventory", &inv, "--timeout", "120s"]);
     assert_eq!(code(&out), 0);
 
     let parents = kubectl(
@@ -291,6 +279,33 @@ async fn applyset_is_readable_by_kubectl() {
         ],
         "every member carries the part-of label"
     );
-    let out = rekube(Some(kc), cache.path(), &["diff", path, "--inventory", &inv]);
+    let out = rekube.run(&["diff", path, "--inventory", &inv]);
     assert_eq!(code(&out), 0, "the part-of label is not a difference");
+}
+
+/// The classes reported for each object, from `--output json`.
+pub fn classes(out: &Output) -> Vec<(String, String)> {
+    let report: Value = serde_json::from_slice(&out.stdout).expect("drift --output json");
+    let mut v: Vec<(String, String)> = report["findings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|f| {
+            let id = &f["id"];
+            let ns = id["namespace"]
+                .as_str()
+                .map(|n| format!("{n}/"))
+                .unwrap_or_default();
+            (
+                f["class"].as_str().unwrap_or("").to_string(),
+                format!(
+                    "{}/{ns}{}",
+                    id["kind"].as_str().unwrap_or(""),
+                    id["name"].as_str().unwrap_or("")
+                ),
+            )
+        })
+        .collect();
+    v.sort();
+    v
 }

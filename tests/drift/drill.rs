@@ -1,39 +1,32 @@
 //! `rekube drill`: a passing rehearsal with its RTO, and one whose object never becomes ready.
 
-use std::path::Path;
-
 use serde_json::Value;
 
-use crate::common::*;
+use crate::support::{Rekube, app, assets, code, namespace, root, stdout, write};
 
 /// A small repository for drills, in its own namespace.
 fn drill_repo(ns: &str) -> tempfile::TempDir {
     let dir = tempfile::tempdir().expect("repo");
-    app(dir.path(), ns);
+    app(dir.path(), ns, "registry.example/web:1.0");
     dir
 }
 
 #[tokio::test]
 async fn drill_passes_and_reports_the_rto() {
     // The drill starts its own control plane, from the binaries the shared one was built from.
-    shared_assets().await;
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::new().env("KUBEBUILDER_ASSETS", assets().await);
     let dir = drill_repo("drill-ok");
     let path = dir.path().to_str().expect("utf-8 path");
-    let out = rekube(
-        None,
-        cache.path(),
-        &[
-            "drill",
-            path,
-            "--fresh",
-            "local",
-            "--rto-budget",
-            "5m",
-            "--output",
-            "json",
-        ],
-    );
+    let out = rekube.run(&[
+        "drill",
+        path,
+        "--fresh",
+        "local",
+        "--rto-budget",
+        "5m",
+        "--output",
+        "json",
+    ]);
     assert_eq!(code(&out), 0, "the drill passes");
     let report: Value = serde_json::from_slice(&out.stdout).expect("json report");
     assert_eq!(report["passed"], true, "{report}");
@@ -60,8 +53,7 @@ async fn drill_passes_and_reports_the_rto() {
 
 #[tokio::test]
 async fn drill_names_the_object_that_never_becomes_ready() {
-    shared_assets().await;
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::new().env("KUBEBUILDER_ASSETS", assets().await);
     let dir = tempfile::tempdir().expect("repo");
     let ns = "drill-stuck";
     write(dir.path(), "cluster/namespace.yaml", &namespace(ns));
@@ -125,11 +117,7 @@ spec:
         ),
     );
     let path = dir.path().to_str().expect("utf-8 path");
-    let out = rekube(
-        None,
-        cache.path(),
-        &["drill", path, "--fresh", "local", "--timeout", "15s"],
-    );
+    let out = rekube.run(&["drill", path, "--fresh", "local", "--timeout", "15s"]);
     assert_eq!(
         code(&out),
         2,
@@ -167,19 +155,14 @@ spec:
 
 #[tokio::test]
 async fn drill_of_the_platform_example() {
-    let platform = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/platform");
+    let platform = root().join("examples/platform");
     assert!(
         platform.join("rekube.yaml").exists(),
         "examples/platform is the repository this test drills"
     );
-    shared_assets().await;
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::new().env("KUBEBUILDER_ASSETS", assets().await);
     let path = platform.to_str().expect("utf-8 path");
-    let out = rekube(
-        None,
-        cache.path(),
-        &["drill", path, "--fresh", "local", "--timeout", "3m"],
-    );
+    let out = rekube.run(&["drill", path, "--fresh", "local", "--timeout", "3m"]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));
     let text = stdout(&out);
     assert!(text.contains("DRILL PASSED"), "{text}");

@@ -2,13 +2,15 @@
 
 use serde_json::Value;
 
-use crate::common::*;
-use crate::support::{cluster, unique_name};
+use crate::support::{
+    Rekube, annotate, cluster, code, config_map, exists, kubectl, namespace, stderr, unique_name,
+    write,
+};
 
 #[tokio::test]
 async fn prune_refuses_too_much_and_protects_namespaces() {
     let kc = cluster().await.kubeconfig();
-    let cache = tempfile::tempdir().expect("cache");
+    let rekube = Rekube::on(kc);
     let a = unique_name("prune-a");
     let b = unique_name("prune-b");
     let inv = unique_name("prune");
@@ -20,12 +22,12 @@ async fn prune_refuses_too_much_and_protects_namespaces() {
         write(
             repo,
             &format!("apps/a{i}.yaml"),
-            &config_map(&a, &format!("a{i}"), ""),
+            &config_map(&a, &format!("a{i}"), "1"),
         );
     }
-    write(repo, "apps/b0.yaml", &config_map(&b, "b0", ""));
-    let keep = "  annotations:\n    rekube.dev/prune: disabled\n";
-    write(repo, "apps/keep.yaml", &config_map(&b, "keep", keep));
+    write(repo, "apps/b0.yaml", &config_map(&b, "b0", "1"));
+    let keep = annotate(&config_map(&b, "keep", "1"), "rekube.dev/prune", "disabled");
+    write(repo, "apps/keep.yaml", &keep);
     let path = repo.to_str().expect("utf-8 path");
     let apply = |more: &[&str]| {
         let mut args = vec![
@@ -37,7 +39,7 @@ async fn prune_refuses_too_much_and_protects_namespaces() {
             "120s",
         ];
         args.extend_from_slice(more);
-        rekube(Some(kc), cache.path(), &args)
+        rekube.run(&args)
     };
     assert_eq!(code(&apply(&[])), 0);
 

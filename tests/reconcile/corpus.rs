@@ -1,52 +1,24 @@
-//! A reconciler managing the real-world corpus (`../shared/corpus`: Argo CD's install in a layer with
-//! namespace `argocd`, ingress-nginx and microservices-demo, laid out as tests/corpus.rs does): it applies
+//! A reconciler managing the public corpus (`REKUBE_CORPUS`: Argo CD's install in a layer with namespace
+//! `argocd`, ingress-nginx and microservices-demo, laid out as tests/corpus.rs does): it applies
 //! everything, then heals a drifted Deployment of Argo CD; its memory is measured once it watches them all.
 
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use crate::fixtures::drift_to_heal;
-use crate::harness::{Reconciler, Repo, eventually};
-use crate::support::{cluster, unique_name};
-
-/// Adds every file under `from` to the repository under `to`.
-fn copy_into(repo: &Repo, from: &Path, to: &str) {
-    let entries = std::fs::read_dir(from).expect("read the corpus");
-    for entry in entries {
-        let entry = entry.expect("entry");
-        let rel = format!("{to}/{}", entry.file_name().to_string_lossy());
-        if entry.file_type().expect("type").is_dir() {
-            copy_into(repo, &entry.path(), &rel);
-        } else {
-            let text = std::fs::read_to_string(entry.path()).expect("read a corpus file");
-            repo.write(&rel, &text);
-        }
-    }
-}
+use crate::harness::Reconciler;
+use crate::support::{Repo, cluster, eventually, three_projects, unique_name};
 
 #[tokio::test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 async fn a_reconciler_manages_the_corpus_in_little_memory() {
     let kc = cluster().await.kubeconfig().to_path_buf();
     let kc = kc.as_path();
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus");
-    assert!(
-        corpus.is_dir(),
-        "{} is missing: check out shared/ beside this repository",
-        corpus.display()
-    );
     let repo = Repo::new();
-    repo.write(
-        "rekube.yaml",
-        "layers:\n  - {name: cluster, path: cluster}\n  - {name: argocd, path: argocd, namespace: argocd, dependsOn: [cluster]}\n  - {name: ingress, path: ingress, dependsOn: [cluster]}\n  - {name: shop, path: shop, namespace: shop, dependsOn: [cluster]}\n",
-    );
-    repo.write(
-        "cluster/namespaces.yaml",
-        "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: argocd\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: shop\n",
-    );
-    copy_into(&repo, &corpus.join("argo-cd"), "argocd");
-    copy_into(&repo, &corpus.join("ingress-nginx"), "ingress");
-    copy_into(&repo, &corpus.join("microservices-demo"), "shop");
-    let commit = repo.commit("corpus");
+    three_projects(repo.path());
+    let commit = repo.commit("corpus").to_string();
 
     let inventory = unique_name("corpus");
     let started = Instant::now();

@@ -1,5 +1,4 @@
-//! Repository fixtures of the reconcile tests, what the tests read back from the cluster, and the
-//! drift-to-heal measurement.
+//! What the reconcile tests read back from the cluster, and the drift-to-heal measurement.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -9,43 +8,10 @@ use k8s_openapi::api::apps::v1::Deployment;
 use kube::Api;
 use kube::runtime::{WatchStreamExt, watcher};
 
-use crate::harness::{jsonpath, kubectl};
-use crate::support::cluster;
+use crate::support::{cluster, jsonpath, kubectl};
 
 /// The fetch interval of every test reconciler.
 pub const INTERVAL: &str = "2s";
-
-pub fn namespace(ns: &str) -> String {
-    format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n")
-}
-
-pub fn config_map(ns: &str, name: &str, value: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\ndata:\n  value: \"{value}\"\n"
-    )
-}
-
-pub fn deployment(ns: &str, name: &str, image: &str) -> String {
-    format!(
-        r#"apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: {name}
-  namespace: {ns}
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {{app: {name}}}
-  template:
-    metadata:
-      labels: {{app: {name}}}
-    spec:
-      containers:
-        - name: main
-          image: {image}
-"#
-    )
-}
 
 pub fn data(kc: &Path, ns: &str, name: &str) -> Option<String> {
     jsonpath(kc, &["configmap", name, "-n", ns], "{.data.value}")

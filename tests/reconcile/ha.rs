@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
 
-use crate::fixtures::{INTERVAL, config_map, data, namespace};
-use crate::harness::{Reconciler, Repo, eventually};
-use crate::support::{cluster, unique_name};
+use crate::fixtures::{INTERVAL, data};
+use crate::harness::Reconciler;
+use crate::support::{Repo, cluster, config_map, eventually, namespace, unique_name};
 
 #[tokio::test]
 async fn three_replicas_one_leader_failover_and_hand_over() {
@@ -20,7 +20,7 @@ async fn three_replicas_one_leader_failover_and_hand_over() {
     let repo = Repo::new();
     repo.write("cluster/ns.yaml", &namespace(&ns));
     repo.write("apps/config.yaml", &config_map(&ns, "settings", "one"));
-    let first = repo.commit("first");
+    let first = repo.commit("first").to_string();
     let lease_secs = 4;
     let lease_duration = format!("{lease_secs}s");
     let args = [
@@ -93,7 +93,7 @@ async fn three_replicas_one_leader_failover_and_hand_over() {
 
     // The new leader carries on.
     repo.write("apps/config.yaml", &config_map(&ns, "settings", "two"));
-    let second = repo.commit("second");
+    let second = repo.commit("second").to_string();
     eventually(
         Duration::from_secs(15),
         "the new leader applies the next commit",

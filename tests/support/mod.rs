@@ -1,107 +1,40 @@
-//! Shared harness for integration tests on the real local control plane.
+//! The one set of helpers every integration test uses (`mod support;` in `tests/*.rs`).
 //!
-//! Each test binary (`tests/*.rs` with `mod support;`) starts one control plane, lazily, the first
-//! time a test asks for it; every `#[tokio::test]` then gets its own `kube::Client` (each test has its
-//! own runtime, and a client belongs to the runtime that built it) and, for isolation, its own
-//! Namespace. A missing prerequisite (Go to build the binaries) fails the tests with what to install:
-//! they never skip silently. When any test fails, the control plane's logs are kept and their folder
-//! is printed at exit.
-#![allow(dead_code)] // Each test binary uses its own subset of the helpers.
+//! - [`control_plane`]: the real local control plane, started once per test binary, and a Namespace per test.
+//! - [`bin`]: the `rekube` binary under test, run as a user would, sealed off from the caller's environment.
+//! - [`kubectl`]: the real kubectl, the peer in these tests.
+//! - [`repo`]: repositories on disk: files, folder copies, Git commits.
+//! - [`manifests`]: small manifests the tests write into those repositories.
+//! - [`corpus`]: the public corpus of real manifests, for the acceptance tests that `REKUBE_CORPUS` enables.
+//!
+//! A missing prerequisite fails the tests with what to install, and a corpus test without `REKUBE_CORPUS` is
+//! listed as ignored with how to run it: nothing skips silently.
+#![allow(dead_code, unused_imports)] // Each test binary uses its own subset of the helpers.
+
+pub mod bin;
+pub mod control_plane;
+pub mod corpus;
+pub mod kubectl;
+pub mod manifests;
+pub mod repo;
 
 pub mod helm;
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
 
-use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
-use kube::api::{Api, PostParams};
-use kube::{Client, runtime::wait::await_condition};
-use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
-use tokio::sync::OnceCell;
+pub use bin::{Background, Rekube, rekube};
+pub use control_plane::{assets, cluster, test_namespace};
+pub use corpus::{corpus, corpus_repo, three_projects};
+pub use kubectl::{exists, jsonpath, kubectl, kubectl_piped, kubectl_with};
+pub use manifests::{annotate, app, config_map, deployment, namespace};
+pub use repo::{Repo, copy_dir, temp_repo, write};
 
-/// The control plane shared by the tests of one test binary.
-pub struct Shared {
-    control_plane: ControlPlane,
-}
-
-impl Shared {
-    /// A new client, bound to the calling test's runtime.
-    pub fn client(&self) -> Client {
-        match self.control_plane.client() {
-            Ok(client) => client,
-            Err(err) => panic!("client for the local control plane: {}", chain(&err)),
-        }
-    }
-
-    /// The admin kubeconfig, for kubectl and for code under test.
-    pub fn kubeconfig(&self) -> &Path {
-        self.control_plane.kubeconfig()
-    }
-
-    pub fn server_url(&self) -> &str {
-        self.control_plane.server_url()
-    }
-
-    pub fn control_plane(&self) -> &ControlPlane {
-        &self.control_plane
-    }
-}
-
-/// A failed start is remembered, so the other tests fail at once with the same message.
-static CLUSTER: OnceCell<Result<Shared, String>> = OnceCell::const_new();
-
-/// The shared control plane, started on first use.
-///
-/// # Panics
-/// If the control plane cannot start: the message says why (for instance, which Go to install).
-pub async fn cluster() -> &'static Shared {
-    let started = CLUSTER
-        .get_or_init(|| async {
-            keep_logs_when_a_test_fails();
-            match ControlPlane::start(ControlPlaneOptions::default()).await {
-                Ok(control_plane) => {
-                    eprintln!(
-                        "local control plane {} ready in {:.1?} (kubeconfig {})",
-                        control_plane.server_url(),
-                        control_plane.ready_in(),
-                        control_plane.kubeconfig().display()
-                    );
-                    Ok(Shared { control_plane })
-                }
-                Err(err) => Err(chain(&err)),
-            }
-        })
-        .await;
-    match started {
-        Ok(shared) => shared,
-        Err(message) => panic!("the local control plane did not start: {message}"),
-    }
-}
-
-/// A client and a fresh Namespace named `<prefix>-<n>`, whose `default` ServiceAccount exists (so
-/// pods can be created at once).
-pub async fn namespace(prefix: &str) -> (Client, String) {
-    let client = cluster().await.client();
-    let name = unique_name(prefix);
-    let namespaces: Api<Namespace> = Api::all(client.clone());
-    let namespace: Namespace = serde_json::from_value(serde_json::json!({
-        "metadata": {"name": name, "labels": {"rekube.dev/test": "true"}}
-    }))
-    .expect("a static Namespace is valid");
-    if let Err(err) = namespaces.create(&PostParams::default(), &namespace).await {
-        panic!("creating Namespace {name}: {}", chain(&err));
-    }
-    let accounts: Api<ServiceAccount> = Api::namespaced(client.clone(), &name);
-    let exists = await_condition(accounts, "default", |sa: Option<&ServiceAccount>| {
-        sa.is_some()
-    });
-    match tokio::time::timeout(std::time::Duration::from_secs(60), exists).await {
-        Ok(Ok(_)) => {}
-        Ok(Err(err)) => panic!("waiting for ServiceAccount {name}/default: {}", chain(&err)),
-        Err(_) => panic!("ServiceAccount {name}/default not created within 60 s"),
-    }
-    (client, name)
+/// The repository root (where `Cargo.toml` is): fixtures, examples and golden files are found from here.
+pub fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// A name unique within this test binary, a valid DNS label: `<prefix>-<n>`.
@@ -131,38 +64,34 @@ pub fn chain(err: &dyn std::error::Error) -> String {
     text
 }
 
-/// Test failures are panics: the hook marks the shared control plane's logs as kept (it is never
-/// dropped, so it is cleaned up at exit, where the kept folder is printed).
-fn keep_logs_when_a_test_fails() {
-    let previous = std::panic::take_hook();
-    std::panic::set_hook(Box::new(move |info| {
-        if let Some(Ok(shared)) = CLUSTER.get() {
-            shared.control_plane.keep_logs();
+/// A process's exit code, `-1` when a signal ended it.
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Polls `check` every 100 ms until it answers `Some`, or panics after `timeout` naming `what`.
+pub async fn eventually<T>(
+    timeout: Duration,
+    what: &str,
+    mut check: impl FnMut() -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(v) = check() {
+            return v;
         }
-        previous(info);
-    }));
-}
-
-/// Runs the real `kubectl` (the peer in these tests) against `kubeconfig` with extra environment, and
-/// fails the test with kubectl's stderr when it fails.
-pub fn kubectl_with(kubeconfig: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let out = Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(args)
-        .envs(env.iter().copied())
-        .output()
-        .expect("kubectl is installed (it is the peer in these tests)");
-    assert!(
-        out.status.success(),
-        "kubectl {}: {}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-/// [`kubectl_with`] without extra environment.
-pub fn kubectl(kubeconfig: &Path, args: &[&str]) -> Output {
-    kubectl_with(kubeconfig, args, &[])
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?}: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }

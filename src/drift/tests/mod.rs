@@ -329,7 +329,7 @@ fn unmanaged_objects() {
     let desired: BTreeSet<ObjectId> =
         [ObjectId::new("apps", "Deployment", Some("shop"), "web")].into();
     for (name, l, want) in cases {
-        let found = unmanaged(std::slice::from_ref(&l), &desired);
+        let found = unmanaged(std::slice::from_ref(&l), &desired, &[]);
         assert_eq!(found.len() == 1, want, "{name}");
     }
     let by = unmanaged(
@@ -343,6 +343,7 @@ fn unmanaged_objects() {
             ]}),
         )],
         &desired,
+        &[],
     );
     assert_eq!(
         by[0].created_by.as_ref().map(|a| a.manager.as_str()),
@@ -367,3 +368,4 @@ fn managed_namespaces_skip_built_in_ones() {
 }
 
 mod render;
+mod statefulset;

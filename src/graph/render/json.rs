@@ -21,7 +21,7 @@ pub fn json(plan: &Plan) -> String {
     let objects: Vec<Value> = g
         .objects()
         .map(|(n, o)| {
-            let mut v = json!({
+            let mut object = json!({
                 "id": {"group": o.id.group, "kind": o.id.kind, "namespace": o.id.namespace, "name": o.id.name},
                 "ref": o.id.to_string(),
                 "layer": g.layers().get(o.layer).map(|l| l.name.as_str()),
@@ -31,14 +31,17 @@ pub fn json(plan: &Plan) -> String {
                 "digest": o.digest,
                 "waitsFor": waits_for(plan, n),
             });
+            if o.sops {
+                object["sops"] = json!(true);
+            }
             // Only hooks carry the key: plans without charts keep their shape.
-            if let (Some(h), Some(map)) = (&o.hook, v.as_object_mut()) {
+            if let (Some(h), Some(map)) = (&o.hook, object.as_object_mut()) {
                 map.insert(
                     "hook".into(),
                     json!({"stage": h.stage, "weight": h.weight, "description": g.describe_hook(h)}),
                 );
             }
-            v
+            object
         })
         .collect();
     let barriers: Vec<Value> = g

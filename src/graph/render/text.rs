@@ -44,13 +44,14 @@ pub fn text(plan: &Plan) -> String {
         for &n in wave {
             let Node::Object(o) = g.node(n) else { continue };
             let layer = g.layers().get(o.layer).map_or("", |l| l.name.as_str());
+            let sealed = if o.sops { "  (SOPS-encrypted)" } else { "" };
             match &o.hook {
                 Some(h) => {
                     let what = g.describe_hook(h);
-                    let _ = writeln!(out, "  {}  [{layer}] {what} {}", o.id, o.source);
+                    let _ = writeln!(out, "  {}  [{layer}] {what} {}{sealed}", o.id, o.source);
                 }
                 None => {
-                    let _ = writeln!(out, "  {}  [{layer}] {}", o.id, o.source);
+                    let _ = writeln!(out, "  {}  [{layer}] {}{sealed}", o.id, o.source);
                 }
             }
             for e in g.dependencies(n) {

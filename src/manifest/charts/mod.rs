@@ -15,6 +15,7 @@ use crate::helm::template::{Lookup, within_chart};
 use crate::helm::{Helm, Release, release_digest};
 use crate::manifest::diagnostics::Diagnostic;
 use crate::manifest::documents::{self, Origin};
+use crate::manifest::resolve::Unresolved;
 use crate::manifest::validate::{self, Context};
 use crate::object::Object;
 
@@ -121,7 +122,7 @@ pub fn finish(
     objects: Vec<Object>,
     drafts: Vec<Draft>,
     warnings: &mut Vec<Diagnostic>,
-) -> (Vec<Object>, Vec<Release>) {
+) -> (Vec<Object>, Vec<Release>, Vec<usize>) {
     let mut owner: Vec<Option<usize>> = vec![None; objects.len()];
     for (d, draft) in drafts.iter().enumerate() {
         for i in draft.range.clone() {
@@ -138,7 +139,8 @@ pub fn finish(
     let mut members: Vec<Vec<Object>> = vec![Vec::new(); drafts.len()];
     let mut release_hooks: Vec<Vec<Hook>> = vec![Vec::new(); drafts.len()];
     let mut kept = Vec::with_capacity(objects.len());
-    for (object, owner) in objects.into_iter().zip(owner) {
+    let mut kept_from = Vec::with_capacity(objects.len());
+    for (i, (object, owner)) in objects.into_iter().zip(owner).enumerate() {
         match owner {
             Some(d) if hooks::is_hook(&object) => {
                 let at = Diagnostic::new(&object.source.path, "").object(object.id.to_string());
@@ -154,8 +156,12 @@ pub fn finish(
             Some(d) => {
                 members[d].push(object.clone());
                 kept.push(object);
+                kept_from.push(i);
             }
-            None => kept.push(object),
+            None => {
+                kept.push(object);
+                kept_from.push(i);
+            }
         }
     }
     let releases = drafts
@@ -174,5 +180,18 @@ pub fn finish(
             hooks,
         })
         .collect();
-    (kept, releases)
+    (kept, releases, kept_from)
+}
+
+/// Objects left for discovery, renumbered after [`finish`] moved the hooks out (`kept_from[new]` is the
+/// old index). A hook of a kind of unknown scope stays as written: hooks are Jobs, Pods and other
+/// built-in kinds in practice.
+pub fn reindex(unresolved: Vec<Unresolved>, kept_from: &[usize]) -> Vec<Unresolved> {
+    unresolved
+        .into_iter()
+        .filter_map(|u| {
+            let index = kept_from.binary_search(&u.index).ok()?;
+            Some(Unresolved { index, ..u })
+        })
+        .collect()
 }

@@ -227,6 +227,41 @@ fn webhooks_and_apiservices() {
             ),
         ),
     ]);
+    // A simulated cluster judges an APIService by its Service's endpoints: Available never comes there.
+    let simulated = |r: Option<bool>| Context {
+        services_ready: r,
+        simulated: true,
+        ..Context::default()
+    };
+    run(vec![
+        with(
+            simulated(Some(true)),
+            case(
+                "simulated: unavailable, endpoints ready",
+                apiservice("False"),
+                Status::Current,
+                "Available not checked: simulated cluster",
+            ),
+        ),
+        with(
+            simulated(Some(false)),
+            case(
+                "simulated: no ready endpoints",
+                apiservice("True"),
+                Status::InProgress,
+                "waiting for ready endpoints",
+            ),
+        ),
+        with(
+            ready(true),
+            case(
+                "a real cluster still needs Available",
+                apiservice("False"),
+                Status::InProgress,
+                "not Available",
+            ),
+        ),
+    ]);
     assert_eq!(
         service_refs(&webhook(
             json!({"service": {"namespace": "policy", "name": "webhook"}})

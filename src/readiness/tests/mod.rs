@@ -4,6 +4,8 @@ use serde_json::{Value, json};
 
 use super::*;
 
+mod builtin;
+mod health;
 mod kinds;
 mod workloads;
 
@@ -85,15 +87,21 @@ fn generic_rules() {
         ),
         case(
             "Ready False keeps an unknown kind in progress",
-            json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "status": {"conditions": [cond("Ready", "False", "Issuing", "Issuing certificate")]}}),
+            json!({"apiVersion": "example.com/v1", "kind": "Widget", "status": {"conditions": [cond("Ready", "False", "Provisioning", "creating the volume")]}}),
             Status::InProgress,
-            "Issuing",
+            "creating the volume",
         ),
         case(
             "Ready True",
-            json!({"apiVersion": "cert-manager.io/v1", "kind": "Certificate", "status": {"conditions": [cond("Ready", "True", "Ready", "")]}}),
+            json!({"apiVersion": "example.com/v1", "kind": "Widget", "status": {"conditions": [cond("Ready", "True", "Ready", "")]}}),
             Status::Current,
             "Ready",
+        ),
+        case(
+            "Synced False holds a Ready resource (Crossplane convention)",
+            json!({"apiVersion": "example.org/v1", "kind": "XDatabase", "status": {"conditions": [cond("Ready", "True", "Available", ""), cond("Synced", "False", "ReconcileError", "cannot apply")]}}),
+            Status::InProgress,
+            "cannot apply",
         ),
         case(
             "an unknown kind without conditions is current once it exists",

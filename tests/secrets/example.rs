@@ -1,0 +1,54 @@
+//! The bundled examples/sops repository, rebuilt with its published example key.
+
+use std::path::Path;
+
+use crate::peer::{code, rekube, text};
+use crate::sops::secret_value;
+use crate::support::{cluster, kubectl};
+
+#[tokio::test]
+async fn the_sops_example_rebuilds_with_its_example_key() {
+    let kc = cluster().await.kubeconfig();
+    let kcs = kc.to_str().expect("utf-8 path");
+    let work = tempfile::tempdir().expect("temp dir");
+    let cache = work.path().join("cache");
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sops");
+    let example = example.to_str().expect("utf-8");
+    let plan = rekube(&cache, &["plan", example], &[]);
+    assert_eq!(code(&plan), 0);
+    assert!(
+        text(&plan).contains("Secret/sops-example/db") && text(&plan).contains("(SOPS-encrypted)")
+    );
+    let key = Path::new(example).join("example-age-key.txt");
+    let out = rekube(
+        &cache,
+        &[
+            "rebuild",
+            example,
+            "--kubeconfig",
+            kcs,
+            "--inventory",
+            "sops-example",
+        ],
+        &[("SOPS_AGE_KEY_FILE", key.to_str().expect("utf-8"))],
+    );
+    assert_eq!(code(&out), 0, "the example rebuilds");
+    assert!(!text(&out).contains("example-password-not-secret"));
+    assert_eq!(
+        secret_value(kc, "sops-example", "db", "password"),
+        "example-password-not-secret"
+    );
+    let generated = kubectl(kc, &["get", "secret", "-n", "sops-example", "-o", "name"]);
+    let generated = String::from_utf8_lossy(&generated.stdout);
+    let name = generated
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("secret/")
+                .filter(|n| n.starts_with("api-credentials-"))
+        })
+        .unwrap_or_else(|| panic!("the generated Secret: {generated}"));
+    assert_eq!(
+        secret_value(kc, "sops-example", name, "API_TOKEN"),
+        "example-token-not-secret"
+    );
+}
