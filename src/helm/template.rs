@@ -110,7 +110,9 @@ pub fn render(
     cmd.env("HELM_CACHE_HOME", scratch.path().join("cache"));
     match &request.lookup {
         Some(l) => {
-            cmd.arg("--dry-run=server");
+            // The chart's objects exist once rekube applied them, without Helm's release labels:
+            // `--take-ownership` skips Helm's ownership check (a dry run writes nothing).
+            cmd.args(["--dry-run=server", "--take-ownership"]);
             if let Some(k) = &l.kubeconfig {
                 cmd.arg("--kubeconfig").arg(k);
             }
