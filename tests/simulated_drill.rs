@@ -107,8 +107,10 @@ fn a_kube_prometheus_like_stack_drills_green_with_its_simulated_objects_listed()
             "MutatingWebhookConfiguration/prometheusrulemutate.monitoring.coreos.com",
             "ValidatingWebhookConfiguration/prometheusrulevalidate.monitoring.coreos.com",
             "APIService/v1beta1.metrics.k8s.io",
+            "Prometheus/k8s",
         ]
     );
+    assert!(listed[3].1.contains("health rule"), "{}", listed[3].1);
     assert_eq!(
         listed[2].1,
         "backend not callable in a simulated cluster; Service monitoring/prometheus-adapter has ready endpoints"

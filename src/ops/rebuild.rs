@@ -91,7 +91,8 @@ where
         manifest.revision.commit.clone(),
         cluster.server().to_string(),
     );
-    report.analyse(dag, &manifest.objects, opts.run.apply.simulated);
+    let simulated = opts.run.apply.simulated.then_some(&manifest.rules.health);
+    report.analyse(dag, &manifest.objects, simulated);
     if report.succeeded {
         // A finished rebuild needs no resume: the next one starts from scratch.
         let _ = std::fs::remove_file(&journal_path);

@@ -204,6 +204,15 @@ pub fn judge(obj: &Value, ctx: &Context) -> Judgement {
         };
     }
     if let Some(rule) = ctx.health.find(group, kind) {
+        if ctx.simulated && simulated::controller_never_runs(group) {
+            return Judgement {
+                readiness: Readiness::current(simulated::rule_not_evaluated(&rule.name())),
+                judged_by: JudgedBy::HealthRule {
+                    rule: rule.name(),
+                    evaluations: Vec::new(),
+                },
+            };
+        }
         let (readiness, evaluations) = health::evaluate(rule, obj);
         return Judgement {
             readiness,

@@ -8,11 +8,28 @@
 use serde_json::Value;
 
 use super::endpoints::service_refs;
+use super::health::HealthRules;
 use crate::object::split_api_version;
 
+/// The group rekube's simulated provisioner serves itself (it marks snapshots ready).
+const SNAPSHOT_GROUP: &str = "snapshot.storage.k8s.io";
+
+/// Objects of `group` get their status from a controller that never runs in a simulated cluster: custom
+/// resources (pods never run, so neither do operators), but not the snapshots rekube simulates.
+pub fn controller_never_runs(group: &str) -> bool {
+    !crate::builtin::GROUPS.contains(&group) && group != SNAPSHOT_GROUP
+}
+
+/// Why a health rule of a custom resource is not evaluated in a simulated cluster.
+pub fn rule_not_evaluated(rule: &str) -> String {
+    format!(
+        "no controller runs in a simulated cluster: health rule {rule} not evaluated, ready once it exists"
+    )
+}
+
 /// Why the readiness of `obj` (as written in the repository) is simulated on a simulated cluster, or
-/// `None` when it is judged as on a real cluster.
-pub fn simulated_reason(obj: &Value) -> Option<String> {
+/// `None` when it is judged as on a real cluster. `health`: the rules in force (built-in ones too).
+pub fn simulated_reason(obj: &Value, health: &HealthRules) -> Option<String> {
     let group = obj
         .get("apiVersion")
         .and_then(Value::as_str)
@@ -56,13 +73,16 @@ pub fn simulated_reason(obj: &Value) -> Option<String> {
                 None => "conversion webhook not callable in a simulated cluster: its objects can only be read at the version they are stored in".to_owned(),
             })
         }
-        ("snapshot.storage.k8s.io", "VolumeSnapshot") => Some(
+        (SNAPSHOT_GROUP, "VolumeSnapshot") => Some(
             "no snapshot controller in a simulated cluster: marked readyToUse by rekube once its source was bound (no data)"
                 .to_owned(),
         ),
         ("", "PersistentVolumeClaim") => restored_from(obj).map(|snapshot| {
             format!("restored from VolumeSnapshot {snapshot} by the simulated provisioner (no data)")
         }),
+        _ if controller_never_runs(group) => health
+            .find(group, kind)
+            .map(|rule| rule_not_evaluated(&rule.name())),
         _ => None,
     }
 }
@@ -129,12 +149,48 @@ mod tests {
             (json!({"apiVersion": "apps/v1", "kind": "Deployment"}), None),
         ];
         for (obj, want) in cases {
-            assert_eq!(simulated_reason(&obj).as_deref(), want, "{obj}");
+            assert_eq!(
+                simulated_reason(&obj, &HealthRules::default()).as_deref(),
+                want,
+                "{obj}"
+            );
         }
         let crd = json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
             "spec": {"conversion": {"strategy": "Webhook", "webhook": {"clientConfig": {"service": {"namespace": "a", "name": "conv"}}}}}});
-        assert!(simulated_reason(&crd).is_some_and(|r| r.contains("Service a/conv")));
+        assert!(
+            simulated_reason(&crd, &HealthRules::default())
+                .is_some_and(|r| r.contains("Service a/conv"))
+        );
+        // Custom resources: their health rules cannot be met without their controller.
+        let prometheus = json!({"apiVersion": "monitoring.coreos.com/v1", "kind": "Prometheus",
+            "metadata": {"name": "k8s", "namespace": "monitoring", "generation": 1}});
+        let rules = HealthRules::default();
+        let reason = simulated_reason(&prometheus, &rules);
+        assert!(
+            reason
+                .as_deref()
+                .is_some_and(|r| r.contains("not evaluated")),
+            "{reason:?}"
+        );
+        let widget = json!({"apiVersion": "example.com/v1", "kind": "Widget"});
+        assert_eq!(
+            simulated_reason(&widget, &rules),
+            None,
+            "no rule: judged as anywhere"
+        );
+        let ctx = super::super::Context {
+            simulated: true,
+            ..Default::default()
+        };
+        assert!(super::super::compute_with(&prometheus, &ctx).is_current());
+        assert!(
+            !super::super::compute(&prometheus).is_current(),
+            "on a real cluster it waits"
+        );
         let snap = json!({"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshot"});
-        assert!(simulated_reason(&snap).is_some_and(|r| r.contains("readyToUse")));
+        assert!(
+            simulated_reason(&snap, &HealthRules::default())
+                .is_some_and(|r| r.contains("readyToUse"))
+        );
     }
 }

@@ -49,7 +49,7 @@ fn report(failed: bool) -> RebuildReport {
     r.analyse(
         &Dag::of_objects(vec![vec![], vec![0], vec![1], vec![0]]),
         &[],
-        false,
+        None,
     );
     r
 }

@@ -8,6 +8,7 @@ use serde::Serialize;
 use super::critical::{self, BlockedBy, CriticalPath, Parallelism};
 use crate::apply::{Action, ChangeSet, Dag};
 use crate::object::{Object, ObjectId};
+use crate::readiness::HealthRules;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LayerTiming {
@@ -136,13 +137,14 @@ impl RebuildReport {
     }
 
     /// Adds what needs the DAG and the objects (`objects[i]` is the change set's entry `i`): the
-    /// critical path, what each failure blocked, and on a `simulated` cluster the simulated objects.
-    pub fn analyse(&mut self, dag: &Dag, objects: &[Object], simulated: bool) {
+    /// critical path, what each failure blocked, and on a simulated cluster (`simulated`: the health rules
+    /// in force) the simulated objects.
+    pub fn analyse(&mut self, dag: &Dag, objects: &[Object], simulated: Option<&HealthRules>) {
         let changes = &self.changes.changes;
         self.critical_path =
             critical::critical_path(dag, changes, self.offset, self.changes.elapsed);
         self.blocked_by = critical::blocked_by(dag, changes);
-        self.simulated = if simulated {
+        self.simulated = if let Some(health) = simulated {
             objects
                 .iter()
                 .zip(changes)
@@ -151,7 +153,7 @@ impl RebuildReport {
                     Some(Simulated {
                         id: c.id.clone(),
                         source: c.source.clone(),
-                        reason: crate::readiness::simulated_reason(&o.body)?,
+                        reason: crate::readiness::simulated_reason(&o.body, health)?,
                     })
                 })
                 .collect()
