@@ -35,6 +35,9 @@ pub fn left_out(id: &ObjectId, live: &Value, include_secrets: bool) -> Option<St
     {
         return Some("a namespace Kubernetes or rekube manages itself".into());
     }
+    if is_simulation(id, live) {
+        return Some("made by the simulation of rekube's local control plane".into());
+    }
     let kind = (id.group.as_str(), id.kind.as_str());
     if SKIPPED_KINDS.contains(&kind) {
         return Some("written by controllers and the API server, not declared".into());
@@ -55,6 +58,23 @@ pub fn left_out(id: &ObjectId, live: &Value, include_secrets: bool) -> Option<St
 }
 
 const INVENTORY_NAMESPACE: &str = crate::inventory::INVENTORY_NAMESPACE;
+
+/// What rekube's local control plane makes to simulate storage: its default StorageClass, and the
+/// volumes and snapshot contents its provisioner annotates. Another cluster makes its own.
+fn is_simulation(id: &ObjectId, live: &Value) -> bool {
+    use crate::controlplane::simulation::{
+        DEFAULT_STORAGE_CLASS, PROVISIONER, SIMULATED_ANNOTATION,
+    };
+    let default_class = id.group == "storage.k8s.io"
+        && id.kind == "StorageClass"
+        && id.name == DEFAULT_STORAGE_CLASS
+        && live.get("provisioner").and_then(Value::as_str) == Some(PROVISIONER);
+    default_class
+        || live
+            .pointer("/metadata/annotations")
+            .and_then(|a| a.get(SIMULATED_ANNOTATION))
+            .is_some()
+}
 
 /// Kinds never exported: controllers and the API server write them.
 const SKIPPED_KINDS: &[(&str, &str)] = &[

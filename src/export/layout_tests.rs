@@ -61,6 +61,27 @@ fn left_out_with_a_reason() {
             Some("written by controllers and the API server, not declared"),
         ),
         (
+            "the local control plane's default StorageClass",
+            id("storage.k8s.io", "StorageClass", None, "standard"),
+            json!({"provisioner": "rekube.dev/simulated"}),
+            false,
+            Some("made by the simulation of rekube's local control plane"),
+        ),
+        (
+            "a StorageClass of the user's",
+            id("storage.k8s.io", "StorageClass", None, "standard"),
+            json!({"provisioner": "ebs.csi.aws.com"}),
+            false,
+            None,
+        ),
+        (
+            "a simulated volume",
+            id("", "PersistentVolume", None, "pvc-1"),
+            json!({"metadata": {"annotations": {"rekube.dev/simulated": "true"}}}),
+            false,
+            Some("made by the simulation of rekube's local control plane"),
+        ),
+        (
             "a deployment",
             id("apps", "Deployment", Some("shop"), "web"),
             json!({}),
