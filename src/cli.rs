@@ -672,7 +672,24 @@ pub struct ExportArgs {
     #[arg(long = "layer", value_name = "NAMESPACE=LAYER")]
     pub layers: Vec<String>,
 
-    /// Also export Secrets, in plain text: keep the output out of Git or encrypt it with sops.
+    /// Also export Secrets, SOPS-encrypted for the age recipients of --age-recipient,
+    /// SOPS_AGE_RECIPIENTS or (with --add-to) the repository's .sops.yaml; only `data` and
+    /// `stringData` are encrypted. Refused without a recipient unless --allow-plain-secrets is given.
     #[arg(long)]
     pub include_secrets: bool,
+
+    /// age recipient (age1…) to encrypt exported Secrets for, as sops's --age (repeatable,
+    /// comma-separated lists too). Default: SOPS_AGE_RECIPIENTS, then a .sops.yaml creation rule of
+    /// the --add-to repository.
+    #[arg(
+        long = "age-recipient",
+        value_name = "RECIPIENT",
+        requires = "include_secrets"
+    )]
+    pub age_recipients: Vec<String>,
+
+    /// With --include-secrets and no age recipient: write Secrets in plain text. Their values are then
+    /// readable in the files: never commit them.
+    #[arg(long, requires = "include_secrets")]
+    pub allow_plain_secrets: bool,
 }

@@ -63,7 +63,13 @@ async fn export_rebuilds_into_an_equal_cluster_and_add_to_takes_only_what_git_la
 
     let exported = work.path().join("exported");
     let exported_str = exported.to_str().expect("utf-8");
-    let out = on_first.run(&["export", "--out", exported_str, "--include-secrets"]);
+    let out = on_first.run(&[
+        "export",
+        "--out",
+        exported_str,
+        "--include-secrets",
+        "--allow-plain-secrets",
+    ]);
     assert_eq!(out.status.code(), Some(0), "the export runs");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -104,6 +110,7 @@ async fn export_rebuilds_into_an_equal_cluster_and_add_to_takes_only_what_git_la
         "--out",
         again.to_str().expect("utf-8"),
         "--include-secrets",
+        "--allow-plain-secrets",
     ]);
     assert_eq!(out.status.code(), Some(0));
     let body = |files: Vec<(String, String)>| {
@@ -126,6 +133,7 @@ async fn export_rebuilds_into_an_equal_cluster_and_add_to_takes_only_what_git_la
         "--out",
         twice.to_str().expect("utf-8"),
         "--include-secrets",
+        "--allow-plain-secrets",
     ]);
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(files(&twice), written, "the same cluster, the same files");

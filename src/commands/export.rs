@@ -4,13 +4,16 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use crate::cli::ExportArgs;
-use crate::export::ExportOptions;
+use crate::export::{Encryption, ExportOptions, RecipientSource, Secrets};
+use crate::manifest::sops::config::CreationRules;
+use crate::manifest::sops::encrypt::Recipients;
 use crate::ops::export::{ExportRunOptions, Exported, add_layer, export, write};
 
 use super::{CommandError, EXIT_OK, common};
 
 pub async fn run(args: ExportArgs) -> Result<i32, CommandError> {
     let layers = layer_overrides(&args.layers)?;
+    let secrets = secrets(&args)?;
     // With --add-to, the repository is read first: an invalid one stops the export before any request.
     let mut repository = match &args.add_to {
         Some(repo) => {
@@ -33,7 +36,7 @@ pub async fn run(args: ExportArgs) -> Result<i32, CommandError> {
     }
     let opts = ExportRunOptions {
         export: ExportOptions {
-            include_secrets: args.include_secrets,
+            secrets,
             layers,
             single_layer: args.add_to.as_ref().map(|_| args.layer_name.clone()),
             origin: target.cluster.server().to_string(),
@@ -68,6 +71,52 @@ pub async fn run(args: ExportArgs) -> Result<i32, CommandError> {
     Ok(EXIT_OK)
 }
 
+/// How Secrets are exported: recipients from `--age-recipient`, else `SOPS_AGE_RECIPIENTS`, else the
+/// `--add-to` repository's `.sops.yaml`; without any, plain text only when asked for by name.
+fn secrets(args: &ExportArgs) -> Result<Secrets, CommandError> {
+    if !args.include_secrets {
+        return Ok(Secrets::LeaveOut);
+    }
+    let mut given = args.age_recipients.clone();
+    if given.is_empty()
+        && let Ok(env) = std::env::var("SOPS_AGE_RECIPIENTS")
+    {
+        given.push(env);
+    }
+    let given = Recipients::parse(&given)?;
+    let lastmodified = common::now();
+    if !given.is_empty() {
+        return Ok(Secrets::Encrypt(Encryption {
+            recipients: RecipientSource::Given(given),
+            lastmodified,
+        }));
+    }
+    if let Some(repo) = &args.add_to {
+        let config = repo.join(".sops.yaml");
+        match std::fs::read_to_string(&config) {
+            Ok(text) => {
+                let rules = CreationRules::parse(&text)
+                    .map_err(|e| format!("{}: {e}", config.display()))?;
+                return Ok(Secrets::Encrypt(Encryption {
+                    recipients: RecipientSource::CreationRules(rules),
+                    lastmodified,
+                }));
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(format!("{}: cannot read: {e}", config.display()).into()),
+        }
+    }
+    if args.allow_plain_secrets {
+        return Ok(Secrets::Plain);
+    }
+    Err(
+        "--include-secrets: no age recipient to encrypt Secrets for; give --age-recipient age1… \
+         (or SOPS_AGE_RECIPIENTS, or a .sops.yaml creation rule in the --add-to repository), or \
+         --allow-plain-secrets to write their values in plain text; nothing was exported"
+            .into(),
+    )
+}
+
 /// `NAMESPACE=LAYER` pairs; the layer must be one of the export's.
 fn layer_overrides(pairs: &[String]) -> Result<BTreeMap<String, String>, CommandError> {
     let mut out = BTreeMap::new();
@@ -88,6 +137,20 @@ fn render(exported: &Exported, dir: Option<&std::path::PathBuf>) {
     let e = &exported.export;
     let folder = dir.map(|d| d.display().to_string()).unwrap_or_default();
     eprintln!("exported {} object(s) into {folder}", e.objects.len());
+    if !e.encrypted.is_empty() {
+        eprintln!(
+            "{} Secret(s) encrypted with SOPS (age; data and stringData): {}",
+            e.encrypted.len(),
+            crate::report::abbreviate(&ids(&e.encrypted), 5)
+        );
+    }
+    if !e.plain_secrets.is_empty() {
+        eprintln!(
+            "warning: {} Secret(s) written in PLAIN TEXT (--allow-plain-secrets): never commit them: {}",
+            e.plain_secrets.len(),
+            crate::report::abbreviate(&ids(&e.plain_secrets), 5)
+        );
+    }
     let mut by_reason: BTreeMap<&str, Vec<String>> = BTreeMap::new();
     for l in &e.left_out {
         by_reason
@@ -105,4 +168,8 @@ fn render(exported: &Exported, dir: Option<&std::path::PathBuf>) {
     for w in &exported.warnings {
         eprintln!("warning: {w}");
     }
+}
+
+fn ids(ids: &[crate::object::ObjectId]) -> Vec<String> {
+    ids.iter().map(ToString::to_string).collect()
 }

@@ -8,27 +8,33 @@
 //!    assigned values; an object nobody declared is left out.
 //! 3. [`layout`]: every object gets a layer (`cluster/`, `tools/`, `apps/`) and one file; a
 //!    `rekube.yaml` lists the layers.
+//! 4. [`secrets`]: Secrets, when included, are SOPS-encrypted for age recipients (or, when the user
+//!    asked for it, written in plain text).
 //!
-//! The same live objects always give the same files, byte for byte.
+//! The same live objects always give the same files, byte for byte, except encrypted Secrets: each
+//! encryption draws a new data key and new nonces, as sops does.
 
 mod declared;
 mod defaults;
 pub mod layout;
+pub mod secrets;
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
+use crate::manifest::sops::SopsError;
 use crate::object::ObjectId;
 
 pub use declared::{CONTROLLER_MANAGERS, declared, is_controller};
+pub use secrets::{Encryption, RecipientSource, Secrets};
 
 /// Options of [`export`].
 #[derive(Debug, Clone, Default)]
 pub struct ExportOptions {
-    /// Export Secrets (in plain text: the caller decides whether that is allowed).
-    pub include_secrets: bool,
+    /// Whether and how Secrets are exported.
+    pub secrets: Secrets,
     /// Namespace → layer, overriding the rule of [`layout`].
     pub layers: BTreeMap<String, String>,
     /// Put every object in this one layer (`--add-to`), instead of `cluster/`, `tools/`, `apps/`.
@@ -51,15 +57,36 @@ pub struct Export {
     /// Exported objects and their files, in object order.
     pub objects: Vec<(ObjectId, String)>,
     pub left_out: Vec<LeftOut>,
+    /// Secrets written SOPS-encrypted, and in plain text.
+    pub encrypted: Vec<ObjectId>,
+    pub plain_secrets: Vec<ObjectId>,
 }
 
-/// An object could not be rendered as YAML.
+/// An object could not be written. Messages never hold a Secret's value.
 #[derive(Debug, thiserror::Error)]
-#[error("{object}: cannot render as YAML")]
-pub struct ExportError {
-    object: String,
-    #[source]
-    source: serde_saphyr::SerializeError,
+pub enum ExportError {
+    #[error("{object}: cannot render as YAML")]
+    Render {
+        object: String,
+        #[source]
+        source: serde_saphyr::SerializeError,
+    },
+    #[error("{object}: cannot encrypt {path} with SOPS")]
+    Encrypt {
+        object: String,
+        path: String,
+        #[source]
+        source: SopsError,
+    },
+    #[error(
+        "{object}: no age recipient to encrypt {path} for: {reason}; give --age-recipient \
+         (nothing was written)"
+    )]
+    NoRecipient {
+        object: String,
+        path: String,
+        reason: String,
+    },
 }
 
 /// Builds the repository from the live objects.
@@ -73,7 +100,7 @@ pub fn export(
     let mut out = Export::default();
     let mut kept: BTreeMap<ObjectId, Value> = BTreeMap::new();
     for (id, obj) in live {
-        if let Some(reason) = layout::left_out(id, obj, opts.include_secrets) {
+        if let Some(reason) = layout::left_out(id, obj, opts.secrets.included()) {
             out.left_out.push(LeftOut {
                 id: id.clone(),
                 reason,
@@ -98,10 +125,19 @@ pub fn export(
             None => layout::layer_of(id, body, &namespaces),
         };
         let path = layout::file_path(&layer, id);
-        let yaml = render(body).map_err(|source| ExportError {
+        let mut yaml = render(body).map_err(|source| ExportError::Render {
             object: id.to_string(),
             source,
         })?;
+        if id.group.is_empty() && id.kind == "Secret" {
+            match &opts.secrets {
+                Secrets::Encrypt(e) => {
+                    yaml = secrets::encrypt(id, &path, &yaml, e)?;
+                    out.encrypted.push(id.clone());
+                }
+                _ => out.plain_secrets.push(id.clone()),
+            }
+        }
         layers.insert(layer);
         out.objects.push((id.clone(), path.clone()));
         out.files.insert(path, yaml);

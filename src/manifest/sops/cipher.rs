@@ -221,24 +221,43 @@ pub fn stored_mac(meta: &Metadata, key: &DataKey) -> Result<String, SopsError> {
     }
 }
 
-#[cfg(test)]
 impl DataKey {
-    pub fn from_bytes(bytes: [u8; 32]) -> DataKey {
-        DataKey(Zeroizing::new(bytes))
+    /// A fresh random data key (one per encrypted file, as sops makes).
+    pub fn random() -> DataKey {
+        use aes_gcm::aead::{KeyInit, OsRng};
+        let key = SopsGcm::generate_key(&mut OsRng);
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        bytes.copy_from_slice(key.as_slice());
+        DataKey(bytes)
     }
 
-    /// Seals a value as sops does, for tests of the reading side.
-    pub fn seal(&self, plain: &str, aad: &str, kind: &str, iv: [u8; 32]) -> String {
+    /// The raw key, for the age stanzas that carry it.
+    pub(super) fn bytes(&self) -> &[u8] {
+        self.0.as_slice()
+    }
+
+    /// Seals `plain` as sops does (aes/cipher.go `Encrypt`): a random 32-byte nonce, `aad` as
+    /// additional data, the type recorded; an empty text stays empty.
+    pub fn seal(&self, plain: &[u8], aad: &str, kind: &str) -> String {
+        use aes_gcm::aead::{AeadCore, OsRng};
+        if plain.is_empty() {
+            return String::new();
+        }
+        let iv = SopsGcm::generate_nonce(&mut OsRng);
+        self.seal_with_iv(plain, aad, kind, iv.into())
+    }
+
+    fn seal_with_iv(&self, plain: &[u8], aad: &str, kind: &str, iv: [u8; 32]) -> String {
         let cipher = SopsGcm::new(GenericArray::from_slice(self.0.as_slice()));
-        let out = cipher
-            .encrypt(
-                GenericArray::from_slice(&iv),
-                Payload {
-                    msg: plain.as_bytes(),
-                    aad: aad.as_bytes(),
-                },
-            )
-            .expect("AES-GCM seals any input");
+        let Ok(out) = cipher.encrypt(
+            GenericArray::from_slice(&iv),
+            Payload {
+                msg: plain,
+                aad: aad.as_bytes(),
+            },
+        ) else {
+            unreachable!("AES-GCM seals any input shorter than 64 GiB")
+        };
         let (data, tag) = out.split_at(out.len() - 16);
         format!(
             "ENC[AES256_GCM,data:{},iv:{},tag:{},type:{kind}]",
@@ -246,6 +265,29 @@ impl DataKey {
             STANDARD.encode(iv),
             STANDARD.encode(tag)
         )
+    }
+}
+
+/// The type sops records for a value it encrypts, `None` for nulls and containers.
+pub fn value_type(value: &Value) -> Option<&'static str> {
+    match value {
+        Value::String(_) => Some("str"),
+        Value::Bool(_) => Some("bool"),
+        Value::Number(n) if n.is_i64() || n.is_u64() => Some("int"),
+        Value::Number(_) => Some("float"),
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
+    }
+}
+
+#[cfg(test)]
+impl DataKey {
+    pub fn from_bytes(bytes: [u8; 32]) -> DataKey {
+        DataKey(Zeroizing::new(bytes))
+    }
+
+    /// Seals a value with a chosen nonce, for tests of the reading side.
+    pub fn seal_fixed(&self, plain: &str, aad: &str, kind: &str, iv: [u8; 32]) -> String {
+        self.seal_with_iv(plain.as_bytes(), aad, kind, iv)
     }
 }
 
@@ -263,7 +305,7 @@ mod tests {
             ("True", "bool", Value::from(true)),
         ];
         for (plain, kind, want) in cases {
-            let sealed = key.seal(plain, "data:password:", kind, [1; 32]);
+            let sealed = key.seal_fixed(plain, "data:password:", kind, [1; 32]);
             assert!(is_encrypted(&sealed));
             assert_eq!(
                 decrypt(&sealed, &key, "data:password:").unwrap(),
@@ -276,7 +318,7 @@ mod tests {
             ));
         }
         let other = DataKey::from_bytes([8; 32]);
-        let sealed = key.seal("x", "a:", "str", [2; 32]);
+        let sealed = key.seal_fixed("x", "a:", "str", [2; 32]);
         assert!(decrypt(&sealed, &other, "a:").is_err());
         assert!(matches!(
             decrypt("ENC[AES256_GCM,data:%%,iv:,tag:,type:str]", &key, ""),

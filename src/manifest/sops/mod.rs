@@ -8,6 +8,8 @@
 //! 4. `tree`: sops's walk over a document; `file`: the pass over the documents of one file;
 //!    `rendered`: objects out of Kustomize, checked against the verified file they came from;
 //!    `generator`: the files of a `secretGenerator`, decrypted before Kustomize reads them.
+//! 5. [`encrypt`]: the way back, for `export`: a document encrypted as sops encrypts it; [`config`]:
+//!    the age recipients a `.sops.yaml` creation rule names.
 //!
 //! Decrypted objects carry the annotation [`ANNOTATION`] listing their encrypted fields (JSON pointers),
 //! so that diff and drift mask those like Secret values, on the live side too. `plan` never decrypts:
@@ -15,6 +17,8 @@
 //! without a key.
 
 mod cipher;
+pub mod config;
+pub mod encrypt;
 pub mod file;
 mod formats;
 pub mod generator;
@@ -107,6 +111,10 @@ pub enum SopsError {
     MacUnreadable,
     #[error("{0}")]
     Rendered(String),
+    #[error("{0:?} is not an age recipient (age1…, as age-keygen -y prints it)")]
+    NotRecipient(String),
+    #[error("{0}")]
+    Encrypt(String),
 }
 
 impl SopsError {

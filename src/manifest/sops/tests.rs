@@ -33,7 +33,7 @@ fn age_stanza(key: &[u8; 32], recipient: &str) -> String {
 fn sealed_secret(recipient: &str, mac_only_encrypted: bool) -> Value {
     let raw = [3u8; 32];
     let key = DataKey::from_bytes(raw);
-    let pw = key.seal("hunter2", "stringData:pw:", "str", [4; 32]);
+    let pw = key.seal_fixed("hunter2", "stringData:pw:", "str", [4; 32]);
     let mut hash = Sha512::new();
     if mac_only_encrypted {
         hash.update(super::tree::MAC_ONLY_ENCRYPTED_INIT);
@@ -43,7 +43,7 @@ fn sealed_secret(recipient: &str, mac_only_encrypted: bool) -> Value {
         }
     }
     hash.update("hunter2");
-    let mac = key.seal(
+    let mac = key.seal_fixed(
         &hex::encode_upper(hash.finalize()),
         LASTMODIFIED,
         "str",
