@@ -61,6 +61,9 @@ pub enum Command {
     /// Pin every remote Helm chart of rekube.yaml by digest in rekube.lock (pulls each once).
     Lock(LockArgs),
     /// Write what a live cluster declares as a repository that `rekube rebuild` restores.
+    ///
+    /// Secrets are left out unless --include-secrets, and then written SOPS-encrypted for age
+    /// recipients; plain text only with --allow-plain-secrets.
     Export(ExportArgs),
     /// Write a rekube.yaml from the folders found (layers, namespaces, charts, overlays) for you to edit.
     Init(InitArgs),

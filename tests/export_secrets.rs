@@ -1,6 +1,6 @@
 //! `rekube export --include-secrets` on the real local control plane: Secrets are left out by default,
 //! refused without an age recipient, and otherwise written SOPS-encrypted (data and stringData only).
-//! The real `sops --decrypt` (built pinned by tests/sops/build.sh) opens the files, and a rebuild of the
+//! The real `sops --decrypt` (built pinned by tests/sops/build.sh) opens the files, and an apply of the
 //! export with `--age-key-file` recreates the Secrets byte for byte. The secret values are searched for
 //! in every output and every file written.
 
@@ -124,7 +124,7 @@ async fn secrets_namespace(kc: &Path, work: &Path) -> String {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn secrets_are_exported_sops_encrypted_and_rebuild_byte_for_byte() {
+async fn secrets_are_exported_sops_encrypted_and_apply_back_byte_for_byte() {
     let kc = cluster().await.kubeconfig();
     let work = tempfile::tempdir().expect("tempdir");
     let ns = secrets_namespace(kc, work.path()).await;
@@ -220,7 +220,7 @@ async fn secrets_are_exported_sops_encrypted_and_rebuild_byte_for_byte() {
     }
 
     // plan reads the export without a key, and shows no value.
-    let out = on.run(&["plan", exported_s]);
+    let out = support::rekube(&["plan", exported_s]);
     assert_eq!(code(&out), 0, "plan without a key");
     assert_no_value("plan", &all_output(&out));
 
@@ -231,15 +231,15 @@ async fn secrets_are_exported_sops_encrypted_and_rebuild_byte_for_byte() {
     let keys = peer::key_file(work.path(), "keys.txt", &secret_key);
     let inventory = support::unique_name("export-secrets");
     let out = on.run(&[
-        "rebuild",
+        "apply",
         exported_s,
         "--inventory",
         &inventory,
         "--age-key-file",
         keys.to_str().expect("utf-8"),
     ]);
-    assert_eq!(code(&out), 0, "the export rebuilds with the key");
-    assert_no_value("rebuild", &all_output(&out));
+    assert_eq!(code(&out), 0, "the export applies with the key");
+    assert_no_value("apply", &all_output(&out));
     assert_eq!(live_data(kc, &ns, "db"), original[0], "db byte for byte");
     assert_eq!(live_data(kc, &ns, "api"), original[1], "api byte for byte");
     let blob_b64 = original[0]["blob"].as_str().expect("blob");
@@ -320,6 +320,6 @@ async fn add_to_encrypts_for_the_repository_sops_yaml() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
-    let out = on.run(&["plan", repo_s]);
+    let out = support::rekube(&["plan", repo_s]);
     assert_eq!(code(&out), 0, "the extended repository plans");
 }
