@@ -88,3 +88,79 @@ pub fn encrypt(
         source,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::export::{ExportOptions, export};
+    use crate::manifest::sops::keys::generate;
+
+    const VALUE: &str = "Y2FuYXJ5LXVuaXQtdGVzdA=="; // base64 of the canary
+
+    fn live() -> BTreeMap<ObjectId, Value> {
+        let secret = json!({
+            "apiVersion": "v1", "kind": "Secret", "type": "Opaque",
+            "metadata": {"name": "db", "namespace": "shop", "uid": "u", "managedFields": [
+                {"manager": "kubectl-create", "operation": "Update", "fieldsType": "FieldsV1",
+                 "fieldsV1": {"f:data": {".": {}, "f:password": {}}, "f:type": {}}}]},
+            "data": {"password": VALUE}
+        });
+        let id = ObjectId::new("", "Secret", Some("shop"), "db");
+        BTreeMap::from([(id, secret)])
+    }
+
+    fn run(secrets: Secrets) -> Result<crate::export::Export, ExportError> {
+        export(
+            &live(),
+            &ExportOptions {
+                secrets,
+                ..ExportOptions::default()
+            },
+        )
+    }
+
+    #[test]
+    fn secrets_are_left_out_encrypted_or_plain_as_asked() {
+        let left = run(Secrets::LeaveOut).unwrap();
+        assert!(left.objects.is_empty());
+        assert_eq!(
+            left.left_out[0].reason,
+            "a Secret (exported only with --include-secrets)"
+        );
+
+        let (_, recipient) = generate();
+        let encryption = |recipients| {
+            Secrets::Encrypt(Encryption {
+                recipients,
+                lastmodified: "2026-12-01T00:00:00Z".into(),
+            })
+        };
+        let given = RecipientSource::Given(Recipients::parse(&[&recipient]).unwrap());
+        let sealed = run(encryption(given)).unwrap();
+        let text = &sealed.files["apps/shop/secret-db.yaml"];
+        assert!(!text.contains(VALUE), "{text}");
+        assert!(
+            text.contains("ENC[AES256_GCM,") && text.contains(&recipient),
+            "{text}"
+        );
+        assert_eq!(sealed.encrypted.len(), 1);
+
+        let rules =
+            CreationRules::parse("creation_rules:\n  - path_regex: ^tools/\n    age: x\n").unwrap();
+        let e = run(encryption(RecipientSource::CreationRules(rules)))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.starts_with("Secret/shop/db: no age recipient to encrypt apps/shop/secret-db.yaml"),
+            "{e}"
+        );
+
+        let plain = run(Secrets::Plain).unwrap();
+        assert!(plain.files["apps/shop/secret-db.yaml"].contains(VALUE));
+        assert_eq!(plain.plain_secrets.len(), 1);
+    }
+}
