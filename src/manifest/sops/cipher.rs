@@ -238,33 +238,42 @@ impl DataKey {
 
     /// Seals `plain` as sops does (aes/cipher.go `Encrypt`): a random 32-byte nonce, `aad` as
     /// additional data, the type recorded; an empty text stays empty.
-    pub fn seal(&self, plain: &[u8], aad: &str, kind: &str) -> String {
+    ///
+    /// # Errors
+    /// AES-GCM refuses the input (longer than 64 GiB).
+    pub fn seal(&self, plain: &[u8], aad: &str, kind: &str) -> Result<String, SopsError> {
         use aes_gcm::aead::{AeadCore, OsRng};
         if plain.is_empty() {
-            return String::new();
+            return Ok(String::new());
         }
         let iv = SopsGcm::generate_nonce(&mut OsRng);
         self.seal_with_iv(plain, aad, kind, iv.into())
     }
 
-    fn seal_with_iv(&self, plain: &[u8], aad: &str, kind: &str, iv: [u8; 32]) -> String {
+    fn seal_with_iv(
+        &self,
+        plain: &[u8],
+        aad: &str,
+        kind: &str,
+        iv: [u8; 32],
+    ) -> Result<String, SopsError> {
         let cipher = SopsGcm::new(GenericArray::from_slice(self.0.as_slice()));
-        let Ok(out) = cipher.encrypt(
-            GenericArray::from_slice(&iv),
-            Payload {
-                msg: plain,
-                aad: aad.as_bytes(),
-            },
-        ) else {
-            unreachable!("AES-GCM seals any input shorter than 64 GiB")
-        };
+        let out = cipher
+            .encrypt(
+                GenericArray::from_slice(&iv),
+                Payload {
+                    msg: plain,
+                    aad: aad.as_bytes(),
+                },
+            )
+            .map_err(|_| SopsError::Encrypt("AES-GCM refused the value (too long)".into()))?;
         let (data, tag) = out.split_at(out.len() - 16);
-        format!(
+        Ok(format!(
             "ENC[AES256_GCM,data:{},iv:{},tag:{},type:{kind}]",
             STANDARD.encode(data),
             STANDARD.encode(iv),
             STANDARD.encode(tag)
-        )
+        ))
     }
 }
 
@@ -288,6 +297,7 @@ impl DataKey {
     /// Seals a value with a chosen nonce, for tests of the reading side.
     pub fn seal_fixed(&self, plain: &str, aad: &str, kind: &str, iv: [u8; 32]) -> String {
         self.seal_with_iv(plain.as_bytes(), aad, kind, iv)
+            .expect("AES-GCM seals a short test value")
     }
 }
 

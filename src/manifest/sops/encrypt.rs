@@ -8,6 +8,7 @@ use std::io::Write;
 use regex::Regex;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha512};
+use zeroize::Zeroizing;
 
 use super::SopsError;
 use super::cipher::{self, DataKey};
@@ -105,13 +106,13 @@ pub fn encrypt_document(
     let mut hash = Sha512::new();
     let mut sealed = Vec::new();
     for leaf in tree::leaves(plain, &rules) {
-        let Some(bytes) = cipher::mac_bytes(leaf.value) else {
+        let Some(bytes) = cipher::mac_bytes(leaf.value).map(Zeroizing::new) else {
             continue;
         };
-        hash.update(&bytes);
+        hash.update(bytes.as_slice());
         if leaf.encrypted {
             let kind = cipher::value_type(leaf.value).unwrap_or("str");
-            let value = key.seal(&bytes, &leaf.aad(), kind);
+            let value = key.seal(&bytes, &leaf.aad(), kind)?;
             sealed.push((leaf.pointer, value));
         }
     }
@@ -123,7 +124,7 @@ pub fn encrypt_document(
         hex::encode_upper(hash.finalize()).as_bytes(),
         lastmodified,
         "str",
-    );
+    )?;
     let mut stanzas = Vec::new();
     for (name, recipient) in &recipients.0 {
         stanzas.push(json!({"recipient": name, "enc": age_stanza(&key, recipient)?}));
