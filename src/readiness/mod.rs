@@ -204,7 +204,7 @@ pub fn judge(obj: &Value, ctx: &Context) -> Judgement {
         };
     }
     if let Some(rule) = ctx.health.find(group, kind) {
-        if ctx.simulated && simulated::controller_never_runs(group) {
+        if ctx.simulated && simulated::builtin_rule_never_met(rule, group) {
             return Judgement {
                 readiness: Readiness::current(simulated::rule_not_evaluated(&rule.name())),
                 judged_by: JudgedBy::HealthRule {

@@ -8,7 +8,7 @@
 use serde_json::Value;
 
 use super::endpoints::service_refs;
-use super::health::HealthRules;
+use super::health::{HealthRule, HealthRules, RuleOrigin};
 use crate::object::split_api_version;
 
 /// The group rekube's simulated provisioner serves itself (it marks snapshots ready).
@@ -18,6 +18,13 @@ const SNAPSHOT_GROUP: &str = "snapshot.storage.k8s.io";
 /// resources (pods never run, so neither do operators), but not the snapshots rekube simulates.
 pub fn controller_never_runs(group: &str) -> bool {
     !crate::builtin::GROUPS.contains(&group) && group != SNAPSHOT_GROUP
+}
+
+/// A built-in health rule of a custom resource judges what its operator writes, and operators run as pods,
+/// which never run in a simulated cluster. The user's own rules are evaluated: they may run the controller
+/// themselves, or write the status.
+pub fn builtin_rule_never_met(rule: &HealthRule, group: &str) -> bool {
+    rule.origin == RuleOrigin::Builtin && controller_never_runs(group)
 }
 
 /// Why a health rule of a custom resource is not evaluated in a simulated cluster.
@@ -80,10 +87,10 @@ pub fn simulated_reason(obj: &Value, health: &HealthRules) -> Option<String> {
         ("", "PersistentVolumeClaim") => restored_from(obj).map(|snapshot| {
             format!("restored from VolumeSnapshot {snapshot} by the simulated provisioner (no data)")
         }),
-        _ if controller_never_runs(group) => health
+        _ => health
             .find(group, kind)
+            .filter(|rule| builtin_rule_never_met(rule, group))
             .map(|rule| rule_not_evaluated(&rule.name())),
-        _ => None,
     }
 }
 
@@ -187,6 +194,24 @@ mod tests {
             !super::super::compute(&prometheus).is_current(),
             "on a real cluster it waits"
         );
+        // The user's own rule for the same kind is evaluated: they may run the controller themselves.
+        let mut own = super::super::health::builtin()
+            .iter()
+            .find(|r| r.matches("monitoring.coreos.com", "Prometheus"))
+            .expect("a built-in rule for Prometheus")
+            .clone();
+        own.origin = RuleOrigin::Config {
+            file: "rekube.yaml".into(),
+            line: 3,
+        };
+        let user = HealthRules::new(vec![own]);
+        assert_eq!(simulated_reason(&prometheus, &user), None);
+        let ctx = super::super::Context {
+            simulated: true,
+            health: user,
+            ..Default::default()
+        };
+        assert!(!super::super::compute_with(&prometheus, &ctx).is_current());
         let snap = json!({"apiVersion": "snapshot.storage.k8s.io/v1", "kind": "VolumeSnapshot"});
         assert!(
             simulated_reason(&snap, &HealthRules::default())
