@@ -69,6 +69,15 @@ pub enum Command {
     Init(InitArgs),
     /// Persistent local clusters to try rekube on: `local up [NAME]`, `local down NAME`, `local list`.
     Local(LocalArgs),
+    /// HA posture audit, offline: what keeps each workload up through a node or zone loss and lets it be
+    /// rebuilt identically.
+    ///
+    /// Rules: single-replica, no-disruption-budget, budget-blocks-eviction, no-spread,
+    /// no-readiness-probe, no-resource-requests, image-not-pinned, no-snapshot-class; with --live also
+    /// apiserver-endpoints and nodes-one-zone. Each finding names the rule, the object and its file:line.
+    /// An object suppresses a rule with a reason: annotation `rekube.dev/audit-ignore: RULE=reason[,
+    /// RULE=reason]` (no reason, or an unknown rule, is an error). Exit 0 clean, 1 findings, 2 bad input.
+    Audit(AuditArgs),
 }
 
 /// `rekube lock`.
@@ -248,6 +257,24 @@ pub enum ReportOutput {
     Text,
     Json,
     Junit,
+}
+
+#[derive(Debug, Args)]
+pub struct AuditArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// Also audit the live control plane of the cluster (--kubeconfig/--context): fewer than three API
+    /// server endpoints, Nodes all in one zone.
+    #[arg(long)]
+    pub live: bool,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Output format.
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportOutput::Text)]
+    pub output: ReportOutput,
 }
 
 #[derive(Debug, Args)]

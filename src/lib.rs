@@ -16,7 +16,8 @@
 //! 6. [`apply`] (`src/apply/`): the scheduler that applies along the DAG, each object as soon as what it
 //!    needs is [`readiness`]-ready (`src/readiness/`, kstatus rules, pure).
 //! 7. [`inventory`] (`src/inventory/`): the ApplySet that records what rekube manages, and the prune plan.
-//! 8. [`drift`] and [`report`]: classes of drift, rebuild reports and their rendering.
+//! 8. [`drift`] and [`report`]: classes of drift, rebuild reports and their rendering; [`audit`]: the HA
+//!    posture audit of a repository (pure rules).
 //!
 //! [`ops`] composes the stages into operations. [`ops::apply::apply`] is **the apply operation** (prepare
 //! the inventory, apply along the DAG, prune and record the revision) that `apply`, `rebuild`, `drill` and
@@ -31,6 +32,7 @@
 //! integration tests.
 
 pub mod apply;
+pub mod audit;
 pub mod builtin;
 pub mod cli;
 pub mod cluster;

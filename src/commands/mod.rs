@@ -3,6 +3,7 @@
 use crate::cli::{Cli, Command};
 
 pub mod apply;
+pub mod audit;
 pub mod common;
 pub mod diff;
 pub mod drift;
@@ -41,6 +42,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Export(args) => export::run(args).await,
         Command::Init(args) => init::run(args).await,
         Command::Local(args) => local::run(args).await,
+        Command::Audit(args) => audit::run(args).await,
     };
     match result {
         Ok(code) => code,

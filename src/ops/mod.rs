@@ -2,6 +2,7 @@
 //! to the cluster through [`crate::cluster`], and returns a typed report that the commands only render.
 
 pub mod apply;
+pub mod audit;
 pub mod diagnose;
 pub mod diff;
 pub mod drift;
