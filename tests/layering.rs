@@ -41,6 +41,11 @@ const RULES: &[(&str, &[&str], &str)] = &[
         &["crate::cluster", "crate::apply", "crate::ops"],
         "ordering is pure",
     ),
+    (
+        "audit",
+        &["crate::cluster", "crate::apply", "crate::ops"],
+        "audit rules are pure: the live state is observed by ops::audit",
+    ),
 ];
 
 /// Files allowed to use what their folder's rule forbids (the command layer itself).
