@@ -9,6 +9,7 @@
 mod render;
 mod rules;
 mod select;
+mod storage;
 
 use std::collections::BTreeMap;
 use std::fmt;

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde_json::{Map, Value};
 
 use super::select::{blocks_eviction, matches};
+use super::storage::no_snapshot_class;
 use super::{LiveState, Rule, Severity};
 use crate::object::Object;
 
@@ -91,13 +92,13 @@ pub const RULES: &[Rule] = &[
 /// What the checks look up across the repository.
 #[derive(Default)]
 pub struct Index<'a> {
-    budgets: Vec<&'a Object>,
-    autoscalers: Vec<&'a Object>,
+    pub(super) budgets: Vec<&'a Object>,
+    pub(super) autoscalers: Vec<&'a Object>,
     /// StorageClass name → provisioner.
-    classes: BTreeMap<&'a str, &'a str>,
-    default_class: Option<&'a str>,
+    pub(super) classes: BTreeMap<&'a str, &'a str>,
+    pub(super) default_class: Option<&'a str>,
     /// Drivers of the VolumeSnapshotClasses.
-    snapshot_drivers: BTreeSet<&'a str>,
+    pub(super) snapshot_drivers: BTreeSet<&'a str>,
 }
 
 impl<'a> Index<'a> {
@@ -324,59 +325,6 @@ fn image_not_pinned(o: &Object, _: &Index) -> Option<Vec<String>> {
             })
             .collect(),
     )
-}
-
-fn no_snapshot_class(o: &Object, index: &Index) -> Option<Vec<String>> {
-    let claims: Vec<(String, Option<&Value>)> = match (o.id.group.as_str(), o.kind()) {
-        ("", "PersistentVolumeClaim") => vec![(String::new(), o.get("/spec/storageClassName"))],
-        ("apps", "StatefulSet") => o
-            .get("/spec/volumeClaimTemplates")
-            .and_then(Value::as_array)
-            .filter(|t| !t.is_empty())?
-            .iter()
-            .map(|t| {
-                let name = t.pointer("/metadata/name").and_then(Value::as_str);
-                (
-                    format!("volumeClaimTemplate `{}`: ", name.unwrap_or("?")),
-                    t.pointer("/spec/storageClassName"),
-                )
-            })
-            .collect(),
-        _ => return None,
-    };
-    Some(
-        claims
-            .into_iter()
-            .filter_map(|(what, class)| Some(format!("{what}{}", snapshot_gap(class, index)?)))
-            .collect(),
-    )
-}
-
-/// Why a claim of StorageClass `class` cannot be snapshotted with what the repository declares.
-fn snapshot_gap(class: Option<&Value>, index: &Index) -> Option<String> {
-    let name = match class.map(|c| c.as_str()) {
-        Some(Some("")) => {
-            return Some(
-                "storageClassName \"\" binds a pre-provisioned volume: nothing can snapshot it"
-                    .into(),
-            );
-        }
-        Some(Some(name)) => name,
-        _ => match index.default_class {
-            Some(d) => d,
-            None => {
-                return Some("no storageClassName, and the repository declares no default StorageClass: which driver holds the data (and whether it can snapshot) is left to the cluster".into());
-            }
-        },
-    };
-    let Some(provisioner) = index.classes.get(name) else {
-        return Some(format!(
-            "StorageClass {name} is not in the repository: a rebuilt cluster may not have it, and no VolumeSnapshotClass can be matched to its driver"
-        ));
-    };
-    (!index.snapshot_drivers.contains(provisioner)).then(|| {
-        format!("StorageClass {name} (provisioner {provisioner}) has no VolumeSnapshotClass of driver {provisioner} in the repository: its data cannot be snapshotted")
-    })
 }
 
 fn apiserver_endpoints(live: &LiveState) -> Vec<String> {
