@@ -17,7 +17,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::manifest::Manifest;
-use crate::object::{Object, ObjectId, SourceLoc};
+use crate::object::{Object, ObjectId};
 
 pub use render::{render_junit, render_text};
 pub use rules::{Check, Index, RULES};
@@ -142,9 +142,10 @@ pub struct LiveState {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{object} ({at}): {ANNOTATION_AUDIT_IGNORE}: {problem}")]
 pub struct BadSuppression {
-    pub object: ObjectId,
-    /// Where the object is declared.
-    pub at: SourceLoc,
+    /// `Kind/namespace/name`.
+    pub object: String,
+    /// `path:line` where the object is declared.
+    pub at: String,
     pub problem: String,
 }
 
@@ -165,8 +166,8 @@ pub fn suppressions(o: &Object) -> Result<BTreeMap<&'static str, String>, BadSup
         return Ok(out);
     };
     let bad = |problem: String| BadSuppression {
-        object: o.id.clone(),
-        at: o.source.clone(),
+        object: o.id.to_string(),
+        at: o.source.to_string(),
         problem,
     };
     for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
