@@ -170,9 +170,7 @@ pub fn suppressions(o: &Object) -> Result<BTreeMap<&'static str, String>, BadSup
         at: o.source.to_string(),
         problem,
     };
-    for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-        let (rule, reason) = entry.split_once('=').unwrap_or((entry, ""));
-        let (rule, reason) = (rule.trim(), reason.trim());
+    for (rule, reason) in entries(value) {
         let Some(known) = RULES.iter().find(|r| r.id == rule) else {
             let ids: Vec<&str> = RULES.iter().map(|r| r.id).collect();
             return Err(bad(format!(
@@ -185,9 +183,35 @@ pub fn suppressions(o: &Object) -> Result<BTreeMap<&'static str, String>, BadSup
                 "`{rule}` is suppressed without a reason: write `{rule}=why`"
             )));
         }
-        out.insert(known.id, reason.to_string());
+        out.insert(known.id, reason);
     }
     Ok(out)
+}
+
+/// `RULE=reason` entries separated by commas. A reason may hold commas itself: a piece that does not
+/// start with `word=` continues the reason before it, unless it is a bare rule id (a forgotten reason).
+fn entries(value: &str) -> Vec<(String, String)> {
+    let starts_entry = |piece: &str| {
+        piece.split_once('=').is_some_and(|(id, _)| {
+            let id = id.trim();
+            !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+    };
+    let mut out: Vec<(String, String)> = Vec::new();
+    for piece in value.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let bare_rule = RULES.iter().any(|r| r.id == piece);
+        match out.last_mut() {
+            Some((_, reason)) if !starts_entry(piece) && !bare_rule => {
+                reason.push_str(", ");
+                reason.push_str(piece);
+            }
+            _ => {
+                let (rule, reason) = piece.split_once('=').unwrap_or((piece, ""));
+                out.push((rule.trim().to_string(), reason.trim().to_string()));
+            }
+        }
+    }
+    out
 }
 
 /// Audits the repository's objects, every object rule on every object it applies to, in the order of

@@ -328,18 +328,20 @@ fn image_not_pinned(o: &Object, _: &Index) -> Option<Vec<String>> {
 }
 
 fn apiserver_endpoints(live: &LiveState) -> Vec<String> {
-    let n = live.apiserver_endpoints;
-    if n >= 3 {
-        return vec![];
+    match live.apiserver_endpoints {
+        n if n >= 3 => vec![],
+        0 => vec![
+            "the `kubernetes` Service publishes no API server endpoint (no EndpointSlice, no Endpoints): no redundancy of the control plane can be seen".into(),
+        ],
+        n => vec![format!(
+            "{n} API server endpoint(s): fewer than three, so {}",
+            if n == 1 {
+                "losing its node stops the control plane"
+            } else {
+                "losing one leaves no spare for the next"
+            }
+        )],
     }
-    vec![format!(
-        "{n} API server endpoint(s): fewer than three, so losing {} stops the control plane",
-        if n <= 1 {
-            "its node"
-        } else {
-            "one node of quorum"
-        }
-    )]
 }
 
 fn nodes_one_zone(live: &LiveState) -> Vec<String> {

@@ -47,7 +47,7 @@ pub fn blocks_eviction(spec: &Value, replicas: i64) -> Option<String> {
             Value::String(s) => percent(s) == Some(0),
             _ => false,
         };
-        return zero.then(|| format!("maxUnavailable {max}"));
+        return zero.then(|| format!("maxUnavailable {}", plain(max)));
     }
     let min = spec.get("minAvailable")?;
     let needed = match min {
@@ -58,9 +58,14 @@ pub fn blocks_eviction(spec: &Value, replicas: i64) -> Option<String> {
         },
         _ => return None,
     };
-    (needed >= replicas).then(|| format!("minAvailable {min} of {replicas} replica(s)"))
+    (needed >= replicas).then(|| format!("minAvailable {} of {replicas} replica(s)", plain(min)))
 }
 
 fn percent(s: &str) -> Option<i64> {
     s.strip_suffix('%')?.trim().parse().ok()
+}
+
+/// An IntOrString as written, without JSON quotes.
+fn plain(v: &Value) -> String {
+    v.as_str().map_or_else(|| v.to_string(), str::to_string)
 }

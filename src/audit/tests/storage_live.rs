@@ -1,4 +1,4 @@
-//! Claims and snapshot classes, the live control plane rules, and the machine formats.
+//! Claims and snapshot classes, suppressions, the live control plane rules, and the machine formats.
 
 use serde_json::{Value, json};
 
@@ -93,7 +93,7 @@ fn stateful_set_claim_templates_are_checked_one_by_one() {
 fn an_annotation_suppresses_a_rule_with_its_reason() {
     let mut d = good_deployment("web");
     d["spec"]["replicas"] = json!(1);
-    d["metadata"]["annotations"] = json!({ANNOTATION_AUDIT_IGNORE: "single-replica=leader-elected singleton, no-disruption-budget = drained by hand"});
+    d["metadata"]["annotations"] = json!({ANNOTATION_AUDIT_IGNORE: "single-replica=leader-elected singleton, one is enough, no-disruption-budget = drained by hand"});
     let report = audit(&manifest(vec![d]), None).expect("audit");
     assert_eq!(report.findings, vec![]);
     assert_eq!(report.exit_code(), 0);
@@ -105,16 +105,16 @@ fn an_annotation_suppresses_a_rule_with_its_reason() {
     assert_eq!(
         reasons,
         vec![
-            ("single-replica", "leader-elected singleton"),
+            ("single-replica", "leader-elected singleton, one is enough"),
             ("no-disruption-budget", "drained by hand")
         ]
     );
     assert!(render_text(&report).contains(
-        "apps/x.yaml:1: Deployment/shop/web: suppressed single-replica: leader-elected singleton"
+        "apps/x.yaml:1: Deployment/shop/web: suppressed single-replica: leader-elected singleton, one is enough"
     ));
     assert!(
         render_junit(&report)
-            .contains("<skipped message=\"suppressed: leader-elected singleton\"/>")
+            .contains("<skipped message=\"suppressed: leader-elected singleton, one is enough\"/>")
     );
 }
 
@@ -130,6 +130,11 @@ fn a_suppression_without_reason_or_of_an_unknown_rule_is_an_error() {
             "`single-replica` is suppressed without a reason",
         ),
         ("no-such-rule=because", "unknown rule `no-such-rule`"),
+        (
+            "single-replica=a singleton, no-spread",
+            "`no-spread` is suppressed without a reason",
+        ),
+        ("leader, elected", "unknown rule `leader`"),
     ] {
         let mut d = good_deployment("web");
         d["metadata"]["annotations"] = json!({ANNOTATION_AUDIT_IGNORE: value});
@@ -187,6 +192,17 @@ fn the_control_plane_needs_three_endpoints_and_two_zones() {
     assert!(
         render_text(&report)
             .starts_with("live: Endpoints/default/kubernetes: high apiserver-endpoints:")
+    );
+    let none = audit(&empty, Some(&live(0, &[("a", 1), ("b", 1)]))).expect("audit");
+    assert!(
+        none.findings[0]
+            .message
+            .starts_with("the `kubernetes` Service publishes no API server endpoint")
+    );
+    let two = audit(&empty, Some(&live(2, &[("a", 1), ("b", 1)]))).expect("audit");
+    assert_eq!(
+        two.findings[0].message,
+        "2 API server endpoint(s): fewer than three, so losing one leaves no spare for the next"
     );
     let one_zone = audit(&empty, Some(&live(3, &[("a", 2), ("", 1)]))).expect("audit");
     assert_eq!(
