@@ -157,6 +157,13 @@ fn a_suppression_without_reason_is_exit_2_naming_object_and_file() {
     );
 }
 
+#[test]
+fn cluster_flags_without_live_are_exit_2() {
+    let out = rekube(&["audit", "--context", "prod", &fixture("clean")]);
+    assert_eq!(code(&out), 2);
+    assert!(stderr(&out).contains("add --live"), "{}", stderr(&out));
+}
+
 #[tokio::test]
 async fn live_finds_too_few_api_server_endpoints_and_nodes_in_no_zone() {
     let cp = cluster().await;

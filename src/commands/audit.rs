@@ -7,6 +7,12 @@ use crate::cli::{AuditArgs, ReportOutput};
 use super::{CommandError, common};
 
 pub async fn run(args: AuditArgs) -> Result<i32, CommandError> {
+    let c = &args.cluster;
+    if !args.live && (c.kubeconfig.is_some() || c.context.is_some() || c.fresh.is_some()) {
+        return Err(
+            "--kubeconfig, --context and --fresh choose the cluster of --live: add --live".into(),
+        );
+    }
     // Nothing is applied or compared: encrypted values are never needed.
     let manifest = common::load_sealed(&args.source)?;
     let mut target = None;
