@@ -25,8 +25,10 @@ fn audit(repo: &Path) -> (i32, Value) {
 }
 
 /// Object → (source, [(rule, message)]) of the findings.
-fn by_object(report: &Value) -> BTreeMap<String, (String, Vec<(String, String)>)> {
-    let mut out: BTreeMap<String, (String, Vec<(String, String)>)> = BTreeMap::new();
+type Found = BTreeMap<String, (String, Vec<(String, String)>)>;
+
+fn by_object(report: &Value) -> Found {
+    let mut out = Found::new();
     for f in report["findings"].as_array().expect("findings") {
         let s = |k: &str| f[k].as_str().unwrap_or_default().to_string();
         out.entry(s("object"))
@@ -37,18 +39,14 @@ fn by_object(report: &Value) -> BTreeMap<String, (String, Vec<(String, String)>)
     out
 }
 
-fn rules(found: &BTreeMap<String, (String, Vec<(String, String)>)>, object: &str) -> Vec<String> {
+fn rules(found: &Found, object: &str) -> Vec<String> {
     found
         .get(object)
         .map(|(_, f)| f.iter().map(|(r, _)| r.clone()).collect())
         .unwrap_or_default()
 }
 
-fn message<'a>(
-    found: &'a BTreeMap<String, (String, Vec<(String, String)>)>,
-    object: &str,
-    rule: &str,
-) -> Vec<&'a str> {
+fn message<'a>(found: &'a Found, object: &str, rule: &str) -> Vec<&'a str> {
     found
         .get(object)
         .map(|(_, f)| {
