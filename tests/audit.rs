@@ -222,3 +222,52 @@ async fn live_finds_too_few_api_server_endpoints_and_nodes_in_no_zone() {
         Some(cp.server_url().trim_end_matches('/'))
     );
 }
+
+#[test]
+fn examples_platform_case_by_case() {
+    let platform = root().join("examples/platform").display().to_string();
+    let out = rekube(&["audit", "-o", "json", &platform]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON on stdout");
+    let found = findings(&report);
+    assert_eq!(found.len(), 26);
+    let rules_of = |object: &str| -> Vec<(String, String)> {
+        found
+            .iter()
+            .filter(|(_, o, _)| o == object)
+            .map(|(r, _, s)| (r.clone(), s.clone()))
+            .collect()
+    };
+    let pair = |r: &str, s: &str| (r.to_string(), s.to_string());
+    // The claim of the orders database: its StorageClass is in the repository, but a no-provisioner
+    // class has no snapshot driver.
+    assert_eq!(
+        rules_of("PersistentVolumeClaim/shop/orders-data"),
+        [pair("no-snapshot-class", "apps/shop/orders.yaml:12")]
+    );
+    // The frontend has a budget and replicas, but nothing spreads them.
+    let at = "apps/shop/frontend.yaml:11";
+    assert_eq!(
+        rules_of("Deployment/shop/frontend"),
+        [
+            pair("no-spread", at),
+            pair("no-readiness-probe", at),
+            pair("image-not-pinned", at)
+        ]
+    );
+    // Jobs are asked for digests (and requests), never for readiness probes or replicas.
+    assert_eq!(
+        rules_of("Job/shop/orders-migrate"),
+        [pair("image-not-pinned", "apps/shop/jobs.yaml:2")]
+    );
+    let at = "tools/backup-operator.yaml:23";
+    assert_eq!(
+        rules_of("Deployment/platform-system/backup-operator"),
+        [
+            pair("single-replica", at),
+            pair("no-disruption-budget", at),
+            pair("no-readiness-probe", at),
+            pair("image-not-pinned", at)
+        ]
+    );
+}
