@@ -17,6 +17,8 @@ pub const ANNOTATION_RELEASES: &str = "rekube.dev/releases";
 /// Fields of this object that other controllers own: JSON pointers and `manager:NAME` entries,
 /// separated by commas or newlines. Left out of diffs and drift, never reset by an apply.
 pub const ANNOTATION_IGNORE_FIELDS: &str = "rekube.dev/ignore-fields";
+/// `RULE=reason` entries, comma-separated: rules of `rekube audit` this object breaks on purpose.
+pub const ANNOTATION_AUDIT_IGNORE: &str = "rekube.dev/audit-ignore";
 
 /// The provenance annotations rekube adds to every applied object: not part of what Git declares, so
 /// diffs and digests leave them out.

@@ -22,8 +22,7 @@ use crate::object::{Object, ObjectId};
 pub use render::{render_junit, render_text};
 pub use rules::{Check, Index, RULES};
 
-/// `rekube.dev/audit-ignore`: `RULE=reason` entries, comma-separated, that suppress rules on the object.
-pub const ANNOTATION_AUDIT_IGNORE: &str = "rekube.dev/audit-ignore";
+pub use crate::keys::ANNOTATION_AUDIT_IGNORE;
 
 /// How much a finding weakens recovery.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
