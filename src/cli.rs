@@ -271,9 +271,10 @@ pub struct DiffArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
-    /// Inventory (ApplySet) name: its part-of label is expected on every object.
-    #[arg(long, env = "REKUBE_INVENTORY", default_value = "default")]
-    pub inventory: String,
+    /// Inventory (ApplySet) name: its part-of label is expected on every object [default: `inventory:`
+    /// in rekube.yaml, else derived from the repository's remote URL and folder, or the folder's name].
+    #[arg(long, env = "REKUBE_INVENTORY")]
+    pub inventory: Option<String>,
 
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = ReportOutput::Text)]
@@ -302,9 +303,15 @@ pub struct ApplyOpts {
     #[arg(long, default_value = "25%", value_parser = parse_percent)]
     pub max_prune: u8,
 
-    /// Inventory (ApplySet) name: one per repository applied to a cluster.
-    #[arg(long, env = "REKUBE_INVENTORY", default_value = "default")]
-    pub inventory: String,
+    /// Inventory (ApplySet) name: one per repository applied to a cluster [default: `inventory:` in
+    /// rekube.yaml, else derived from the repository's remote URL and folder, or the folder's name].
+    #[arg(long, env = "REKUBE_INVENTORY")]
+    pub inventory: Option<String>,
+
+    /// Take the inventory over from the repository that owns it (its objects that this repository does
+    /// not hold are then pruned, within --max-prune).
+    #[arg(long)]
+    pub take_over_inventory: bool,
 }
 
 #[derive(Debug, Args)]
@@ -351,9 +358,10 @@ pub struct DriftArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
 
-    /// Inventory (ApplySet) name: one per repository applied to a cluster.
-    #[arg(long, env = "REKUBE_INVENTORY", default_value = "default")]
-    pub inventory: String,
+    /// Inventory (ApplySet) name: one per repository applied to a cluster [default: `inventory:` in
+    /// rekube.yaml, else derived from the repository's remote URL and folder, or the folder's name].
+    #[arg(long, env = "REKUBE_INVENTORY")]
+    pub inventory: Option<String>,
 
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = ReportOutput::Text)]

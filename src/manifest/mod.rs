@@ -25,6 +25,7 @@ pub mod documents;
 pub mod field;
 pub mod files;
 pub mod init;
+pub mod inventory;
 pub mod json;
 pub mod kustomize;
 pub mod layers;
@@ -122,6 +123,9 @@ pub struct Manifest {
     pub unresolved: Vec<Unresolved>,
     /// Health rules (readiness) and ignore rules (fields other controllers own).
     pub rules: rules::Rules,
+    /// The inventory name `rekube.yaml` declares (`inventory:`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<String>,
 }
 
 impl Manifest {
@@ -193,6 +197,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         let msg = format!("invalid namespace {ns:?}: {e}");
         return Err(fail(vec![Diagnostic::new("-n/--namespace", msg)]));
     }
+    let inventory = inventory::declared(&root).map_err(|d| fail(vec![d]))?;
     let charts::Declared {
         specs: declared,
         mut errors,
@@ -390,6 +395,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         warnings,
         unresolved,
         rules,
+        inventory,
     })
 }
 

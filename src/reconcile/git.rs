@@ -32,6 +32,8 @@ pub struct Follower {
     pub age_keys: Arc<AgeKeys>,
     /// Keys read from Secrets for every new commit (`--decryption-secret`, `--verify-secret`).
     pub secrets: SecretKeys,
+    /// The inventory this reconciler applies: a commit whose `rekube.yaml` declares another is rejected.
+    pub inventory: String,
 }
 
 /// A commit that loaded, validated and ordered: what the cluster should hold.
@@ -148,6 +150,16 @@ impl Follower {
             tracing::debug!("{commit}: warning: {w}");
         }
         manifest.revision.reference = self.reference.clone();
+        if let Some(declared) = manifest
+            .inventory
+            .as_ref()
+            .filter(|d| **d != self.inventory)
+        {
+            return Err(Rejected::Invalid(vec![format!(
+                "rekube.yaml: declares inventory {declared}, but this reconciler applies inventory {} (--inventory, or derived from the repository URL): start it with --inventory {declared}",
+                self.inventory
+            )]));
+        }
         Ok(manifest)
     }
 

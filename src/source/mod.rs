@@ -10,6 +10,7 @@
 
 mod export;
 mod git;
+mod identity;
 mod local;
 pub mod verify;
 
@@ -18,6 +19,8 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use crate::object::Revision;
+
+pub use identity::{Identity, normalize_url};
 
 /// Files of one revision of the repository, on disk under [`Snapshot::root`].
 #[derive(Debug)]
