@@ -494,6 +494,11 @@ pub struct ReconcileArgs {
     #[arg(long, default_value = "1m", value_parser = parse_duration)]
     pub interval: std::time::Duration,
 
+    /// Deadline of a Git fetch; a remote that does not answer fails the pass. A leader without progress
+    /// for 3 × --interval + --git-timeout fails /healthz and gives up its Lease.
+    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    pub git_timeout: std::time::Duration,
+
     /// How often every managed object is checked even without watch events (default: 10 × interval).
     #[arg(long, value_parser = parse_duration)]
     pub resync: Option<std::time::Duration>,

@@ -2,6 +2,7 @@
 //! Lease); exit 2 when it cannot start (bad flags, unreachable cluster, address in use).
 
 use crate::cli::{ReconcileArgs, ReconcileMode};
+use crate::manifest::{DEFAULT_KUSTOMIZE_TIMEOUT, LoadOptions};
 use crate::reconcile::{self, LeaseOptions, Mode, ReconcileOptions, git::Follower};
 use std::sync::Arc;
 
@@ -63,6 +64,11 @@ fn reconcile_options(args: &ReconcileArgs) -> Result<ReconcileOptions, CommandEr
             age_keys: Arc::new(keys),
             secrets,
             inventory: inventory.clone(),
+            timeout: args.git_timeout,
+            load: LoadOptions {
+                kustomize_timeout: args.git_timeout.max(DEFAULT_KUSTOMIZE_TIMEOUT),
+                ..LoadOptions::default()
+            },
         },
         interval: args.interval,
         resync: args.resync.unwrap_or(args.interval * 10),

@@ -1,9 +1,11 @@
 //! Following a branch: fetch and resolve its head (cheap: nothing is exported), and turn a new commit
 //! into a validated, ordered [`Desired`] state, or the reasons it was rejected.
 //!
-//! libgit2 and the manifest loader block, so both run on the blocking pool.
+//! libgit2 and the manifest loader block, so both run on the blocking pool, each with a deadline: a
+//! remote that never answers fails the pass instead of holding it (and the Lease) forever.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::apply::Dag;
 use crate::cluster::{Cluster, discover_scopes};
@@ -34,6 +36,10 @@ pub struct Follower {
     pub secrets: SecretKeys,
     /// The inventory this reconciler applies: a commit whose `rekube.yaml` declares another is rejected.
     pub inventory: String,
+    /// Deadline of a fetch (`--git-timeout`); reading a commit may take this plus the Kustomize deadline.
+    pub timeout: Duration,
+    /// How commits are loaded (the Kustomize deadline among others).
+    pub load: LoadOptions,
 }
 
 /// A commit that loaded, validated and ordered: what the cluster should hold.
@@ -63,9 +69,20 @@ impl Follower {
     pub async fn head(&self) -> Result<String, SourceError> {
         let source = Source::new(&self.repository, self.reference.as_deref());
         let options = self.source.clone();
-        match tokio::task::spawn_blocking(move || source.resolve(&options)).await {
-            Ok(r) => r,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        let fetch = tokio::task::spawn_blocking(move || source.resolve(&options));
+        // A fetch past its deadline is abandoned (libgit2's own timeouts end its thread later).
+        match tokio::time::timeout(self.timeout, fetch).await {
+            Ok(Ok(r)) => r,
+            Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => Err(self.timed_out("fetch", self.timeout)),
+        }
+    }
+
+    fn timed_out(&self, what: &'static str, after: Duration) -> SourceError {
+        SourceError::TimedOut {
+            url: crate::source::redact_url(&self.repository),
+            what,
+            after,
         }
     }
 
@@ -90,10 +107,15 @@ impl Follower {
         let this = self.clone();
         let id = commit.to_string();
         let keys = Arc::new(age_keys);
-        let read = move || this.read(&id, source, keys);
-        let mut manifest = match tokio::task::spawn_blocking(read).await {
-            Ok(r) => r?,
-            Err(e) => std::panic::resume_unwind(e.into_panic()),
+        let read = tokio::task::spawn_blocking(move || this.read(&id, source, keys));
+        let deadline = self.timeout + self.load.kustomize_timeout;
+        let mut manifest = match tokio::time::timeout(deadline, read).await {
+            Ok(Ok(r)) => r?,
+            Ok(Err(e)) => std::panic::resume_unwind(e.into_panic()),
+            Err(_) => {
+                let e = self.timed_out("reading the commit", deadline);
+                return Err(Rejected::Source(e));
+            }
         };
         if let Some(cluster) = &self.cluster {
             let scopes = discover_scopes(cluster, &manifest.unresolved_kinds()).await;
@@ -142,7 +164,7 @@ impl Follower {
                 None => ScopeLookup::Offline,
             },
             strict: self.strict,
-            ..LoadOptions::default()
+            ..self.load.clone()
         };
         let mut manifest = manifest::load(&snapshot, &options)
             .map_err(|d| Rejected::Invalid(d.errors.iter().map(ToString::to_string).collect()))?;
