@@ -43,6 +43,7 @@ mod components;
 mod error;
 pub mod kubeconfig;
 pub mod local;
+mod etcd;
 mod nodes;
 mod pki;
 mod process;

@@ -55,8 +55,13 @@ pub struct Desired {
 pub enum Rejected {
     /// The commit could not be read (fetch, export).
     Source(SourceError),
-    /// The commit was read, but is not a valid repository: one line per problem.
-    Invalid(Vec<String>),
+    /// The commit was read, but is not a valid repository: what kind of problem (for the metric and
+    /// `/readyz`: `yaml`, `validation`, `ordering`, `external-reference`, `inventory`, `keys`), one line
+    /// per problem.
+    Invalid {
+        reason: &'static str,
+        lines: Vec<String>,
+    },
     /// `--verify-commit`: unsigned, badly signed, or signed by an unknown key.
     Untrusted(SourceError),
 }
@@ -100,7 +105,7 @@ impl Follower {
         if let Some(verify) = &mut source.verify {
             let mut keys = (*verify.keys).clone();
             if let Err(e) = self.secrets.read_trusted_keys(&mut keys).await {
-                return Err(Rejected::Invalid(vec![e]));
+                return Err(Rejected::invalid("keys", e));
             }
             verify.keys = Arc::new(keys);
         }
@@ -119,8 +124,9 @@ impl Follower {
         };
         if let Some(cluster) = &self.cluster {
             let scopes = discover_scopes(cluster, &manifest.unresolved_kinds()).await;
-            manifest.resolve_scopes(&scopes).map_err(|d| {
-                Rejected::Invalid(d.errors.iter().map(ToString::to_string).collect())
+            manifest.resolve_scopes(&scopes).map_err(|d| Rejected::Invalid {
+                reason: "validation",
+                lines: d.errors.iter().map(ToString::to_string).collect(),
             })?;
         }
         self.order(commit, manifest).map(Arc::new)
@@ -151,10 +157,13 @@ impl Follower {
             super::say(&format!("commit {} {signer}", super::target::short(commit)));
         }
         if by_tag && snapshot.revision.commit.as_deref() != Some(commit) {
-            return Err(Rejected::Invalid(vec![format!(
-                "tag {} moved while commit {commit} was read: retried at the next pass",
-                self.reference.as_deref().unwrap_or("HEAD")
-            )]));
+            return Err(Rejected::invalid(
+                "tag-moved",
+                format!(
+                    "tag {} moved while commit {commit} was read: retried at the next pass",
+                    self.reference.as_deref().unwrap_or("HEAD")
+                ),
+            ));
         }
         let options = LoadOptions {
             sops: Sops::Decrypt(keys),
@@ -166,8 +175,16 @@ impl Follower {
             strict: self.strict,
             ..self.load.clone()
         };
-        let mut manifest = manifest::load(&snapshot, &options)
-            .map_err(|d| Rejected::Invalid(d.errors.iter().map(ToString::to_string).collect()))?;
+        let mut manifest = manifest::load(&snapshot, &options).map_err(|d| {
+            let yaml = d
+                .errors
+                .iter()
+                .any(|e| e.message.starts_with("invalid YAML"));
+            Rejected::Invalid {
+                reason: if yaml { "yaml" } else { "validation" },
+                lines: d.errors.iter().map(ToString::to_string).collect(),
+            }
+        })?;
         for w in &manifest.warnings {
             tracing::debug!("{commit}: warning: {w}");
         }
@@ -177,21 +194,31 @@ impl Follower {
             .as_ref()
             .filter(|d| **d != self.inventory)
         {
-            return Err(Rejected::Invalid(vec![format!(
-                "rekube.yaml: declares inventory {declared}, but this reconciler applies inventory {} (--inventory, or derived from the repository URL): start it with --inventory {declared}",
-                self.inventory
-            )]));
+            return Err(Rejected::Invalid {
+                reason: "inventory",
+                lines: vec![format!(
+                    "rekube.yaml: declares inventory {declared}, but this reconciler applies inventory {} (--inventory, or derived from the repository URL): start it with --inventory {declared}",
+                    self.inventory
+                )],
+            });
         }
         Ok(manifest)
     }
 
     fn order(&self, commit: &str, manifest: Manifest) -> Result<Desired, Rejected> {
-        let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default())
-            .map_err(|e| Rejected::Invalid(vec![crate::error::render(&e)]))?;
+        let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default()).map_err(|e| {
+            Rejected::Invalid {
+                reason: "ordering",
+                lines: vec![crate::error::render(&e)],
+            }
+        })?;
         // External references are logged; with --strict they reject the commit.
         let externals = crate::graph::external_summary(&graph);
         if self.strict && !externals.is_empty() {
-            return Err(Rejected::Invalid(externals));
+            return Err(Rejected::Invalid {
+                reason: "external-reference",
+                lines: externals,
+            });
         }
         for line in &externals {
             tracing::warn!("{commit}: {line}");
@@ -205,11 +232,28 @@ impl Follower {
 }
 
 impl Rejected {
+    fn invalid(reason: &'static str, line: String) -> Rejected {
+        Rejected::Invalid {
+            reason,
+            lines: vec![line],
+        }
+    }
+
+    /// The kind of problem, for the metric and `/readyz`: `source`, `untrusted` or the invalid
+    /// commit's reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            Rejected::Source(_) => "source",
+            Rejected::Untrusted(_) => "untrusted",
+            Rejected::Invalid { reason, .. } => reason,
+        }
+    }
+
     /// One line for logs and Events.
     pub fn summary(&self) -> String {
         match self {
             Rejected::Source(e) | Rejected::Untrusted(e) => crate::error::render(e),
-            Rejected::Invalid(lines) => {
+            Rejected::Invalid { lines, .. } => {
                 let shown: Vec<&str> = lines.iter().take(5).map(String::as_str).collect();
                 let more = lines.len().saturating_sub(shown.len());
                 let more = if more > 0 {

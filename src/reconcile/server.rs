@@ -37,6 +37,8 @@ pub struct Health {
     /// Why the head of the branch is refused (`--verify-commit`), while it is.
     refused: Mutex<Option<String>>,
     progress: Mutex<Progress>,
+    /// The head commit while it is rejected, and why (`/readyz` says it; so does a metric).
+    rejected: Mutex<Option<(String, &'static str)>>,
 }
 
 /// Whether the leader is getting anywhere.
@@ -124,6 +126,21 @@ impl Health {
         }
     }
 
+    /// The head commit is rejected for `reason`: the last good revision is kept.
+    pub fn rejected(&self, commit: &str, reason: &'static str) {
+        *self.rejected.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((commit.to_string(), reason));
+        self.metrics.set_rejected(Some((commit, reason)));
+    }
+
+    /// The head commit loaded and validated.
+    pub fn accepted(&self) {
+        *self.rejected.lock().unwrap_or_else(|p| p.into_inner()) = None;
+        self.metrics.set_rejected(None);
+    }
+
+    /// An untrusted head makes the leader unready; a head rejected otherwise leaves it ready (it keeps
+    /// reconciling the last good revision, and the metrics Service must keep it): the body says why.
     fn ready(&self) -> (bool, String) {
         let refused = self.refused.lock().ok().and_then(|r| r.clone());
         match (
@@ -132,8 +149,20 @@ impl Health {
             refused,
         ) {
             (false, _, _) => (true, "ready (follower)\n".into()),
-            (true, true, None) => (true, "ready (leader)\n".into()),
             (true, _, Some(why)) => (false, format!("not ready: {why}\n")),
+            (true, true, None) => {
+                let rejected = self.rejected.lock().unwrap_or_else(|p| p.into_inner());
+                match &*rejected {
+                    None => (true, "ready (leader)\n".into()),
+                    Some((commit, reason)) => (
+                        true,
+                        format!(
+                            "ready (leader); head {} rejected ({reason}): the last good revision is kept\n",
+                            &commit[..commit.len().min(12)]
+                        ),
+                    ),
+                }
+            }
             (true, false, None) => (
                 false,
                 "not ready: the leader's first reconcile is running\n".into(),
@@ -246,6 +275,17 @@ mod tests {
         );
         h.refuse(None);
         assert!(h.ready().0);
+        h.rejected("0123456789abcdef", "yaml");
+        assert_eq!(
+            h.ready(),
+            (
+                true,
+                "ready (leader); head 0123456789ab rejected (yaml): the last good revision is kept\n"
+                    .into()
+            )
+        );
+        h.accepted();
+        assert_eq!(h.ready().1, "ready (leader)\n");
     }
 
     #[test]

@@ -135,6 +135,9 @@ impl Term {
             }
         }
         self.health.metrics.set_head(&head, self.applied.as_deref());
+        if self.rejected.as_deref() != Some(head.as_str()) {
+            self.health.accepted();
+        }
         // Done when heals already follow the head and (enforce) it applied completely. A new term has no
         // target yet: its first pass always applies, which doubles as a resync.
         let following = self.healer.target().commit == head;
@@ -172,9 +175,10 @@ impl Term {
     async fn reject(&mut self, commit: &str, rejected: Rejected) {
         match &rejected {
             Rejected::Source(_) => self.health.metrics.git_errors.inc(),
-            Rejected::Invalid(_) => self.health.metrics.invalid_revisions.inc(),
+            Rejected::Invalid { .. } => self.health.metrics.invalid_revisions.inc(),
             Rejected::Untrusted(_) => self.health.metrics.untrusted_revisions.inc(),
         };
+        self.health.rejected(commit, rejected.reason());
         let keeping = self.applied.as_deref().map_or_else(
             || "nothing applied yet".into(),
             |a| format!("keeping {}", short(a)),
@@ -185,7 +189,7 @@ impl Term {
             rejected.summary()
         );
         say(&message);
-        if let Rejected::Invalid(lines) = &rejected {
+        if let Rejected::Invalid { lines, .. } = &rejected {
             for l in lines {
                 say(&format!("  {l}"));
             }
