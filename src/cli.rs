@@ -309,7 +309,8 @@ pub struct ApplyOpts {
     pub inventory: Option<String>,
 
     /// Take the inventory over from the repository that owns it (its objects that this repository does
-    /// not hold are then pruned, within --max-prune).
+    /// not hold are then pruned, within --max-prune), and objects of this repository that another
+    /// inventory holds (that one then no longer prunes them).
     #[arg(long)]
     pub take_over_inventory: bool,
 }

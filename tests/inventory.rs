@@ -139,6 +139,26 @@ async fn two_repositories_with_default_flags_delete_nothing_of_each_other() {
     let owner = String::from_utf8_lossy(&owner.stdout).into_owned();
     assert!(owner.ends_with("/one"), "owner recorded: {owner:?}");
 
+    // A third repository that also declares one of one's objects is refused: two inventories holding
+    // one object would delete it as soon as either repository drops it.
+    let three = work.path().join("three");
+    std::fs::create_dir_all(&three).expect("mkdir");
+    std::fs::write(
+        three.join("shared.yaml"),
+        format!("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c1\n  namespace: {ns_one}\ndata:\n  value: \"three\"\n"),
+    )
+    .expect("write");
+    let out = apply("three", &[]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(
+        err.contains(&format!(
+            "ConfigMap/{ns_one}/c1 (in Secret/rekube-system/rekube-one of repository {owner})"
+        )),
+        "names the object and the inventory holding it: {err}"
+    );
+    assert!(err.contains("--take-over-inventory"), "{err}");
+
     // Another repository pointed at that inventory is refused, naming the owner and the way to take over.
     let out = apply("two", &["--inventory", "one"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));

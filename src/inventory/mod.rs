@@ -98,6 +98,15 @@ pub enum InventoryError {
         waited: u64,
     },
     #[error(
+        "{parent}: {count} object(s) of this repository belong to another inventory; nothing was applied:{objects}\nAn object belongs to one inventory: declare it in one repository only, or move it into this inventory with --take-over-inventory (the other one then no longer prunes it)"
+    )]
+    HeldElsewhere {
+        parent: String,
+        count: usize,
+        /// One `\n  Kind/ns/name (in Secret/rekube-system/rekube-other of repository …)` per object.
+        objects: String,
+    },
+    #[error(
         "{parent}: the inventory's lock was taken over by {holder}; nothing more is pruned or recorded"
     )]
     LockLost { parent: String, holder: String },

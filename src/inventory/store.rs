@@ -1,13 +1,16 @@
 //! The inventory's I/O: read and write the parent Secret, list the members of the set.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use futures::StreamExt;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use kube::api::{DynamicObject, ListParams, Patch, PatchParams, PostParams};
 use serde_json::json;
 
-use super::{ApplySet, Contents, GroupKind, INVENTORY_NAMESPACE, InventoryError, Member, Recorded};
+use super::{
+    ANNOTATION_REPOSITORY, ApplySet, Contents, GroupKind, INVENTORY_NAMESPACE, InventoryError,
+    LABEL_ID, LABEL_PART_OF, Member, Recorded,
+};
 use crate::cluster::{Cluster, ClusterError, FIELD_MANAGER, Resolved, RetryPolicy};
 use crate::object::{Object, ObjectId, SourceLoc};
 
@@ -183,6 +186,82 @@ impl Inventory {
         }
         members.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(members)
+    }
+}
+
+impl Inventory {
+    /// The objects of `wanted` that another ApplySet holds (labelled part-of another id), each with that
+    /// set's parent (`Secret/rekube-system/rekube-<name>`, with its owner when recorded), or its id when
+    /// no parent of rekube's carries it. Sorted by id.
+    ///
+    /// # Errors
+    /// A list request fails.
+    pub async fn held_elsewhere(
+        &self,
+        cluster: &Cluster,
+        wanted: &[ObjectId],
+    ) -> Result<Vec<(ObjectId, String)>, InventoryError> {
+        let kinds: BTreeSet<GroupKind> = wanted.iter().map(GroupKind::of).collect();
+        let wanted: BTreeSet<&ObjectId> = wanted.iter().collect();
+        let served = served_kinds(cluster).await;
+        let selector = format!("{LABEL_PART_OF},{LABEL_PART_OF}!={}", self.set.id());
+        let lists: Vec<_> = futures::stream::iter(kinds.iter().filter_map(|gk| served.get(gk)))
+            .map(|r| list_meta(cluster, r, None, Some(&selector)))
+            .buffered(8)
+            .collect()
+            .await;
+        let mut held = Vec::new();
+        for listed in lists {
+            for l in listed? {
+                let other = l.meta.labels.as_ref().and_then(|m| m.get(LABEL_PART_OF));
+                if let (true, Some(other)) = (wanted.contains(&l.id), other) {
+                    held.push((l.id, other.clone()));
+                }
+            }
+        }
+        if held.is_empty() {
+            return Ok(held);
+        }
+        let parents = self.parents_by_id(cluster, &served).await?;
+        held.sort();
+        Ok(held
+            .into_iter()
+            .map(|(id, set)| {
+                let named = parents.get(&set).cloned().unwrap_or(set);
+                (id, named)
+            })
+            .collect())
+    }
+
+    /// rekube's inventory parents by ApplySet id: `Secret/rekube-system/<name>` and its owner.
+    async fn parents_by_id(
+        &self,
+        cluster: &Cluster,
+        served: &HashMap<GroupKind, Resolved>,
+    ) -> Result<HashMap<String, String>, InventoryError> {
+        let secret = GroupKind {
+            group: String::new(),
+            kind: "Secret".into(),
+        };
+        let Some(resolved) = served.get(&secret) else {
+            return Ok(HashMap::new());
+        };
+        let listed =
+            list_meta(cluster, resolved, Some(INVENTORY_NAMESPACE), Some(LABEL_ID)).await?;
+        Ok(listed
+            .into_iter()
+            .filter_map(|l| {
+                let id = l.meta.labels.as_ref()?.get(LABEL_ID)?.clone();
+                let owner = l
+                    .meta
+                    .annotations
+                    .as_ref()
+                    .and_then(|a| a.get(ANNOTATION_REPOSITORY))
+                    .map(|o| format!(" of repository {o}"))
+                    .unwrap_or_default();
+                Some((id, format!("{}{owner}", l.id)))
+            })
+            .collect())
     }
 }
 

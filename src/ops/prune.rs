@@ -105,6 +105,26 @@ async fn plan_and_record(
     opts: &PruneRunOptions,
 ) -> Result<(PrunePlan, BTreeSet<ObjectId>), InventoryError> {
     let current = Contents::of_objects(&manifest.objects);
+    // Two inventories holding one object would delete it as soon as either repository drops it.
+    let ids: Vec<ObjectId> = manifest.objects.iter().map(|o| o.id.clone()).collect();
+    let held = inventory.held_elsewhere(cluster, &ids).await?;
+    if !held.is_empty() {
+        let objects: String = held
+            .iter()
+            .map(|(id, other)| format!("\n  {id} (in {other})"))
+            .collect();
+        if !opts.lock.take_over {
+            return Err(InventoryError::HeldElsewhere {
+                parent: inventory.set.parent().to_string(),
+                count: held.len(),
+                objects,
+            });
+        }
+        tracing::warn!(
+            "{}: taking over from other inventories (--take-over-inventory):{objects}",
+            inventory.set.parent()
+        );
+    }
     // Charts need the members too: which hooks run depends on what the set already holds.
     let members = if opts.enabled || !manifest.releases.is_empty() {
         inventory.members(cluster, &current).await?
