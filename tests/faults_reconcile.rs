@@ -9,9 +9,9 @@ mod support;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use harness::{Reconciler, Repo, eventually, jsonpath, kubectl};
+use harness::Reconciler;
 use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
-use support::{cluster, unique_name};
+use support::{Repo, cluster, eventually, jsonpath, kubectl, unique_name};
 
 /// Values that must never appear in an output: in an invalid YAML file, and a wrongly typed Secret.
 const CANARY_YAML: &str = "canary-3e8a61f0-in-broken-yaml";
@@ -100,7 +100,7 @@ async fn a_bad_commit_keeps_the_last_good_state_and_says_why() {
     let inventory = unique_name("fault-bad");
     let repo = Repo::new();
     write_good(&repo, &ns);
-    let mut good = repo.commit("good");
+    let mut good = repo.commit("good").to_string();
     let r = Reconciler::start(
         kc,
         &repo.url(),
@@ -133,7 +133,7 @@ async fn a_bad_commit_keeps_the_last_good_state_and_says_why() {
         repo.write("apps/a.yaml", &config_map(&ns, "a", "2", ""));
         repo.remove("apps/e.yaml");
         repo.write(file, &text);
-        let bad = repo.commit(&format!("bad: {reason}"));
+        let bad = repo.commit(&format!("bad: {reason}")).to_string();
         let committed = Instant::now();
         let series =
             format!("rekube_rejected_revision_info{{commit=\"{bad}\",reason=\"{reason}\"}}");
@@ -178,7 +178,7 @@ async fn a_bad_commit_keeps_the_last_good_state_and_says_why() {
         // The fix: back to the good tree; the rejection clears.
         repo.remove(file);
         write_good(&repo, &ns);
-        good = repo.commit(&format!("fix {reason}"));
+        good = repo.commit(&format!("fix {reason}")).to_string();
         eventually(Duration::from_secs(15), "the fix is applied", || {
             (r.applied().as_deref() == Some(good.as_str())).then_some(())
         })
@@ -210,7 +210,7 @@ async fn etcd_restarted_while_reconciling_recovers_and_heals() {
     let repo = Repo::new();
     repo.write("cluster/namespace.yaml", &namespace(ns));
     repo.write("apps/settings.yaml", &config_map(ns, "settings", "one", ""));
-    let first = repo.commit("first");
+    let first = repo.commit("first").to_string();
     let mut r = Reconciler::start(
         kc,
         &repo.url(),
@@ -237,7 +237,7 @@ async fn etcd_restarted_while_reconciling_recovers_and_heals() {
     let outage = Duration::from_secs(10);
     cp.kill_etcd().expect("etcd killed");
     repo.write("apps/settings.yaml", &config_map(ns, "settings", "two", ""));
-    let second = repo.commit("second");
+    let second = repo.commit("second").to_string();
     tokio::time::sleep(outage).await;
     assert!(r.alive(), "the reconciler survives the outage");
     let errors_during = r.metric("rekube_api_errors_total").unwrap_or(0.0);

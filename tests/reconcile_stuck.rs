@@ -3,7 +3,6 @@
 //! pass has made progress within the bound derived from `--interval`, and the leader gives up the Lease
 //! to another replica, on the real local control plane.
 
-#[allow(unused_imports)] // the harness re-exports kubectl, unused here
 #[path = "reconcile/harness.rs"]
 mod harness;
 mod support;
@@ -11,8 +10,8 @@ mod support;
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use harness::{Reconciler, eventually};
-use support::{cluster, unique_name};
+use harness::Reconciler;
+use support::{cluster, eventually, unique_name};
 
 /// Accepts every connection and never answers; the connections are kept open.
 fn silent_remote() -> (String, std::thread::JoinHandle<()>) {

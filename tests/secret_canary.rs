@@ -13,8 +13,8 @@ use std::time::Duration;
 
 use base64::Engine;
 
-use harness::{Reconciler, Repo, eventually, kubectl};
-use support::{cluster, unique_name};
+use harness::Reconciler;
+use support::{Repo, cluster, eventually, kubectl, unique_name};
 
 /// In `stringData`, valid.
 const CANARY: &str = "canary-5f1c0d9e-string";
@@ -257,7 +257,7 @@ async fn reconciler_outputs(kc: &Path) {
     for (rel, text) in valid_files(&ns) {
         repo.write(rel, &text);
     }
-    let good = repo.commit("good");
+    let good = repo.commit("good").to_string();
     let r = Reconciler::start(
         kc,
         &repo.url(),

@@ -41,9 +41,9 @@
 mod assets;
 mod components;
 mod error;
+mod etcd;
 pub mod kubeconfig;
 pub mod local;
-mod etcd;
 mod nodes;
 mod pki;
 mod process;

@@ -124,10 +124,12 @@ impl Follower {
         };
         if let Some(cluster) = &self.cluster {
             let scopes = discover_scopes(cluster, &manifest.unresolved_kinds()).await;
-            manifest.resolve_scopes(&scopes).map_err(|d| Rejected::Invalid {
-                reason: "validation",
-                lines: d.errors.iter().map(ToString::to_string).collect(),
-            })?;
+            manifest
+                .resolve_scopes(&scopes)
+                .map_err(|d| Rejected::Invalid {
+                    reason: "validation",
+                    lines: d.errors.iter().map(ToString::to_string).collect(),
+                })?;
         }
         self.order(commit, manifest).map(Arc::new)
     }

@@ -138,8 +138,10 @@ impl Metrics {
             "rekube_untrusted_revisions",
             "Commits refused by --verify-commit: unsigned, badly signed or signed by an unknown key (the last good state was kept)",
             m.untrusted_revisions.clone(),
+        );
+        registry.register(
             "rekube_rejected_revision_info",
-            "The head commit while it is rejected, and why: yaml, validation, ordering, external-reference, inventory or source (value 1; absent once a commit is accepted)",
+            "The head commit while it is rejected, and why: yaml, validation, ordering, external-reference, inventory, keys, tag-moved, untrusted or source (value 1; absent once a commit is accepted)",
             m.rejected_revision.clone(),
         );
         registry.register(
