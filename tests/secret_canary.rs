@@ -237,13 +237,16 @@ async fn secret_values_never_appear_in_any_output() {
     rekube(Some(kc), assets, &["explain", &creds, valid_s], 0);
     rekube(Some(kc), assets, &apply, 0);
 
-    // A drill: its report on stdout.
-    rekube(
-        None,
-        assets,
-        &["drill", valid_s, "--fresh", "local", "-o", "json"],
-        0,
-    );
+    // Drills: the report on stdout (text, JSON) and in files (HTML, JUnit).
+    for (output, report) in [("json", "drill.html"), ("text", "drill.xml")] {
+        let path = work.path().join(report);
+        let path = path.to_str().expect("utf-8");
+        let args = ["drill", valid_s, "--fresh", "local", "-o", output];
+        rekube(None, assets, &[&args[..], &["--report", path]].concat(), 0);
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        assert!(!text.is_empty(), "{report} was written");
+        assert_clean(report, &text);
+    }
 
     reconciler_outputs(kc).await;
 }
