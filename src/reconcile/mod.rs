@@ -136,9 +136,9 @@ pub async fn run(
     let events = events::Events::new(cluster.client().clone(), &opts.lease.identity);
     let election = leader::Election::start(cluster.client().clone(), &opts.lease).await?;
     say(&format!(
-        "{} follows {}{} every {}s in {} mode (Lease {}/{})",
+        "{} follows {}{} every {}s in {} mode (inventory {}, Lease {}/{})",
         opts.lease.identity,
-        opts.follow.repository,
+        crate::source::redact_url(&opts.follow.repository),
         opts.follow
             .reference
             .as_deref()
@@ -149,6 +149,7 @@ pub async fn run(
             Mode::Enforce => "enforce",
             Mode::Observe => "observe",
         },
+        opts.prune.inventory,
         opts.lease.namespace,
         opts.lease.name,
     ));
