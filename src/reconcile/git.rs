@@ -208,12 +208,13 @@ impl Follower {
     }
 
     fn order(&self, commit: &str, manifest: Manifest) -> Result<Desired, Rejected> {
-        let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default()).map_err(|e| {
-            Rejected::Invalid {
-                reason: "ordering",
-                lines: vec![crate::error::render(&e)],
-            }
-        })?;
+        let graph =
+            crate::graph::of_manifest(&manifest, &GraphOptions::default()).map_err(|e| {
+                Rejected::Invalid {
+                    reason: "ordering",
+                    lines: vec![crate::error::render(&e)],
+                }
+            })?;
         // External references are logged; with --strict they reject the commit.
         let externals = crate::graph::external_summary(&graph);
         if self.strict && !externals.is_empty() {
