@@ -298,9 +298,10 @@ pub struct DiffArgs {
     #[arg(long)]
     pub show_secrets: bool,
 
-    /// Inventory (ApplySet) name: its part-of label is expected on every object.
-    #[arg(long, env = "REKUBE_INVENTORY", default_value = "default")]
-    pub inventory: String,
+    /// Inventory (ApplySet) name: its part-of label is expected on every object [default: `inventory:`
+    /// in rekube.yaml, else derived from the repository's remote URL and folder, or the folder's name].
+    #[arg(long, env = "REKUBE_INVENTORY")]
+    pub inventory: Option<String>,
 
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = ReportOutput::Text)]
@@ -329,9 +330,16 @@ pub struct ApplyOpts {
     #[arg(long, default_value = "25%", value_parser = parse_percent)]
     pub max_prune: u8,
 
-    /// Inventory (ApplySet) name: one per repository applied to a cluster.
-    #[arg(long, env = "REKUBE_INVENTORY", default_value = "default")]
-    pub inventory: String,
+    /// Inventory (ApplySet) name: one per repository applied to a cluster [default: `inventory:` in
+    /// rekube.yaml, else derived from the repository's remote URL and folder, or the folder's name].
+    #[arg(long, env = "REKUBE_INVENTORY")]
+    pub inventory: Option<String>,
+
+    /// Take the inventory over from the repository that owns it (its objects that this repository does
+    /// not hold are then pruned, within --max-prune), and objects of this repository that another
+    /// inventory holds (that one then no longer prunes them).
+    #[arg(long)]
+    pub take_over_inventory: bool,
 }
 
 #[derive(Debug, Args)]
@@ -378,9 +386,10 @@ pub struct DriftArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
 
-    /// Inventory (ApplySet) name: one per repository applied to a cluster.
-    #[arg(long, env = "REKUBE_INVENTORY", default_value = "default")]
-    pub inventory: String,
+    /// Inventory (ApplySet) name: one per repository applied to a cluster [default: `inventory:` in
+    /// rekube.yaml, else derived from the repository's remote URL and folder, or the folder's name].
+    #[arg(long, env = "REKUBE_INVENTORY")]
+    pub inventory: Option<String>,
 
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = ReportOutput::Text)]
@@ -512,6 +521,11 @@ pub struct ReconcileArgs {
     /// How often the branch is fetched (e.g. 30s, 1m).
     #[arg(long, default_value = "1m", value_parser = parse_duration)]
     pub interval: std::time::Duration,
+
+    /// Deadline of a Git fetch; a remote that does not answer fails the pass. A leader without progress
+    /// for 3 × --interval + --git-timeout fails /healthz and gives up its Lease.
+    #[arg(long, default_value = "1m", value_parser = parse_duration)]
+    pub git_timeout: std::time::Duration,
 
     /// How often every managed object is checked even without watch events (default: 10 × interval).
     #[arg(long, value_parser = parse_duration)]

@@ -20,6 +20,11 @@ fn main() {
         (_, filter) => filter,
     };
     init_tracing(filter);
+    // Before any thread starts: libgit2's timeouts are process-wide.
+    rekube::source::set_git_timeouts(match &cli.command {
+        Command::Reconcile(args) => args.git_timeout,
+        _ => rekube::source::DEFAULT_GIT_TIMEOUT,
+    });
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

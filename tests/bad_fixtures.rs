@@ -93,7 +93,9 @@ const CASES: &[(&str, usize, &[&str])] = &[
     (
         "mistyped-field",
         1,
-        &["deploy.yaml:7:3: Deployment/web/api: spec.replicas: invalid type: string \"three\""],
+        &[
+            "deploy.yaml:7:3: Deployment/web/api: spec.replicas: invalid type: a string, expected i32",
+        ],
     ),
     (
         "removed-api",
@@ -199,7 +201,7 @@ const CASES: &[(&str, usize, &[&str])] = &[
         "label-not-string",
         1,
         &[
-            "cm.yaml:7:5: ConfigMap/web/settings: metadata.labels.tier: invalid type: integer `3`, expected a string",
+            "cm.yaml:7:5: ConfigMap/web/settings: metadata.labels.tier: invalid type: a number, expected a string",
         ],
     ),
     (
@@ -220,7 +222,7 @@ const CASES: &[(&str, usize, &[&str])] = &[
         "list-item-error",
         1,
         &[
-            "list.yaml:12:11: Service/web/two: spec.ports[0].port: invalid type: string \"http\", expected i32",
+            "list.yaml:12:11: Service/web/two: spec.ports[0].port: invalid type: a string, expected i32",
         ],
     ),
     (

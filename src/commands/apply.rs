@@ -4,21 +4,25 @@
 
 use crate::apply::{Action, ApplyOptions};
 use crate::cli::{ApplyArgs, ApplyOpts};
-use crate::inventory::PruneOptions;
+use crate::inventory::{LockOptions, PruneOptions};
 use crate::ops::apply::{Applied, ApplyRunOptions, apply};
 use crate::ops::prune::PruneRunOptions;
+use crate::source::Identity;
 
 use super::{CommandError, EXIT_ERROR, EXIT_OK, common, render_error};
 
 pub async fn run(args: ApplyArgs) -> Result<i32, CommandError> {
     let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
     let dag = common::dependencies(&manifest, args.source.strict)?;
+    let (inventory, owner) =
+        common::inventory(args.apply.inventory.as_deref(), &manifest, &args.source);
     let target = common::connect(&args.cluster).await?;
     let (manifest, dag) =
         common::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
     target.prepare(&manifest, args.apply.timeout).await?;
     let mut opts = options(&args.apply, usize::from(args.cluster.concurrency));
     opts.apply.simulated = target.simulated;
+    set_inventory(&mut opts, inventory, &owner, "rekube apply");
     let mut progress = common::progress(&manifest);
     let applied = apply(&target.cluster, &manifest, &dag, &opts, |e| {
         progress.event(e)
@@ -71,10 +75,25 @@ pub fn apply_options(args: &ApplyOpts) -> ApplyOptions {
     }
 }
 
-/// Inventory and prune options from flags.
+/// The inventory to apply with, owned by the repository `owner`; `what` names this applier in the lock.
+pub fn set_inventory(opts: &mut ApplyRunOptions, name: String, owner: &Identity, what: &str) {
+    if let Some(p) = &mut opts.prune {
+        p.inventory = name;
+        p.lock.owner = Some(owner.key.clone());
+        p.lock.applier = what.to_string();
+    }
+}
+
+/// Inventory and prune options from flags (the inventory's name and owner: [`set_inventory`]).
 pub fn prune_options(args: &ApplyOpts, concurrency: usize) -> PruneRunOptions {
     PruneRunOptions {
-        inventory: args.inventory.clone(),
+        inventory: args.inventory.clone().unwrap_or_else(|| "default".into()),
+        lock: LockOptions {
+            // Waiting for another applier is bounded like waiting for an object.
+            wait: args.timeout,
+            take_over: args.take_over_inventory,
+            ..LockOptions::default()
+        },
         enabled: !args.no_prune,
         prune: PruneOptions {
             protected: args.prune_protected,

@@ -14,7 +14,7 @@ use crate::manifest::sops::{AgeKeys, KeySources, Sops};
 use crate::manifest::{self, Diagnostic, HelmOptions, LoadOptions, Manifest, ScopeLookup};
 use crate::report::{Evidence, Progress, ReportFormat};
 use crate::source::verify::{TrustedKeys, Verify, VerifyMode};
-use crate::source::{Source, SourceOptions};
+use crate::source::{Identity, Source, SourceOptions};
 
 use super::CommandError;
 
@@ -207,6 +207,15 @@ fn invalid(diags: &manifest::Diagnostics) -> CommandError {
     Box::new(Invalid {
         count: diags.errors.len(),
     })
+}
+
+/// The inventory's name (`--inventory`, else `rekube.yaml`, else derived from the repository) and the
+/// repository's identity, its owner; printed on stderr with where the name came from.
+pub fn inventory(flag: Option<&str>, manifest: &Manifest, args: &SourceArgs) -> (String, Identity) {
+    let identity = Source::new(&args.repository, args.reference.as_deref()).identity();
+    let (name, how) = crate::ops::prune::inventory_name(flag, manifest, &identity);
+    eprintln!("inventory {name} ({how}), repository {}", identity.key);
+    (name, identity)
 }
 
 /// A connected cluster, and the fresh control plane behind it when `--fresh local` started one.

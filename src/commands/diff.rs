@@ -8,6 +8,7 @@ use super::{CommandError, common};
 
 pub async fn run(args: DiffArgs) -> Result<i32, CommandError> {
     let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
+    let (inventory, _) = common::inventory(args.inventory.as_deref(), &manifest, &args.source);
     let target = common::connect(&args.cluster).await?;
     let (manifest, _) = common::for_cluster(
         manifest,
@@ -24,7 +25,7 @@ pub async fn run(args: DiffArgs) -> Result<i32, CommandError> {
         },
         concurrency: usize::from(args.cluster.concurrency),
         // Objects carry the inventory's part-of label once applied: expected, so not a difference.
-        labels: crate::inventory::ApplySet::new(&args.inventory)?.member_labels(),
+        labels: crate::inventory::ApplySet::new(&inventory)?.member_labels(),
     };
     let report = diff(&target.cluster, &manifest, &opts).await;
     match args.output {

@@ -11,6 +11,7 @@ use super::{CommandError, common};
 
 pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
     let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
+    let (inventory, _) = common::inventory(args.inventory.as_deref(), &manifest, &args.source);
     let target = common::connect(&args.cluster).await?;
     let (manifest, _) = common::for_cluster(
         manifest,
@@ -21,7 +22,7 @@ pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
     )
     .await?;
     let opts = DriftOptions {
-        inventory: args.inventory.clone(),
+        inventory,
         concurrency: usize::from(args.cluster.concurrency),
         fail_on: classes(&args.fail_on),
     };

@@ -14,6 +14,8 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
     let format = common::report_format(args.report.as_deref())?;
     let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
     let dag = common::dependencies(&manifest, args.source.strict)?;
+    let (inventory, owner) =
+        common::inventory(args.apply.inventory.as_deref(), &manifest, &args.source);
     let target = common::connect(&args.cluster).await?;
     let (manifest, dag) =
         common::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
@@ -27,6 +29,7 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
     };
     let mut run = super::apply::options(&args.apply, usize::from(args.cluster.concurrency));
     run.apply.simulated = target.simulated;
+    super::apply::set_inventory(&mut run, inventory, &owner, "rekube rebuild");
     let opts = RebuildOptions {
         run,
         adopt: args.adopt,

@@ -2,12 +2,13 @@
 //! Lease); exit 2 when it cannot start (bad flags, unreachable cluster, address in use).
 
 use crate::cli::{ReconcileArgs, ReconcileMode};
+use crate::manifest::{DEFAULT_KUSTOMIZE_TIMEOUT, LoadOptions};
 use crate::reconcile::{self, LeaseOptions, Mode, ReconcileOptions, git::Follower};
 use std::sync::Arc;
 
 use crate::manifest::sops::{AgeKeys, KeySources};
 use crate::reconcile::secrets::{SecretKeys, SecretRef};
-use crate::source::SourceOptions;
+use crate::source::{Source, SourceOptions};
 
 use super::apply::{apply_options, prune_options};
 use super::{CommandError, EXIT_OK, common};
@@ -37,6 +38,18 @@ fn reconcile_options(args: &ReconcileArgs) -> Result<ReconcileOptions, CommandEr
         decryption: secret(&args.decryption_secret)?,
         verification: secret(&args.verify_secret)?,
     };
+    // The inventory cannot come from rekube.yaml before a commit is read: it is `--inventory` or
+    // derived from the URL, and a commit declaring another one is rejected.
+    let identity = Source::new(&args.repository, None).identity();
+    let inventory = args
+        .apply
+        .inventory
+        .clone()
+        .unwrap_or_else(|| identity.name.clone());
+    let mut prune = prune_options(&args.apply, usize::from(args.cluster.concurrency));
+    prune.inventory = inventory.clone();
+    prune.lock.owner = Some(identity.key.clone());
+    prune.lock.applier = "rekube reconcile".into();
     Ok(ReconcileOptions {
         follow: Follower {
             repository: args.repository.clone(),
@@ -50,6 +63,12 @@ fn reconcile_options(args: &ReconcileArgs) -> Result<ReconcileOptions, CommandEr
             cluster: None,
             age_keys: Arc::new(keys),
             secrets,
+            inventory: inventory.clone(),
+            timeout: args.git_timeout,
+            load: LoadOptions {
+                kustomize_timeout: args.git_timeout.max(DEFAULT_KUSTOMIZE_TIMEOUT),
+                ..LoadOptions::default()
+            },
         },
         interval: args.interval,
         resync: args.resync.unwrap_or(args.interval * 10),
@@ -62,13 +81,13 @@ fn reconcile_options(args: &ReconcileArgs) -> Result<ReconcileOptions, CommandEr
             name: args
                 .lease_name
                 .clone()
-                .unwrap_or_else(|| format!("rekube-{}", args.apply.inventory)),
+                .unwrap_or_else(|| format!("rekube-{inventory}")),
             namespace: args.lease_namespace.clone(),
             duration: args.lease_duration,
             identity: args.identity.clone().unwrap_or_else(default_identity),
         },
         apply: apply_options(&args.apply),
-        prune: prune_options(&args.apply, usize::from(args.cluster.concurrency)),
+        prune,
     })
 }
 

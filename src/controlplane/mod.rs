@@ -41,6 +41,7 @@
 mod assets;
 mod components;
 mod error;
+mod etcd;
 pub mod kubeconfig;
 pub mod local;
 mod nodes;

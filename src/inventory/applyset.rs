@@ -10,8 +10,9 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::{
-    ANNOTATION_GROUP_KINDS, ANNOTATION_NAMESPACES, ANNOTATION_TOOLING, INVENTORY_NAMESPACE,
-    InventoryError, LABEL_ID, LABEL_PART_OF, TOOLING,
+    ANNOTATION_GROUP_KINDS, ANNOTATION_LOCK_HOLDER, ANNOTATION_LOCK_RENEWED, ANNOTATION_NAMESPACES,
+    ANNOTATION_REPOSITORY, ANNOTATION_TOOLING, INVENTORY_NAMESPACE, InventoryError, LABEL_ID,
+    LABEL_PART_OF, TOOLING,
 };
 use crate::keys::{ANNOTATION_RELEASES, ANNOTATION_REVISION};
 use crate::object::{Object, ObjectId};
@@ -92,32 +93,38 @@ impl ApplySet {
         format!("{LABEL_PART_OF}={}", self.id())
     }
 
-    /// The parent Secret as rekube applies it: id label, tooling, contents and the applied revision.
-    pub fn parent_body(
-        &self,
-        contents: &Contents,
-        revision: Option<&str>,
-        releases: &BTreeMap<String, String>,
-    ) -> Value {
+    /// The parent Secret as rekube applies it: id label, tooling, contents, the applied revision, the
+    /// Helm releases' digests, the owning repository and the lock (both lock annotations are always
+    /// written, empty when free, so that an apply without them frees the lock).
+    pub fn parent_body(&self, recorded: &Recorded) -> Value {
         let mut annotations = serde_json::Map::new();
         annotations.insert(ANNOTATION_TOOLING.into(), TOOLING.into());
         annotations.insert(
             ANNOTATION_GROUP_KINDS.into(),
-            contents.group_kinds_annotation().into(),
+            recorded.contents.group_kinds_annotation().into(),
         );
         annotations.insert(
             ANNOTATION_NAMESPACES.into(),
-            contents.namespaces_annotation().into(),
+            recorded.contents.namespaces_annotation().into(),
         );
-        if let Some(rev) = revision {
-            annotations.insert(ANNOTATION_REVISION.into(), rev.into());
+        if let Some(rev) = &recorded.revision {
+            annotations.insert(ANNOTATION_REVISION.into(), rev.as_str().into());
         }
-        if !releases.is_empty() {
+        if !recorded.releases.is_empty() {
             annotations.insert(
                 ANNOTATION_RELEASES.into(),
-                json!(releases).to_string().into(),
+                json!(recorded.releases).to_string().into(),
             );
         }
+        if let Some(owner) = &recorded.owner {
+            annotations.insert(ANNOTATION_REPOSITORY.into(), owner.as_str().into());
+        }
+        let (holder, renewed) = recorded
+            .lock
+            .as_ref()
+            .map_or(("", ""), |l| (l.holder.as_str(), l.renewed.as_str()));
+        annotations.insert(ANNOTATION_LOCK_HOLDER.into(), holder.into());
+        annotations.insert(ANNOTATION_LOCK_RENEWED.into(), renewed.into());
         json!({
             "apiVersion": "v1",
             "kind": "Secret",
@@ -180,6 +187,13 @@ impl ApplySet {
             releases: text("annotations", ANNOTATION_RELEASES)
                 .and_then(|t| serde_json::from_str(&t).ok())
                 .unwrap_or_default(),
+            owner: text("annotations", ANNOTATION_REPOSITORY).filter(|o| !o.is_empty()),
+            lock: text("annotations", ANNOTATION_LOCK_HOLDER)
+                .filter(|h| !h.is_empty())
+                .map(|holder| Lock {
+                    holder,
+                    renewed: text("annotations", ANNOTATION_LOCK_RENEWED).unwrap_or_default(),
+                }),
         })
     }
 }
@@ -192,6 +206,20 @@ pub struct Recorded {
     pub revision: Option<String>,
     /// Helm releases (`namespace/name`) and the digest of the rendering last applied completely.
     pub releases: BTreeMap<String, String>,
+    /// The repository that owns the set (its identity: normalised remote URL and folder, or path).
+    pub owner: Option<String>,
+    /// The applier working on the set now, if any.
+    pub lock: Option<Lock>,
+}
+
+/// Who holds an inventory's lock, and when it last renewed it (its own clock: for messages only;
+/// others judge staleness by how long the parent has not changed, on their own clock).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Lock {
+    /// `<host>-<pid>-<nonce>`, with what it applies.
+    pub holder: String,
+    /// RFC 3339.
+    pub renewed: String,
 }
 
 /// A kind and its API group, without version: what `contains-group-kinds` lists.

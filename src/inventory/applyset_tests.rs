@@ -80,7 +80,17 @@ fn parent_round_trip_and_ownership() {
     let contents = Contents::parse("ConfigMap,Deployment.apps", "web");
     let releases =
         std::collections::BTreeMap::from([("web/podinfo".to_string(), "sha256:1".to_string())]);
-    let body = set.parent_body(&contents, Some("abc123"), &releases);
+    let recorded = Recorded {
+        contents: contents.clone(),
+        revision: Some("abc123".into()),
+        releases,
+        owner: Some("github.com/acme/platform".into()),
+        lock: Some(Lock {
+            holder: "ci-1-ab12".into(),
+            renewed: "2026-01-01T00:00:00Z".into(),
+        }),
+    };
+    let body = set.parent_body(&recorded);
     assert_eq!(body["metadata"]["name"], "rekube-prod");
     assert_eq!(body["metadata"]["namespace"], "rekube-system");
     assert_eq!(body["metadata"]["labels"][LABEL_ID], set.id());
@@ -90,9 +100,17 @@ fn parent_round_trip_and_ownership() {
             .is_some_and(|t| t.starts_with("rekube/"))
     );
     let read = set.read_parent(&body).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(read.contents, contents);
-    assert_eq!(read.revision.as_deref(), Some("abc123"));
-    assert_eq!(read.releases, releases, "release digests round trip");
+    assert_eq!(read, recorded);
+    let free = Recorded {
+        lock: None,
+        ..recorded
+    };
+    let body = set.parent_body(&free);
+    assert_eq!(
+        body["metadata"]["annotations"][ANNOTATION_LOCK_HOLDER], "",
+        "a free lock is written empty, so that the apply clears it"
+    );
+    assert_eq!(set.read_parent(&body).ok(), Some(free));
 
     let cases = [
         (

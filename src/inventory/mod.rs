@@ -8,6 +8,8 @@
 //!   the apply engine).
 //! - Before an apply, the parent records the union of what it held and what Git holds (so an
 //!   interrupted run never loses track of a member); after a successful prune, exactly what is left.
+//! - The parent records the repository that owns the set, and which applier works on it now
+//!   ([`Inventory::lock`]): every write of it is conditioned on its resourceVersion.
 //! - [`plan`] decides, without I/O, what leaves the set: guards, protected kinds, deletion order and
 //!   the `--max-prune` refusal. [`Inventory`] is the I/O half: read and write the parent, list members.
 //!
@@ -21,10 +23,12 @@ use crate::cluster::ClusterError;
 use crate::object::ObjectId;
 
 mod applyset;
+mod lock;
 mod prune;
 mod store;
 
-pub use applyset::{ApplySet, Contents, GroupKind, Recorded, applyset_id};
+pub use applyset::{ApplySet, Contents, GroupKind, Lock, Recorded, applyset_id};
+pub use lock::LockOptions;
 pub use prune::{KeepReason, Kept, PruneOptions, PrunePlan, guard, is_protected, plan, rank};
 pub use store::{Inventory, Listed, list_many, list_meta, served_kinds};
 
@@ -40,6 +44,12 @@ pub const ANNOTATION_TOOLING: &str = "applyset.kubernetes.io/tooling";
 pub const ANNOTATION_GROUP_KINDS: &str = "applyset.kubernetes.io/contains-group-kinds";
 /// Annotation of the parent: namespaces of the members other than the parent's, sorted.
 pub const ANNOTATION_NAMESPACES: &str = "applyset.kubernetes.io/additional-namespaces";
+/// Annotation of the parent: the repository that owns the set (rekube's own).
+pub const ANNOTATION_REPOSITORY: &str = "rekube.dev/repository";
+/// Annotation of the parent: the applier holding the set's lock, empty when free (rekube's own).
+pub const ANNOTATION_LOCK_HOLDER: &str = "rekube.dev/lock-holder";
+/// Annotation of the parent: when the lock's holder last renewed it (rekube's own).
+pub const ANNOTATION_LOCK_RENEWED: &str = "rekube.dev/lock-renewed";
 /// The tooling value rekube writes.
 pub const TOOLING: &str = concat!("rekube/", env!("CARGO_PKG_VERSION"));
 
@@ -69,6 +79,39 @@ pub enum InventoryError {
         /// One `\n  Kind/ns/name` per object.
         objects: String,
     },
+    #[error(
+        "{parent}: inventory {name} belongs to repository {owner}, not {mine}; nothing was applied. Give this repository its own inventory (`inventory:` in rekube.yaml, or --inventory NAME), or take this one over with --take-over-inventory (then what {owner} applied and this repository does not hold is pruned)"
+    )]
+    Owned {
+        parent: String,
+        name: String,
+        owner: String,
+        mine: String,
+    },
+    #[error(
+        "{parent}: another applier holds the inventory: {holder} (renewed {renewed}); waited {waited}s, nothing was applied. Run again once it is done; a holder that died is taken over once the parent has not changed for 30s"
+    )]
+    Locked {
+        parent: String,
+        holder: String,
+        renewed: String,
+        waited: u64,
+    },
+    #[error(
+        "{parent}: {count} object(s) of this repository belong to another inventory; nothing was applied:{objects}\nAn object belongs to one inventory: declare it in one repository only, or move it into this inventory with --take-over-inventory (the other one then no longer prunes it)"
+    )]
+    HeldElsewhere {
+        parent: String,
+        count: usize,
+        /// One `\n  Kind/ns/name (in Secret/rekube-system/rekube-other of repository …)` per object.
+        objects: String,
+    },
+    #[error(
+        "{parent}: the inventory's lock was taken over by {holder}; nothing more is pruned or recorded"
+    )]
+    LockLost { parent: String, holder: String },
+    #[error("{parent}: changed by another applier meanwhile")]
+    Conflict { parent: String },
     #[error(transparent)]
     Cluster(#[from] ClusterError),
 }

@@ -4,8 +4,10 @@
 //! the pinned Helm, by a Kustomize that drives Helm v4 ([`crate::helm::Helm::kustomize`]).
 
 use std::collections::BTreeSet;
+use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -50,8 +52,15 @@ fn find_on_path(program: &str) -> Option<PathBuf> {
 }
 
 /// The rendered multi-document YAML of the Kustomize folder `abs` (`rel` names it in errors) of the
-/// repository at `root` (canonical).
-pub fn render(tool: &Kustomize, root: &Path, abs: &Path, rel: &str) -> Result<String, Diagnostic> {
+/// repository at `root` (canonical). A render that takes longer than `deadline` is killed (with what it started: Kustomize fetches remote
+/// bases with `git`, and runs Helm for `helmCharts:`).
+pub fn render(
+    tool: &Kustomize,
+    root: &Path,
+    abs: &Path,
+    rel: &str,
+    deadline: Duration,
+) -> Result<String, Diagnostic> {
     let uses_helm = check_references(root, abs, rel)?;
     let command = if uses_helm {
         Some(helm_command(abs).map_err(|e| Diagnostic::new(rel, format!("helmCharts: {e}")))?)
@@ -65,9 +74,19 @@ pub fn render(tool: &Kustomize, root: &Path, abs: &Path, rel: &str) -> Result<St
         ));
     };
     let program = cmd.get_program().to_string_lossy().into_owned();
-    let output = cmd
-        .output()
-        .map_err(|e| Diagnostic::new(rel, format!("cannot run {program}: {e}")))?;
+    let output = match output_within(&mut cmd, deadline) {
+        Ok(Some(output)) => output,
+        Ok(None) => {
+            return Err(Diagnostic::new(
+                rel,
+                format!(
+                    "kustomize build ({program}) did not finish within {}s: killed",
+                    deadline.as_secs()
+                ),
+            ));
+        }
+        Err(e) => return Err(Diagnostic::new(rel, format!("cannot run {program}: {e}"))),
+    };
     if !output.status.success() {
         let stderr = clean_stderr(&String::from_utf8_lossy(&output.stderr), abs);
         return Err(Diagnostic::new(
@@ -90,6 +109,72 @@ fn helm_command(dir: &Path) -> Result<Command, crate::helm::HelmError> {
         .arg(helm.path())
         .arg(dir);
     Ok(cmd)
+}
+
+/// Runs `cmd` to completion and collects its output, or kills its whole process group once `deadline`
+/// has passed (`Ok(None)`).
+fn output_within(cmd: &mut Command, deadline: Duration) -> std::io::Result<Option<Output>> {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::CommandExt;
+        cmd.process_group(0);
+    }
+    let mut child = cmd.spawn()?;
+    // Read both pipes meanwhile: a child writing more than a pipe holds would otherwise never exit.
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            if let Some(mut p) = pipe {
+                let _ = p.read_to_end(&mut buf);
+            }
+            buf
+        })
+    };
+    let stdout = drain(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = drain(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait()? {
+            break Some(status);
+        }
+        if started.elapsed() >= deadline {
+            kill_group(&mut child);
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
+    Ok(status.map(|status| Output {
+        status,
+        stdout,
+        stderr,
+    }))
+}
+
+fn kill_group(child: &mut Child) {
+    #[cfg(unix)]
+    if let Ok(pid) = libc::pid_t::try_from(child.id()) {
+        // SAFETY: signals the process group this function's child leads (process_group(0) above).
+        unsafe {
+            libc::kill(-pid, libc::SIGKILL);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
 }
 
 /// Local folders and files that kustomizations refer to (`resources`, `bases`, `components`, followed
@@ -214,6 +299,28 @@ fn clean_stderr(stderr: &str, dir: &Path) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_render_past_its_deadline_is_killed_with_what_it_started() {
+        let started = Instant::now();
+        // The shell starts a child that would outlive it: the whole group goes.
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "sleep 30 & sleep 30"]);
+        let out = output_within(&mut cmd, Duration::from_millis(300)).expect("sh runs");
+        assert!(out.is_none(), "killed");
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{:?}",
+            started.elapsed()
+        );
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", "echo rendered; echo warning >&2"]);
+        let out = output_within(&mut cmd, Duration::from_secs(30))
+            .expect("sh runs")
+            .expect("in time");
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "rendered\n");
+        assert_eq!(String::from_utf8_lossy(&out.stderr), "warning\n");
+    }
 
     #[test]
     fn stderr_is_cleaned() {

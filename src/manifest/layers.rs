@@ -29,8 +29,9 @@ pub const DEFAULT_LAYERS: [&str; 3] = ["cluster", "tools", "apps"];
 pub const DEFAULT_LAYER: &str = "default";
 
 const LAYER_KEYS: [&str; 5] = ["name", "path", "dependsOn", "namespace", "charts"];
-/// Top-level keys of `rekube.yaml`; `health:` and `ignore:` are read by [`super::rules`].
-const TOP_KEYS: [&str; 3] = ["layers", "health", "ignore"];
+/// Top-level keys of `rekube.yaml`; `health:` and `ignore:` are read by [`super::rules`], `inventory:`
+/// by [`super::inventory`].
+const TOP_KEYS: [&str; 4] = ["layers", "health", "ignore", "inventory"];
 const CONFIG_LIMIT: u64 = 1024 * 1024;
 
 /// The layers of the repository at `root` (canonical), in dependency order (declaration order among

@@ -25,6 +25,7 @@ pub mod documents;
 pub mod field;
 pub mod files;
 pub mod init;
+pub mod inventory;
 pub mod json;
 pub mod kustomize;
 pub mod layers;
@@ -65,6 +66,8 @@ use files::Input;
 use resolve::Reporter;
 use validate::Context;
 
+/// Default [`LoadOptions::kustomize_timeout`]: 2 minutes.
+pub const DEFAULT_KUSTOMIZE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 /// Default [`LoadOptions::max_file_size`]: 8 MiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 8 * 1024 * 1024;
 
@@ -87,6 +90,8 @@ pub struct LoadOptions {
     pub strict: bool,
     /// SOPS-encrypted documents: decrypted (the default, with no key unless given) or kept sealed.
     pub sops: sops::Sops,
+    /// How long one Kustomize render may take before it is killed (remote bases are fetched by it).
+    pub kustomize_timeout: std::time::Duration,
 }
 
 impl Default for LoadOptions {
@@ -100,6 +105,7 @@ impl Default for LoadOptions {
             scope_lookup: ScopeLookup::Offline,
             strict: false,
             sops: sops::Sops::default(),
+            kustomize_timeout: DEFAULT_KUSTOMIZE_TIMEOUT,
         }
     }
 }
@@ -122,6 +128,9 @@ pub struct Manifest {
     pub unresolved: Vec<Unresolved>,
     /// Health rules (readiness) and ignore rules (fields other controllers own).
     pub rules: rules::Rules,
+    /// The inventory name `rekube.yaml` declares (`inventory:`), if any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub inventory: Option<String>,
 }
 
 impl Manifest {
@@ -193,6 +202,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         let msg = format!("invalid namespace {ns:?}: {e}");
         return Err(fail(vec![Diagnostic::new("-n/--namespace", msg)]));
     }
+    let inventory = inventory::declared(&root).map_err(|d| fail(vec![d]))?;
     let charts::Declared {
         specs: declared,
         mut errors,
@@ -291,6 +301,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
                         &rel,
                         pass,
                         options.max_file_size,
+                        options.kustomize_timeout,
                     )
                     .map(|text| {
                         let (docs, parse_errors) =
@@ -390,6 +401,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         warnings,
         unresolved,
         rules,
+        inventory,
     })
 }
 

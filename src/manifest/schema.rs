@@ -160,9 +160,11 @@ fn check_typed<T: DeserializeOwned + Serialize>(value: &Value) -> Vec<SchemaIssu
     let typed: T = match serde_path_to_error::deserialize(value) {
         Ok(t) => t,
         Err(e) => {
+            let path = FieldPath::from_serde(e.path());
+            let message = without_value(&e.into_inner().to_string(), value_at(value, &path));
             return vec![SchemaIssue {
-                path: FieldPath::from_serde(e.path()),
-                problem: Problem::Invalid(e.into_inner().to_string()),
+                path,
+                problem: Problem::Invalid(message),
             }];
         }
     };
@@ -172,6 +174,44 @@ fn check_typed<T: DeserializeOwned + Serialize>(value: &Value) -> Vec<SchemaIssu
     let mut issues = Vec::new();
     unknown_fields(value, &round_trip, &FieldPath::default(), &mut issues);
     issues
+}
+
+/// serde's message without the value it quotes (`invalid type: integer `123456789`, expected a
+/// string` → `invalid type: a number, expected a string`): a Secret's value, or any value decrypted in
+/// memory, must never reach a log or a report. The position of the diagnostic shows the value to whoever
+/// can read the file. Other messages (a custom parser's, such as base64's) are replaced by the type of
+/// the value found.
+fn without_value(message: &str, found: Option<&Value>) -> String {
+    let found = found.map_or("a value", super::validate::describe);
+    for prefix in ["invalid type: ", "invalid value: "] {
+        if let Some(expected) = message
+            .strip_prefix(prefix)
+            .and_then(|rest| rest.split_once(", expected "))
+            .map(|(_, expected)| expected)
+        {
+            return format!("{prefix}{found}, expected {expected}");
+        }
+    }
+    if let Some((_, expected)) = message
+        .strip_prefix("unknown variant ")
+        .and_then(|rest| rest.split_once(", expected "))
+    {
+        return format!("unknown variant ({found}), expected {expected}");
+    }
+    if message.starts_with("missing field") || message.starts_with("invalid length") {
+        return message.to_string();
+    }
+    format!("invalid value: {found} that this field does not accept")
+}
+
+/// The value at `path` in `value`.
+fn value_at<'v>(value: &'v Value, path: &FieldPath) -> Option<&'v Value> {
+    path.segments()
+        .iter()
+        .try_fold(value, |v, segment| match segment {
+            Segment::Key(k) => v.get(k.as_str()),
+            Segment::Index(i) => v.get(*i),
+        })
 }
 
 fn unknown_fields(input: &Value, typed: &Value, path: &FieldPath, out: &mut Vec<SchemaIssue>) {
@@ -248,6 +288,27 @@ mod tests {
                     assert_eq!(issues[0].path.to_string(), path, "{name}");
                     assert!(issues[0].to_string().contains(msg), "{name}: {}", issues[0]);
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn values_never_appear_in_messages() {
+        // A Secret's values (or a decrypted object's) must not reach a log or a CI report.
+        let cases = [
+            ("stringData", json!({"pin": 123_456_789}), "stringData.pin"),
+            ("data", json!({"pin": 987_654_321}), "data.pin"),
+            ("data", json!({"pin": "not base64: 55443322!"}), "data.pin"),
+        ];
+        for (field, values, path) in cases {
+            let secret = json!({"apiVersion": "v1", "kind": "Secret",
+                                "metadata": {"name": "s"}, field: values});
+            let (_, issues) = check("v1", "Secret", &secret);
+            assert_eq!(issues.len(), 1, "{issues:?}");
+            let text = issues[0].to_string();
+            assert!(text.starts_with(&format!("{path}: invalid ")), "{text}");
+            for secret in ["123456789", "987654321", "55443322"] {
+                assert!(!text.contains(secret), "{text}");
             }
         }
     }

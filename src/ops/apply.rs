@@ -1,24 +1,26 @@
 //! The apply operation, the one that `apply`, `rebuild`, `drill` and `reconcile` all run:
 //!
-//! 1. prepare the inventory: read the ApplySet, plan the prune and refuse over `--max-prune` before
-//!    anything is written, record the union of old and new contents ([`prune::prepare`]);
+//! 1. prepare the inventory: take the ApplySet's lock (one applier at a time; the owning repository
+//!    checked), plan the prune and refuse over `--max-prune` before anything is written, record the union
+//!    of old and new contents ([`prune::prepare`]); the lock is renewed while the objects are applied;
 //! 2. apply along the DAG, each object as soon as what it needs is ready ([`crate::apply::apply`]),
 //!    running the Helm hooks of charts that are new (install) or changed (upgrade)
 //!    ([`crate::helm::operations`]);
-//! 3. after a complete apply, prune what left Git and record the contents and the revision
-//!    ([`prune::finish`]).
+//! 3. after a complete apply, prune what left Git and record the contents and the revision, freeing the
+//!    lock ([`prune::finish`]).
 //!
 //! Each caller adds only what is its own: `rebuild` a preflight and a journal, `reconcile` its heal
 //! target and Events, the commands their rendering.
 
 use std::collections::BTreeMap;
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::apply::{self, Action, ApplyEvent, ApplyOptions, ChangeSet, Dag, HookRuns, Journal};
 use crate::cluster::Cluster;
 use crate::helm::operations;
-use crate::inventory::InventoryError;
+use crate::inventory::{Inventory, InventoryError};
 use crate::manifest::Manifest;
 use crate::object::Object;
 
@@ -78,7 +80,7 @@ pub async fn apply<F>(
 where
     F: FnMut(ApplyEvent),
 {
-    let prepared = match &opts.prune {
+    let mut prepared = match &opts.prune {
         Some(p) => Some(prune::prepare(cluster, manifest, p).await?),
         None => None,
     };
@@ -101,15 +103,20 @@ where
         };
     }
     let origin = Instant::now();
-    let mut changes = apply::apply(
+    let work = apply::apply(
         cluster,
         &manifest.objects,
         dag,
         &apply_opts,
         opts.journal.clone(),
         on_event,
-    )
-    .await;
+    );
+    let mut changes = match (prepared.as_mut(), &opts.prune) {
+        (Some(p), Some(popts)) => {
+            renewing(cluster, &mut p.inventory, popts.lock.renew_every(), work).await
+        }
+        _ => work.await,
+    };
     let mut inventory_error = None;
     if let (Some(p), Some(popts)) = (prepared, &opts.prune) {
         let succeeded = changes.succeeded();
@@ -124,4 +131,29 @@ where
         labels: apply_opts.labels,
         inventory_error,
     })
+}
+
+/// Runs `work` while renewing the inventory's lock every `every`. A failed renewal is logged and tried
+/// again at the next tick; a lock taken over meanwhile is found again by [`prune::finish`], which then
+/// prunes nothing.
+async fn renewing<T>(
+    cluster: &Cluster,
+    inventory: &mut Inventory,
+    every: Duration,
+    work: impl Future<Output = T>,
+) -> T {
+    tokio::pin!(work);
+    let mut tick = tokio::time::interval(every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tokio::select! {
+            out = &mut work => return out,
+            _ = tick.tick() => {
+                if let Err(e) = inventory.renew(cluster).await {
+                    tracing::warn!("renewing the inventory's lock: {}", crate::error::render(&e));
+                }
+            }
+        }
+    }
 }

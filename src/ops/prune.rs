@@ -1,7 +1,8 @@
-//! `prune`: the inventory around an apply. [`prepare`] runs before it (read the set, plan the prune,
-//! refuse over `--max-prune`, record the union of old and new contents); [`finish`] runs after it
+//! `prune`: the inventory around an apply. [`prepare`] runs before it (take the set's lock, plan the
+//! prune, refuse over `--max-prune`, record the union of old and new contents); [`finish`] runs after it
 //! (delete what left Git, rank by rank, waiting for each object to be gone; detach the objects that
-//! asked to be kept; record what is left and the revision).
+//! asked to be kept; record what is left and the revision, and free the lock). Between the two, the
+//! caller renews the lock ([`crate::ops::apply`]).
 //!
 //! Only members of the set (listed by their part-of label) are touched, and each deletion is
 //! conditioned on the uid that was listed: an object re-created since is never deleted.
@@ -17,17 +18,20 @@ use crate::apply::{Action, Change, ChangeSet};
 use crate::cluster::wait::Verdict;
 use crate::cluster::{Cluster, ClusterError};
 use crate::inventory::{
-    self, ApplySet, Contents, Inventory, InventoryError, KeepReason, LABEL_PART_OF, Member,
-    PruneOptions, PrunePlan,
+    self, ApplySet, Contents, Inventory, InventoryError, KeepReason, LABEL_PART_OF, LockOptions,
+    Member, PruneOptions, PrunePlan,
 };
 use crate::manifest::Manifest;
 use crate::object::ObjectId;
+use crate::source::Identity;
 
 /// Options of [`prepare`] and [`finish`]; `Default` is `rekube apply` without flags.
 #[derive(Debug, Clone)]
 pub struct PruneRunOptions {
-    /// Inventory name (`--inventory`).
+    /// Inventory name (`--inventory`, `rekube.yaml`, or derived: [`inventory_name`]).
     pub inventory: String,
+    /// Who applies (holder, owner repository, take-over) and how long to wait for another applier.
+    pub lock: LockOptions,
     /// Delete what left Git; off (`--no-prune`), the set is still recorded and nothing is deleted.
     pub enabled: bool,
     pub prune: PruneOptions,
@@ -41,6 +45,7 @@ impl Default for PruneRunOptions {
     fn default() -> Self {
         PruneRunOptions {
             inventory: "default".into(),
+            lock: LockOptions::default(),
             enabled: true,
             prune: PruneOptions::default(),
             timeout: Duration::from_secs(300),
@@ -61,12 +66,14 @@ pub struct Prepared {
     pub present: BTreeSet<ObjectId>,
 }
 
-/// Before an apply: reads the set, plans the prune and checks `--max-prune` (before anything is
-/// written), then records the union of the old and new contents on the parent.
+/// Before an apply: takes the set's lock (checking which repository owns it), plans the prune and
+/// checks `--max-prune` (before anything is written but the lock), then records the union of the old
+/// and new contents on the parent. The lock is held until [`finish`].
 ///
 /// # Errors
-/// The parent belongs to another tool, the prune is refused ([`InventoryError::PruneRefused`]), or the
-/// cluster cannot be read or written.
+/// The parent belongs to another tool or repository, another applier holds it for longer than the
+/// wait, the prune is refused ([`InventoryError::PruneRefused`]), or the cluster cannot be read or
+/// written. The lock is freed again.
 pub async fn prepare(
     cluster: &Cluster,
     manifest: &Manifest,
@@ -74,8 +81,50 @@ pub async fn prepare(
 ) -> Result<Prepared, InventoryError> {
     let set = ApplySet::new(&opts.inventory)?;
     let labels = set.member_labels();
-    let mut inventory = Inventory::load(cluster, set).await?;
+    let mut inventory = Inventory::lock(cluster, set, &opts.lock).await?;
+    match plan_and_record(cluster, &mut inventory, manifest, opts).await {
+        Ok((plan, present)) => Ok(Prepared {
+            inventory,
+            plan,
+            labels,
+            present,
+        }),
+        Err(e) => {
+            if let Err(unlock) = inventory.unlock(cluster, None).await {
+                tracing::warn!("{}", crate::error::render(&unlock));
+            }
+            Err(e)
+        }
+    }
+}
+
+async fn plan_and_record(
+    cluster: &Cluster,
+    inventory: &mut Inventory,
+    manifest: &Manifest,
+    opts: &PruneRunOptions,
+) -> Result<(PrunePlan, BTreeSet<ObjectId>), InventoryError> {
     let current = Contents::of_objects(&manifest.objects);
+    // Two inventories holding one object would delete it as soon as either repository drops it.
+    let ids: Vec<ObjectId> = manifest.objects.iter().map(|o| o.id.clone()).collect();
+    let held = inventory.held_elsewhere(cluster, &ids).await?;
+    if !held.is_empty() {
+        let objects: String = held
+            .iter()
+            .map(|(id, other)| format!("\n  {id} (in {other})"))
+            .collect();
+        if !opts.lock.take_over {
+            return Err(InventoryError::HeldElsewhere {
+                parent: inventory.set.parent().to_string(),
+                count: held.len(),
+                objects,
+            });
+        }
+        tracing::warn!(
+            "{}: taking over from other inventories (--take-over-inventory):{objects}",
+            inventory.set.parent()
+        );
+    }
     // Charts need the members too: which hooks run depends on what the set already holds.
     let members = if opts.enabled || !manifest.releases.is_empty() {
         inventory.members(cluster, &current).await?
@@ -90,15 +139,23 @@ pub async fn prepare(
     } else {
         PrunePlan::default()
     };
-    inventory
-        .record(cluster, inventory.contents().union(&current), None, None)
-        .await?;
-    Ok(Prepared {
-        present: members.into_iter().map(|m| m.id).collect(),
-        inventory,
-        plan,
-        labels,
-    })
+    let union = inventory.contents().union(&current);
+    inventory.record(cluster, union, None, None).await?;
+    Ok((plan, members.into_iter().map(|m| m.id).collect()))
+}
+
+/// The inventory's name: `--inventory` when given, else `inventory:` in `rekube.yaml`, else derived
+/// from the repository's identity; and where it came from, for the message that prints it.
+pub fn inventory_name(
+    flag: Option<&str>,
+    manifest: &Manifest,
+    identity: &Identity,
+) -> (String, &'static str) {
+    match (flag, &manifest.inventory) {
+        (Some(name), _) => (name.to_string(), "--inventory"),
+        (None, Some(name)) => (name.clone(), "rekube.yaml"),
+        (None, None) => (identity.name.clone(), "derived from the repository"),
+    }
 }
 
 /// After an apply: when it `succeeded`, prunes (if enabled) and records the contents and revision.
@@ -116,6 +173,7 @@ pub async fn finish(
     origin: Instant,
 ) -> Result<ChangeSet, InventoryError> {
     if !succeeded {
+        prepared.inventory.unlock(cluster, None).await?;
         return Ok(ChangeSet::default());
     }
     let revision = manifest.revision.commit.as_deref();
@@ -125,9 +183,14 @@ pub async fn finish(
         let releases = release_digests(manifest);
         prepared
             .inventory
-            .record(cluster, union, revision, Some(&releases))
+            .unlock(cluster, Some((union, revision, Some(&releases))))
             .await?;
         return Ok(ChangeSet::default());
+    }
+    // Still ours before anything is deleted (an applier that lost the lock prunes nothing).
+    if let Err(e) = prepared.inventory.renew(cluster).await {
+        let _ = prepared.inventory.unlock(cluster, None).await;
+        return Err(e);
     }
     let mut changes = Vec::new();
     let mut remaining: Vec<ObjectId> = Vec::new();
@@ -174,6 +237,11 @@ pub async fn finish(
             }
             continue;
         }
+        // Waiting for deletions can be long: the lock is renewed between ranks.
+        if let Err(e) = prepared.inventory.renew(cluster).await {
+            let _ = prepared.inventory.unlock(cluster, None).await;
+            return Err(e);
+        }
         let results: Vec<(Duration, Result<(), ClusterError>)> = futures::stream::iter(rank)
             .map(|m| async move { (origin.elapsed(), delete(cluster, m, opts.timeout).await) })
             .buffered(opts.concurrency.max(1))
@@ -206,11 +274,9 @@ pub async fn finish(
     };
     prepared
         .inventory
-        .record(
+        .unlock(
             cluster,
-            contents,
-            revision,
-            Some(&release_digests(manifest)),
+            Some((contents, revision, Some(&release_digests(manifest)))),
         )
         .await?;
     Ok(ChangeSet {

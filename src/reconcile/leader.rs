@@ -5,6 +5,8 @@
 //!   it has expired (a killed leader is replaced within the lease duration and about a second).
 //! - A follower also watches the Lease: when the holder releases it (graceful shutdown), the follower
 //!   re-reads it at once instead of sleeping until the old expiry, so the hand-over is immediate.
+//! - A leader that cannot make progress gives the Lease up ([`Election::step_down`]) and stands aside
+//!   for a lease duration, so another replica takes over at once.
 //! - Any error while holding the Lease steps down first (the state is re-read, and the Lease taken
 //!   again if it is still ours): two leaders at once is worse than a second without one.
 
@@ -16,7 +18,7 @@ use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{Api, PostParams};
 use kube::runtime::{WatchStreamExt, watcher};
 use kube_lease_manager::{LeaseCreateMode, LeaseManager, LeaseParams};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use super::ReconcileError;
@@ -36,6 +38,7 @@ pub struct LeaseOptions {
 pub struct Election {
     state: watch::Receiver<bool>,
     stop: watch::Sender<bool>,
+    step_down: mpsc::UnboundedSender<()>,
     task: JoinHandle<()>,
 }
 
@@ -59,8 +62,29 @@ impl Election {
         let manager = build(&client, opts).await?;
         let (tx, state) = watch::channel(false);
         let (stop, stop_rx) = watch::channel(false);
-        let task = tokio::spawn(run(client, opts.clone(), manager, tx, stop_rx));
-        Ok(Election { state, stop, task })
+        let (step_down, step_down_rx) = mpsc::unbounded_channel();
+        let task = tokio::spawn(run(
+            client,
+            opts.clone(),
+            manager,
+            tx,
+            Signals {
+                stop: stop_rx,
+                step_down: step_down_rx,
+            },
+        ));
+        Ok(Election {
+            state,
+            stop,
+            step_down,
+            task,
+        })
+    }
+
+    /// Gives the Lease up, when held, so that another replica takes it at once, then stands aside for a
+    /// lease duration before competing again (a leader that cannot make progress).
+    pub fn step_down(&self) {
+        let _ = self.step_down.send(());
     }
 
     /// True while this replica holds the Lease.
@@ -103,13 +127,23 @@ async fn build(client: &kube::Client, opts: &LeaseOptions) -> Result<LeaseManage
     })
 }
 
+/// What the election task is told by its [`Election`].
+struct Signals {
+    stop: watch::Receiver<bool>,
+    step_down: mpsc::UnboundedReceiver<()>,
+}
+
 async fn run(
     client: kube::Client,
     opts: LeaseOptions,
     mut manager: LeaseManager,
     tx: watch::Sender<bool>,
-    mut stop: watch::Receiver<bool>,
+    signals: Signals,
 ) {
+    let Signals {
+        mut stop,
+        mut step_down,
+    } = signals;
     let leases: Api<Lease> = Api::namespaced(client.clone(), &opts.namespace);
     let config = watcher::Config::default().fields(&format!("metadata.name={}", opts.name));
     let mut lease_events = watcher(leases, config).default_backoff().boxed();
@@ -119,6 +153,7 @@ async fn run(
         let step = tokio::select! {
             biased;
             _ = stop.wait_for(|s| *s) => Step::Stop,
+            Some(()) = step_down.recv() => Step::Resign,
             changed = manager.changed() => Step::Changed(changed),
             Some(event) = lease_events.next(), if !leading => {
                 // Released (or deleted): read it afresh now rather than at the old expiry.
@@ -138,6 +173,25 @@ async fn run(
                 }
                 tx.send_replace(false);
                 return;
+            }
+            Step::Resign => {
+                if let Err(e) = manager.release().await {
+                    tracing::warn!("releasing Lease {}/{}: {e}", opts.namespace, opts.name);
+                }
+                tx.send_replace(false);
+                super::say(&format!(
+                    "{} gave up the Lease; standing aside for {}s",
+                    opts.identity,
+                    opts.duration.as_secs()
+                ));
+                tokio::select! {
+                    _ = stop.wait_for(|s| *s) => return,
+                    _ = tokio::time::sleep(opts.duration) => {}
+                }
+                while step_down.try_recv().is_ok() {}
+                if let Ok(m) = build(&client, &opts).await {
+                    manager = m;
+                }
             }
             Step::Changed(Ok(now)) => {
                 if now != leading {
@@ -175,6 +229,7 @@ async fn run(
 
 enum Step {
     Stop,
+    Resign,
     Changed(Result<bool, kube_lease_manager::LeaseManagerError>),
     Watched { released: bool },
 }

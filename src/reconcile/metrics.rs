@@ -21,6 +21,12 @@ pub struct CommitLabel {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct RejectedLabel {
+    pub commit: String,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct ClassLabel {
     pub class: String,
 }
@@ -46,6 +52,8 @@ pub struct Metrics {
     pub invalid_revisions: Counter,
     /// Commits refused by `--verify-commit` (unsigned, bad signature, unknown signer).
     pub untrusted_revisions: Counter,
+    /// `rekube_rejected_revision_info{commit, reason}` 1 while the head is a rejected commit.
+    pub rejected_revision: Family<RejectedLabel, Gauge>,
     pub leader: Gauge,
     pub heals: Family<KindLabel, Counter>,
     pub drift_detected: Family<ClassLabel, Counter>,
@@ -75,6 +83,7 @@ impl Metrics {
             api_errors: Counter::default(),
             invalid_revisions: Counter::default(),
             untrusted_revisions: Counter::default(),
+            rejected_revision: Family::default(),
             leader: Gauge::default(),
             heals: Family::default(),
             drift_detected: Family::default(),
@@ -131,6 +140,11 @@ impl Metrics {
             m.untrusted_revisions.clone(),
         );
         registry.register(
+            "rekube_rejected_revision_info",
+            "The head commit while it is rejected, and why: yaml, validation, ordering, external-reference, inventory, keys, tag-moved, untrusted or source (value 1; absent once a commit is accepted)",
+            m.rejected_revision.clone(),
+        );
+        registry.register(
             "rekube_leader",
             "1 on the replica holding the Lease, 0 on followers",
             m.leader.clone(),
@@ -174,6 +188,19 @@ impl Metrics {
                     class: class.into(),
                 })
                 .set(n);
+        }
+    }
+
+    /// The head is `commit`, rejected for `reason` (replacing the previous series); `None` clears it.
+    pub fn set_rejected(&self, rejected: Option<(&str, &str)>) {
+        self.rejected_revision.clear();
+        if let Some((commit, reason)) = rejected {
+            self.rejected_revision
+                .get_or_create(&RejectedLabel {
+                    commit: commit.to_string(),
+                    reason: reason.to_string(),
+                })
+                .set(1);
         }
     }
 
@@ -236,5 +263,12 @@ mod tests {
         assert!(text.contains("rekube_revision_lag_seconds"));
         m.set_head("ccc", Some("ccc"));
         assert!(m.encode().contains("rekube_revision_lag_seconds 0.0"));
+        m.set_rejected(Some(("ddd", "ordering")));
+        assert!(
+            m.encode()
+                .contains("rekube_rejected_revision_info{commit=\"ddd\",reason=\"ordering\"} 1")
+        );
+        m.set_rejected(None);
+        assert!(!m.encode().contains("commit=\"ddd\""));
     }
 }

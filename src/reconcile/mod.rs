@@ -10,7 +10,10 @@
 //!    heals drift as it happens, or only reports it in observe mode ([`heal`], [`backoff`]), with a full
 //!    resync every `resync` to catch what the watches missed;
 //! 4. on losing the Lease, stops at once; on SIGTERM/SIGINT, finishes the pass in flight, releases the
-//!    Lease (a follower takes over at once) and returns.
+//!    Lease (a follower takes over at once) and returns;
+//! 5. every external call has a deadline (a fetch `--git-timeout`, Kustomize, each object `--timeout`);
+//!    a leader that makes no progress by the deadline of what it is doing (between passes: three
+//!    intervals and a fetch) fails `/healthz` and gives up the Lease, so another replica takes over.
 //!
 //! Observe mode never writes to managed objects: new commits are compared, not applied, and
 //! `rekube_applied_revision_info` shows the revision the inventory records.
@@ -67,6 +70,29 @@ pub struct ReconcileOptions {
     pub prune: PruneRunOptions,
 }
 
+impl ReconcileOptions {
+    /// How long a leader may go without progress between passes before it counts as stuck: three
+    /// intervals and a fetch's deadline. `/healthz` fails past it and the leader gives up the Lease.
+    pub fn stall_bound(&self) -> Duration {
+        self.interval
+            .saturating_mul(3)
+            .saturating_add(self.follow.timeout)
+    }
+
+    /// How long reading and validating a fetched commit may take.
+    pub(crate) fn load_window(&self) -> Duration {
+        self.follow
+            .timeout
+            .saturating_add(self.follow.load.kustomize_timeout)
+            .saturating_add(self.interval)
+    }
+
+    /// How long an apply may go between two objects (each waits at most `--timeout`).
+    pub(crate) fn apply_window(&self) -> Duration {
+        self.apply.timeout.saturating_add(self.interval)
+    }
+}
+
 /// An error that stops a reconciler (everything else is reported and retried).
 #[derive(Debug, thiserror::Error)]
 pub enum ReconcileError {
@@ -110,9 +136,9 @@ pub async fn run(
     let events = events::Events::new(cluster.client().clone(), &opts.lease.identity);
     let election = leader::Election::start(cluster.client().clone(), &opts.lease).await?;
     say(&format!(
-        "{} follows {}{} every {}s in {} mode (Lease {}/{})",
+        "{} follows {}{} every {}s in {} mode (inventory {}, Lease {}/{})",
         opts.lease.identity,
-        opts.follow.repository,
+        crate::source::redact_url(&opts.follow.repository),
         opts.follow
             .reference
             .as_deref()
@@ -123,6 +149,7 @@ pub async fn run(
             Mode::Enforce => "enforce",
             Mode::Observe => "observe",
         },
+        opts.prune.inventory,
         opts.lease.namespace,
         opts.lease.name,
     ));
@@ -135,6 +162,7 @@ pub async fn run(
         }
         health.leader.store(true, Ordering::Relaxed);
         health.synced.store(false, Ordering::Relaxed);
+        health.allow(opts.stall_bound());
         health.metrics.leader.set(1);
         let (stop_term, stop_rx) = tokio::sync::watch::channel(false);
         let term = term::Term::new(
@@ -145,26 +173,37 @@ pub async fn run(
             events.clone(),
         );
         // Polled here rather than spawned: dropping it stops the term at its next await.
-        let work = term.run(stop_rx);
-        tokio::pin!(work);
-        let graceful = tokio::select! {
+        let mut work = Box::pin(term.run(stop_rx));
+        let end = tokio::select! {
             _ = &mut shutdown => {
                 say("shutting down: finishing the pass in flight");
                 let _ = stop_term.send(true);
                 (&mut work).await;
-                true
+                End::Shutdown
             }
             lost = leading.wait_for(|l| !*l) => {
                 drop(lost);
                 say("lost the Lease: stopped reconciling");
-                false
+                End::Lost
             }
-            _ = &mut work => false,
+            _ = &mut work => End::Lost,
+            _ = stuck(&health) => End::Stuck,
         };
+        drop(work);
         health.leader.store(false, Ordering::Relaxed);
         health.metrics.leader.set(0);
-        if graceful {
-            break;
+        match end {
+            End::Shutdown => break,
+            End::Lost => health.stand_by(),
+            End::Stuck => {
+                say(&format!(
+                    "no progress within {}s (3 × --interval + --git-timeout, or the deadline of the step in flight): giving up the Lease",
+                    opts.stall_bound().as_secs()
+                ));
+                health.stalled();
+                election.step_down();
+                let _ = leading.wait_for(|l| !*l).await;
+            }
         }
     }
     election.release().await;
@@ -172,6 +211,21 @@ pub async fn run(
     let _ = stop_server.send(true);
     let _ = server.await;
     Ok(())
+}
+
+/// How a term ended.
+enum End {
+    Shutdown,
+    Lost,
+    /// No progress by its deadline: the Lease is given up.
+    Stuck,
+}
+
+/// Completes once the leader has let the deadline of its step pass.
+async fn stuck(health: &server::Health) {
+    while !health.stuck() {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
 }
 
 /// One line of the reconciler's log of what it did, through `tracing` (timestamped by the subscriber the

@@ -89,7 +89,9 @@ impl Term {
         let mut next_resync = Instant::now() + self.opts.resync;
         loop {
             let started = Instant::now();
-            self.pass().await;
+            if self.pass().await {
+                self.health.progressed(self.opts.stall_bound());
+            }
             self.health
                 .metrics
                 .reconcile_seconds
@@ -107,20 +109,23 @@ impl Term {
         }
     }
 
-    async fn pass(&mut self) {
+    /// One pass; false when the fetch failed (no progress).
+    async fn pass(&mut self) -> bool {
         let head = match self.opts.follow.head().await {
             Ok(h) => {
                 self.fetch_failed = false;
+                self.health.progressed(self.opts.load_window());
                 h
             }
             Err(e) => {
                 self.health.metrics.git_errors.inc();
                 let message = crate::error::render(&e);
                 say(&format!("fetch failed: {message}"));
+                self.health.failing(format!("fetch failed: {message}"));
                 if !std::mem::replace(&mut self.fetch_failed, true) {
                     self.parent_event(false, reason::GIT_FAILED, message).await;
                 }
-                return;
+                return false;
             }
         };
         if self.opts.mode == Mode::Observe {
@@ -130,21 +135,27 @@ impl Term {
             }
         }
         self.health.metrics.set_head(&head, self.applied.as_deref());
+        if self.rejected.as_deref() != Some(head.as_str()) {
+            self.health.accepted();
+        }
         // Done when heals already follow the head and (enforce) it applied completely. A new term has no
         // target yet: its first pass always applies, which doubles as a resync.
         let following = self.healer.target().commit == head;
         let applied = self.applied.as_deref() == Some(head.as_str());
         if following && (self.opts.mode == Mode::Observe || applied) {
-            return;
+            return true;
         }
         if self.rejected.as_deref() == Some(head.as_str()) {
-            return;
+            return true;
         }
         let desired = match self.desired.take().filter(|d| d.commit == head) {
             Some(d) => d,
             None => match self.opts.follow.load(&head).await {
                 Ok(d) => d,
-                Err(rejected) => return self.reject(&head, rejected).await,
+                Err(rejected) => {
+                    self.reject(&head, rejected).await;
+                    return true;
+                }
             },
         };
         self.rejected = None;
@@ -158,14 +169,16 @@ impl Term {
             self.desired = Some(desired);
         }
         self.health.metrics.set_head(&head, self.applied.as_deref());
+        true
     }
 
     async fn reject(&mut self, commit: &str, rejected: Rejected) {
         match &rejected {
             Rejected::Source(_) => self.health.metrics.git_errors.inc(),
-            Rejected::Invalid(_) => self.health.metrics.invalid_revisions.inc(),
+            Rejected::Invalid { .. } => self.health.metrics.invalid_revisions.inc(),
             Rejected::Untrusted(_) => self.health.metrics.untrusted_revisions.inc(),
         };
+        self.health.rejected(commit, rejected.reason());
         let keeping = self.applied.as_deref().map_or_else(
             || "nothing applied yet".into(),
             |a| format!("keeping {}", short(a)),
@@ -176,7 +189,7 @@ impl Term {
             rejected.summary()
         );
         say(&message);
-        if let Rejected::Invalid(lines) = &rejected {
+        if let Rejected::Invalid { lines, .. } = &rejected {
             for l in lines {
                 say(&format!("  {l}"));
             }
@@ -202,8 +215,12 @@ impl Term {
             journal: None,
         };
         let started = Instant::now();
+        // Each object applied or ready is progress; none may take longer than --timeout.
+        let (health, window) = (self.health.clone(), self.opts.apply_window());
+        health.progressed(window);
+        let progress = |_| health.progressed(window);
         let applied =
-            match ops::apply::apply(&self.cluster, manifest, &desired.dag, &opts, |_| {}).await {
+            match ops::apply::apply(&self.cluster, manifest, &desired.dag, &opts, progress).await {
                 Ok(a) => a,
                 Err(e) => {
                     self.health.metrics.api_errors.inc();

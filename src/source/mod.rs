@@ -10,6 +10,7 @@
 
 mod export;
 mod git;
+mod identity;
 mod local;
 pub mod verify;
 
@@ -18,6 +19,9 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use crate::object::Revision;
+
+pub use git::redact_url;
+pub use identity::{Identity, normalize_url};
 
 /// Files of one revision of the repository, on disk under [`Snapshot::root`].
 #[derive(Debug)]
@@ -150,6 +154,26 @@ impl Source {
     }
 }
 
+/// The network timeout of libgit2 for commands without `--git-timeout`.
+pub const DEFAULT_GIT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Bounds every network operation of libgit2 (connecting, then each read or write) by `timeout`, so that
+/// a remote that accepts a connection and never answers fails the fetch instead of blocking it forever.
+/// Process-wide: call it before any Git operation starts.
+pub fn set_git_timeouts(timeout: std::time::Duration) {
+    let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(libc::c_int::MAX);
+    // SAFETY: libgit2's global options are set before any Git operation runs (the caller's contract);
+    // both calls only store an integer.
+    unsafe {
+        if let Err(e) = git2::opts::set_server_connect_timeout_in_milliseconds(ms) {
+            tracing::warn!("libgit2 connect timeout not set: {e}");
+        }
+        if let Err(e) = git2::opts::set_server_timeout_in_milliseconds(ms) {
+            tracing::warn!("libgit2 server timeout not set: {e}");
+        }
+    }
+}
+
 /// True for the URL forms Git accepts: a scheme (`https://`, `ssh://`, `file://`…) or scp-like
 /// `user@host:path`. Everything else is a local path.
 pub fn is_git_url(repository: &str) -> bool {
@@ -237,6 +261,12 @@ pub enum SourceError {
     },
     #[error("no cache folder for Git repositories: set REKUBE_CACHE_DIR, XDG_CACHE_HOME or HOME")]
     NoCacheDir,
+    #[error("{url}: {what} timed out after {}s (the remote did not answer); abandoned", after.as_secs())]
+    TimedOut {
+        url: String,
+        what: &'static str,
+        after: std::time::Duration,
+    },
     #[error("cannot export commit {commit} of {origin} into a temporary folder")]
     ExportGit {
         origin: String,

@@ -33,9 +33,10 @@ pub fn render(
     rel: &str,
     pass: Pass<'_>,
     max_file_size: u64,
+    deadline: std::time::Duration,
 ) -> Result<String, Diagnostic> {
     let Pass::Decrypt(keys) = pass else {
-        return kustomize::render(tool, root, abs, rel);
+        return kustomize::render(tool, root, abs, rel, deadline);
     };
     let encrypted: Vec<(PathBuf, Format)> = generator_files(root, abs)
         .into_iter()
@@ -49,7 +50,7 @@ pub fn render(
         })
         .collect();
     if encrypted.is_empty() {
-        return kustomize::render(tool, root, abs, rel);
+        return kustomize::render(tool, root, abs, rel, deadline);
     }
     let fail = |path: &Path, message: String| {
         let file = path
@@ -80,7 +81,7 @@ pub fn render(
             .map_err(|e| fail(path, format!("cannot write its plaintext: {e}")))?;
     }
     let sub = abs.strip_prefix(root).unwrap_or(Path::new(""));
-    let out = kustomize::render(tool, copy.path(), &copy.path().join(sub), rel);
+    let out = kustomize::render(tool, copy.path(), &copy.path().join(sub), rel, deadline);
     drop(copy);
     out
 }
