@@ -5,8 +5,9 @@
 //! cargo build --release && cargo run --release --example bench_charts
 //! ```
 //!
-//! Both install into a Namespace of their own, with the same values (ingress-nginx gets an IngressClass
-//! name of its own per tool, so the two installs do not collide); both wait for every object to be
+//! Both install into a Namespace of their own, with the same values, under release names of their own
+//! (`rk-…`, `hm-…`; ingress-nginx also gets an IngressClass name per tool, so the two installs do not
+//! collide on cluster-scoped objects); both wait for every object to be
 //! ready and run the chart's hooks. rekube's time is the whole process (load, render, apply, wait,
 //! inventory); Helm's the whole `helm install --wait`. Uses `$REKUBE_HELM`, else builds the pinned Helm.
 
@@ -50,7 +51,7 @@ async fn main() -> Result<(), Error> {
         std::fs::write(
             repo.join("rekube.yaml"),
             format!(
-                "layers:\n  - name: cluster\n  - name: apps\n    dependsOn: [cluster]\n    charts:\n      - release: {chart}\n        chart: apps/{chart}\n        namespace: {ns}\n        valuesFiles: [apps/values.yaml]\n"
+                "layers:\n  - name: cluster\n  - name: apps\n    dependsOn: [cluster]\n    charts:\n      - release: rk-{chart}\n        chart: apps/{chart}\n        namespace: {ns}\n        valuesFiles: [apps/values.yaml]\n"
             ),
         )?;
         let cache = work.path().join(format!("cache-{chart}"));
@@ -81,7 +82,7 @@ async fn main() -> Result<(), Error> {
         std::fs::write(&helm_values, values(chart, "hm"))?;
         let started = Instant::now();
         let out = Command::new(&helm)
-            .args(["install", chart])
+            .args(["install", &format!("hm-{chart}")])
             .arg(&source)
             .args([
                 "--namespace",
@@ -126,7 +127,8 @@ async fn main() -> Result<(), Error> {
     Ok(())
 }
 
-/// Values both tools install with: ingress-nginx's IngressClass gets a name of each tool's own.
+/// Values both tools install with: ingress-nginx's IngressClass gets a name of each tool's own (the
+/// release names differ too, `rk-…` and `hm-…`, so cluster-scoped objects named after them do not collide).
 fn values(chart: &str, tool: &str) -> String {
     match chart {
         "ingress-nginx" => {
