@@ -42,6 +42,7 @@ mod assets;
 mod components;
 mod error;
 mod etcd;
+mod faults;
 pub mod kubeconfig;
 pub mod local;
 mod nodes;
@@ -57,6 +58,7 @@ use std::time::Duration;
 
 pub use assets::{ASSETS_ENV, Assets, locate};
 pub use error::ControlPlaneError;
+pub use faults::Fault;
 pub use nodes::NODE_LABEL;
 
 use components::Layout;
@@ -79,10 +81,14 @@ pub struct ControlPlaneOptions {
     pub nodes: usize,
     /// Keep the folder with logs, kubeconfig and certificates when stopped.
     pub keep_logs: bool,
-    /// Limit on start-to-ready, once the binaries exist (building them is not counted).
+    /// Limit on start-to-ready, once the binaries exist (building them is not counted); also bounds
+    /// [`ControlPlane::restart`].
     pub start_timeout: Duration,
     /// The apiserver's port on 127.0.0.1; `None` picks a free one.
     pub apiserver_port: Option<u16>,
+    /// Extra kube-apiserver flags, after rekube's own (a later flag wins), e.g.
+    /// `--max-requests-inflight=10` for a throttling test.
+    pub apiserver_args: Vec<String>,
 }
 
 impl Default for ControlPlaneOptions {
@@ -94,6 +100,7 @@ impl Default for ControlPlaneOptions {
             // Ready in well under 15 s on an idle machine; a CI box busy compiling can be much slower.
             start_timeout: Duration::from_secs(120),
             apiserver_port: None,
+            apiserver_args: Vec::new(),
         }
     }
 }
@@ -108,6 +115,7 @@ pub struct ControlPlane {
     components: Vec<Component>,
     cleanup: Cleanup,
     keep_logs: bool,
+    start_timeout: Duration,
     ready_in: Duration,
     /// The simulated provisioner and snapshot controller (see `simulation`).
     storage: Option<storage::StorageController>,

@@ -70,10 +70,12 @@ pub(crate) fn spawn(mut command: Command) -> io::Result<Child> {
     answer.recv().map_err(|_| unavailable())?
 }
 
-/// One running component: its process and the file its output goes to.
+/// One running component: its process, its command line (to start it again) and its log file.
 pub(crate) struct Component {
     pub name: &'static str,
     pub log: PathBuf,
+    pub binary: PathBuf,
+    pub args: Vec<String>,
     child: Child,
     reaped: Option<ExitStatus>,
 }
@@ -104,9 +106,24 @@ impl Component {
         Ok(Self {
             name,
             log,
+            binary: binary.to_owned(),
+            args: args.to_vec(),
             child,
             reaped: None,
         })
+    }
+
+    /// Sends `signal` (e.g. `SIGSTOP`, `SIGCONT`) to the running process.
+    pub(crate) fn signal(&self, signal: libc::c_int) -> io::Result<()> {
+        if self.reaped.is_some() {
+            return Err(io::Error::other(format!("{} is not running", self.name)));
+        }
+        let pid = libc::pid_t::try_from(self.child.id()).map_err(io::Error::other)?;
+        // SAFETY: a plain syscall on our own unreaped child, so the pid cannot have been reused.
+        if unsafe { libc::kill(pid, signal) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+        Ok(())
     }
 
     /// The exit status if the process has exited (it is reaped then, and no longer tracked).

@@ -23,9 +23,18 @@ use super::{
 
 /// When the start must be done, and the limit that set it (for the message).
 #[derive(Debug, Clone, Copy)]
-struct Deadline {
+pub(super) struct Deadline {
     at: tokio::time::Instant,
     limit: Duration,
+}
+
+impl Deadline {
+    pub(super) fn after(limit: Duration) -> Deadline {
+        Deadline {
+            at: tokio::time::Instant::now() + limit,
+            limit,
+        }
+    }
 }
 
 impl ControlPlane {
@@ -45,10 +54,7 @@ impl ControlPlane {
                     std::io::Error::other(join.to_string()),
                 )
             })??;
-        let deadline = Deadline {
-            at: tokio::time::Instant::now() + options.start_timeout,
-            limit: options.start_timeout,
-        };
+        let deadline = Deadline::after(options.start_timeout);
         let mut attempts = 0;
         loop {
             let started = Instant::now();
@@ -135,6 +141,7 @@ impl ControlPlane {
             components: Vec::new(),
             cleanup,
             keep_logs: options.keep_logs,
+            start_timeout: options.start_timeout,
             ready_in: Duration::ZERO,
             storage: None,
         };
@@ -159,7 +166,9 @@ impl ControlPlane {
         deadline: Deadline,
     ) -> Result<(), ControlPlaneError> {
         self.spawn("etcd", components::etcd(&self.layout))?;
-        self.spawn("kube-apiserver", components::kube_apiserver(&self.layout))?;
+        let mut apiserver = components::kube_apiserver(&self.layout);
+        apiserver.extend(options.apiserver_args.iter().cloned());
+        self.spawn("kube-apiserver", apiserver)?;
         let config = load_kubeconfig(&self.layout.kubeconfig).await?;
         let client =
             kube::Client::try_from(config.clone()).map_err(|source| ControlPlaneError::Api {
@@ -294,7 +303,7 @@ impl ControlPlane {
     }
 
     /// Runs `work` until it finishes, a component exits, or the deadline passes.
-    async fn step<T>(
+    pub(super) async fn step<T>(
         &mut self,
         deadline: Deadline,
         waiting_for: &str,
@@ -360,7 +369,7 @@ async fn load_kubeconfig(path: &Path) -> Result<kube::Config, ControlPlaneError>
 }
 
 /// Polls `/readyz` until it answers `ok`: before the apiserver listens there is nothing to watch.
-async fn wait_readyz(client: &kube::Client, port: u16) -> Result<(), ControlPlaneError> {
+pub(super) async fn wait_readyz(client: &kube::Client, port: u16) -> Result<(), ControlPlaneError> {
     // Plain TCP first: the client logs every refused connection as an error.
     while tokio::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port))
         .await
