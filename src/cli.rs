@@ -594,17 +594,18 @@ pub fn parse_namespace(s: &str) -> Result<String, String> {
         .map_err(|e| format!("invalid namespace {s:?}: {e}"))
 }
 
-/// Parses `90s`, `5m`, `1h`, `1h30m` or a bare number of seconds.
+/// The longest duration a flag accepts: a year. Anything longer is a typo, and the arithmetic done with
+/// durations (deadlines, `10 × --interval`) must never overflow.
+pub const MAX_DURATION: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
+
+/// Parses `90s`, `5m`, `1h`, `1h30m` or a bare number of seconds, up to [`MAX_DURATION`].
 pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     let s = s.trim();
-    if let Ok(secs) = s.parse::<u64>() {
-        return Ok(std::time::Duration::from_secs(secs));
-    }
+    let too_long = || format!("invalid duration {s:?}: too long (at most 8760h, a year)");
+    let max = MAX_DURATION.as_secs();
     let mut total = 0u64;
     let mut num = String::new();
-    let mut rest = s;
-    while let Some(c) = rest.chars().next() {
-        rest = &rest[c.len_utf8()..];
+    for c in s.chars() {
         if c.is_ascii_digit() {
             num.push(c);
             continue;
@@ -619,16 +620,33 @@ pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
                 ));
             }
         };
-        let n: u64 = num
-            .parse()
-            .map_err(|_| format!("invalid duration {s:?}: a number must come before {c:?}"))?;
-        total = total.saturating_add(n.saturating_mul(mult));
+        if num.is_empty() {
+            return Err(format!(
+                "invalid duration {s:?}: a number must come before {c:?}"
+            ));
+        }
+        total = add(total, &num, mult)
+            .filter(|t| *t <= max)
+            .ok_or_else(too_long)?;
         num.clear();
     }
-    if !num.is_empty() || total == 0 {
+    if !num.is_empty() {
+        // A bare number of seconds; digits after a unit (`5m3`) are not a duration.
+        if total > 0 {
+            return Err(format!("invalid duration {s:?} (use e.g. 90s, 5m, 1h30m)"));
+        }
+        total = add(0, &num, 1).filter(|t| *t <= max).ok_or_else(too_long)?;
+    }
+    if total == 0 {
         return Err(format!("invalid duration {s:?} (use e.g. 90s, 5m, 1h30m)"));
     }
     Ok(std::time::Duration::from_secs(total))
+}
+
+/// `total + digits × mult`, or `None` when it does not fit in a u64 (the caller says "too long").
+fn add(total: u64, digits: &str, mult: u64) -> Option<u64> {
+    let n: u64 = digits.parse().ok()?;
+    total.checked_add(n.checked_mul(mult)?)
 }
 
 /// Parses `25%` or `25` into a percentage from 0 to 100.
@@ -652,6 +670,23 @@ mod tests {
         assert!(parse_duration("5x").is_err());
         assert!(parse_duration("m").is_err());
         assert!(parse_duration("5m3").is_err());
+        assert!(parse_duration("0").is_err());
+        assert_eq!(parse_duration("8760h").unwrap(), MAX_DURATION);
+    }
+
+    #[test]
+    fn absurd_durations_are_refused_not_overflowed() {
+        for s in [
+            "18446744073709551615",
+            "99999999999999999999999s",
+            "5124095576030431h",
+            "8761h",
+            "525601m",
+            "8760h1s",
+        ] {
+            let err = parse_duration(s).unwrap_err();
+            assert!(err.contains("too long"), "{s}: {err}");
+        }
     }
 
     #[test]
