@@ -8,3 +8,5 @@ mod support;
 mod common;
 #[path = "trust/durations.rs"]
 mod durations;
+#[path = "trust/prune_order.rs"]
+mod prune_order;

@@ -167,23 +167,25 @@ pub fn is_protected(id: &ObjectId) -> bool {
 }
 
 /// Deletion order, the reverse of what creation needs (the objects are no longer in the graph, so the
-/// order comes from their kinds): custom resources and workloads first, then Services and
-/// configuration, RBAC, webhooks, CRDs, and Namespaces last.
+/// order comes from their kinds). Webhook configurations and APIServices go first: they are created
+/// last, and once their backend is deleted a `failurePolicy: Fail` webhook or an unavailable aggregated
+/// API blocks every later deletion it covers. Then custom resources (while their controllers still run
+/// to finalize them), workloads, Services and configuration, RBAC, CRDs, and Namespaces last.
 pub fn rank(id: &ObjectId) -> u8 {
     let kind = id.kind.as_str();
     match id.group.as_str() {
+        "admissionregistration.k8s.io" | "apiregistration.k8s.io" => 0,
         "" if kind == "Namespace" => 6,
         "apiextensions.k8s.io" => 5,
-        "admissionregistration.k8s.io" | "apiregistration.k8s.io" => 4,
-        "rbac.authorization.k8s.io" => 3,
-        "" if kind == "ServiceAccount" => 3,
-        "" if matches!(kind, "Pod" | "ReplicationController") => 1,
+        "rbac.authorization.k8s.io" => 4,
+        "" if kind == "ServiceAccount" => 4,
+        "" if matches!(kind, "Pod" | "ReplicationController") => 2,
         // Services, configuration and storage.
-        "" | "storage.k8s.io" | "scheduling.k8s.io" | "node.k8s.io" => 2,
-        "networking.k8s.io" if kind == "IngressClass" => 2,
-        g if !crate::builtin::is_builtin_group(g) => 0,
+        "" | "storage.k8s.io" | "scheduling.k8s.io" | "node.k8s.io" => 3,
+        "networking.k8s.io" if kind == "IngressClass" => 3,
+        g if !crate::builtin::is_builtin_group(g) => 1,
         // Workloads and what hangs off them: apps, batch, autoscaling, policy, Ingress, NetworkPolicy.
-        _ => 1,
+        _ => 2,
     }
 }
 

@@ -107,23 +107,34 @@ fn planning() {
             "widgets.example.com",
             &[],
         ),
+        member(
+            "apiregistration.k8s.io",
+            "APIService",
+            None,
+            "v1.metrics.example.com",
+            &[],
+        ),
         member("", "ConfigMap", Some("web"), "still-in-git", &[]),
     ];
     let desired: BTreeSet<ObjectId> =
         [ObjectId::new("", "ConfigMap", Some("web"), "still-in-git")].into();
 
     let p = plan(&members, &desired, &PruneOptions::default());
-    assert_eq!(p.set_size, 10);
+    assert_eq!(p.set_size, 11);
     assert_eq!(
         names(&p),
         vec![
+            vec![
+                "ValidatingWebhookConfiguration/v",
+                "APIService/v1.metrics.example.com"
+            ],
             vec!["Widget/web/w"],
             vec!["Deployment/web/api"],
             vec!["Service/web/api"],
             vec!["Role/web/r"],
-            vec!["ValidatingWebhookConfiguration/v"],
         ],
-        "custom resources, workloads, Services, RBAC, webhooks; protected kinds kept"
+        "webhooks and APIServices (whose backends go later), custom resources, workloads, Services, \
+         RBAC; protected kinds kept"
     );
     let kept: Vec<String> = p
         .kept
@@ -161,7 +172,7 @@ fn planning() {
         "CRDs after their custom resources"
     );
     assert!(
-        order[2].contains(&"PersistentVolumeClaim/web/data".to_string()),
+        order[3].contains(&"PersistentVolumeClaim/web/data".to_string()),
         "{order:?}"
     );
     assert_eq!(all.kept.len(), 1, "annotations win over --prune-protected");
