@@ -5,23 +5,13 @@ use std::collections::BTreeSet;
 
 use serde_json::Value;
 
+use super::generated::{self, Context};
 use super::{Class, DriftedField, Finding};
 use crate::diff::{self, Attribution, DiffOptions, DryRun, Observation};
 use crate::inventory::{
     self, Contents, INVENTORY_NAMESPACE, LABEL_ID, LABEL_PART_OF, Listed, Member,
 };
 use crate::object::{Object, ObjectId};
-
-/// Kinds never reported as unmanaged: written by controllers and the API server, not by people
-/// (group, kind).
-pub const SKIPPED_KINDS: &[(&str, &str)] = &[
-    ("", "Event"),
-    ("events.k8s.io", "Event"),
-    ("", "Endpoints"),
-    ("discovery.k8s.io", "EndpointSlice"),
-    ("coordination.k8s.io", "Lease"),
-    ("apps", "ControllerRevision"),
-];
 
 /// An object of Git against what the cluster says: `None` when in sync.
 pub fn desired(obj: &Object, obs: &Observation, opts: &DiffOptions) -> Option<Finding> {
@@ -102,25 +92,15 @@ pub fn managed_namespaces(objects: &[Object], recorded: &Contents) -> BTreeSet<S
 }
 
 /// Objects listed in managed namespaces that nothing accounts for: not in Git, not in this set (those
-/// are orphans) nor another ApplySet, not owned by another object (claims of a StatefulSet of
-/// `objects` count as owned), not created by Kubernetes itself.
-pub fn unmanaged(
-    listed: &[Listed],
-    desired: &BTreeSet<ObjectId>,
-    objects: &[Object],
-) -> Vec<Finding> {
-    let claims = statefulset_claims(objects);
+/// are orphans) nor another ApplySet, not owned by another object, not made by Kubernetes, its
+/// controllers or Helm ([`generated::RULES`]).
+pub fn unmanaged(listed: &[Listed], desired: &BTreeSet<ObjectId>) -> Vec<Finding> {
+    let ctx = Context::new(listed, desired);
     listed
         .iter()
         .filter(|l| !desired.contains(&l.id))
-        .filter(|l| !is_statefulset_claim(&l.id, &claims))
-        .filter(|l| {
-            !SKIPPED_KINDS
-                .iter()
-                .any(|(g, k)| l.id.group == *g && l.id.kind == *k)
-        })
         .filter(|l| l.meta.owner_references.as_ref().is_none_or(Vec::is_empty))
-        .filter(|l| !is_default_object(l))
+        .filter(|l| generated::generated_by(l, &ctx).is_none())
         .filter(|l| {
             // Members of this set are orphans; members and parents of other sets belong to their tools.
             l.meta
@@ -135,59 +115,6 @@ pub fn unmanaged(
             f
         })
         .collect()
-}
-
-/// `(namespace, "<template>-<statefulset>-")` for every volumeClaimTemplate of the StatefulSets in Git.
-fn statefulset_claims(objects: &[Object]) -> BTreeSet<(String, String)> {
-    objects
-        .iter()
-        .filter(|o| o.id.group == "apps" && o.id.kind == "StatefulSet")
-        .flat_map(|o| {
-            let templates = o
-                .body
-                .pointer("/spec/volumeClaimTemplates")
-                .and_then(Value::as_array)
-                .cloned()
-                .unwrap_or_default();
-            templates.into_iter().filter_map(move |t| {
-                let template = t.pointer("/metadata/name")?.as_str()?.to_owned();
-                Some((
-                    o.id.namespace.clone().unwrap_or_default(),
-                    format!("{template}-{}-", o.id.name),
-                ))
-            })
-        })
-        .collect()
-}
-
-/// A claim named `<template>-<statefulset>-<ordinal>` of one of `claims`: the StatefulSet controller
-/// created it (and keeps it after a scale-down, with the default `Retain` policy).
-fn is_statefulset_claim(id: &ObjectId, claims: &BTreeSet<(String, String)>) -> bool {
-    id.group.is_empty()
-        && id.kind == "PersistentVolumeClaim"
-        && claims.iter().any(|(namespace, prefix)| {
-            id.namespace.as_deref() == Some(namespace.as_str())
-                && id
-                    .name
-                    .strip_prefix(prefix.as_str())
-                    .is_some_and(|ordinal| {
-                        !ordinal.is_empty() && ordinal.bytes().all(|b| b.is_ascii_digit())
-                    })
-        })
-}
-
-/// Objects Kubernetes puts in every namespace: the `default` ServiceAccount, the `kube-root-ca.crt`
-/// ConfigMap, service-account token Secrets.
-pub fn is_default_object(l: &Listed) -> bool {
-    match (l.id.group.as_str(), l.id.kind.as_str(), l.id.name.as_str()) {
-        ("", "ServiceAccount", "default") | ("", "ConfigMap", "kube-root-ca.crt") => true,
-        ("", "Secret", _) => l
-            .meta
-            .annotations
-            .as_ref()
-            .is_some_and(|a| a.contains_key("kubernetes.io/service-account.name")),
-        _ => false,
-    }
 }
 
 /// The oldest managedFields entry of the main resource (status and scale updates come from

@@ -6,7 +6,7 @@
 //! 2. **missing**: in Git, not in the cluster.
 //! 3. **orphaned**: in the inventory (labelled part-of the set), no longer in Git.
 //! 4. **unmanaged**: in a namespace rekube manages, neither in Git nor owned by another object, and not
-//!    one of the objects Kubernetes creates by itself ([`classify::is_default_object`]).
+//!    one of the objects Kubernetes, its controllers or Helm create by themselves ([`generated::RULES`]).
 //! 5. **unverifiable**: the dry-run failed, so nothing can be said: never counted as in sync.
 //!
 //! Exit codes follow `kubectl diff`: 0 in sync, 1 drift, 2 when a failing object could not be
@@ -21,10 +21,12 @@ use crate::diff::{Attribution, FieldPath};
 use crate::object::ObjectId;
 
 pub mod classify;
+pub mod generated;
 mod junit;
 mod text;
 
-pub use classify::{SKIPPED_KINDS, is_default_object, managed_namespaces};
+pub use classify::managed_namespaces;
+pub use generated::is_generated_kind;
 pub use junit::render_junit;
 pub use text::render_text;
 

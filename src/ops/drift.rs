@@ -78,7 +78,7 @@ pub async fn drift(
                 .flat_map(|r| r.hooks.iter().map(|h| h.object.id.clone())),
         )
         .collect();
-    findings.extend(classify::unmanaged(&scanned, &accounted, &manifest.objects));
+    findings.extend(classify::unmanaged(&scanned, &accounted));
     findings.sort_by(|a, b| (a.class, &a.id).cmp(&(b.class, &b.id)));
     Ok(DriftReport {
         origin: manifest.revision.origin.clone(),
@@ -146,12 +146,7 @@ async fn scan(
     let mut kinds: Vec<_> = inventory::served_kinds(cluster)
         .await
         .into_iter()
-        .filter(|(gk, r)| {
-            r.namespaced
-                && !drift::SKIPPED_KINDS
-                    .iter()
-                    .any(|(g, k)| gk.group == *g && gk.kind == *k)
-        })
+        .filter(|(gk, r)| r.namespaced && !drift::is_generated_kind(&gk.group, &gk.kind))
         .collect();
     kinds.sort_by(|a, b| a.0.cmp(&b.0));
     let targets: Vec<_> = kinds

@@ -306,6 +306,51 @@ fn unmanaged_objects() {
             false,
         ),
         (
+            "a claim of a StatefulSet's volumeClaimTemplate",
+            listed("", "PersistentVolumeClaim", "data-db-0", json!({})),
+            false,
+        ),
+        (
+            "a claim of a template with dashes, ordinal 12",
+            listed("", "PersistentVolumeClaim", "wal-log-db-12", json!({})),
+            false,
+        ),
+        (
+            "a claim named like one of no StatefulSet",
+            listed("", "PersistentVolumeClaim", "data-other-0", json!({})),
+            true,
+        ),
+        (
+            "a claim made by hand",
+            listed("", "PersistentVolumeClaim", "db-0", json!({})),
+            true,
+        ),
+        (
+            "a Helm release Secret",
+            listed(
+                "",
+                "Secret",
+                "sh.helm.release.v1.cache.v3",
+                json!({"labels": {"owner": "helm", "name": "cache"}}),
+            ),
+            false,
+        ),
+        (
+            "a Helm release ConfigMap (configmap driver)",
+            listed(
+                "",
+                "ConfigMap",
+                "sh.helm.release.v1.cache.v1",
+                json!({"labels": {"owner": "helm"}}),
+            ),
+            false,
+        ),
+        (
+            "a Secret named like a release, not Helm's",
+            listed("", "Secret", "sh.helm.release.v1.cache.v1", json!({})),
+            true,
+        ),
+        (
             "a member of this set (an orphan, not unmanaged)",
             listed(
                 "",
@@ -326,10 +371,13 @@ fn unmanaged_objects() {
             false,
         ),
     ];
-    let desired: BTreeSet<ObjectId> =
-        [ObjectId::new("apps", "Deployment", Some("shop"), "web")].into();
+    let desired: BTreeSet<ObjectId> = [
+        ObjectId::new("apps", "Deployment", Some("shop"), "web"),
+        ObjectId::new("apps", "StatefulSet", Some("shop"), "db"),
+    ]
+    .into();
     for (name, l, want) in cases {
-        let found = unmanaged(std::slice::from_ref(&l), &desired, &[]);
+        let found = unmanaged(std::slice::from_ref(&l), &desired);
         assert_eq!(found.len() == 1, want, "{name}");
     }
     let by = unmanaged(
@@ -343,12 +391,28 @@ fn unmanaged_objects() {
             ]}),
         )],
         &desired,
-        &[],
     );
     assert_eq!(
         by[0].created_by.as_ref().map(|a| a.manager.as_str()),
         Some("kubectl-create")
     );
+}
+
+#[test]
+fn claims_of_a_live_statefulset_are_not_unmanaged() {
+    // An operator's StatefulSet (owned by its custom resource) is not in Git, and its claims are not
+    // owned by anything: the StatefulSet found in the namespace accounts for them.
+    let owned = json!({"ownerReferences": [{"apiVersion": "example.com/v1", "kind": "Cache", "name": "c", "uid": "u"}]});
+    let found = unmanaged(
+        &[
+            listed("apps", "StatefulSet", "cache", owned),
+            listed("", "PersistentVolumeClaim", "data-cache-2", json!({})),
+            listed("", "PersistentVolumeClaim", "data-cache", json!({})),
+        ],
+        &BTreeSet::new(),
+    );
+    let names: Vec<&str> = found.iter().map(|f| f.id.name.as_str()).collect();
+    assert_eq!(names, vec!["data-cache"]);
 }
 
 #[test]

@@ -16,7 +16,6 @@ fn claims_of_a_statefulset_in_git_are_not_unmanaged() {
     }));
     sts.id = ObjectId::new("apps", "StatefulSet", Some("shop"), "postgres");
     let desired = [sts.id.clone()].into();
-    let objects = [sts];
     let claim = |name: &str| listed("", "PersistentVolumeClaim", name, json!({}));
     let cases = [
         ("first replica", claim("data-postgres-0"), false),
@@ -34,7 +33,7 @@ fn claims_of_a_statefulset_in_git_are_not_unmanaged() {
         ),
     ];
     for (what, l, want) in cases {
-        let found = unmanaged(std::slice::from_ref(&l), &desired, &objects);
+        let found = unmanaged(std::slice::from_ref(&l), &desired);
         assert_eq!(found.len() == 1, want, "{what}");
     }
 }
