@@ -6,6 +6,8 @@ mod support;
 
 #[path = "trust/common.rs"]
 mod common;
+#[path = "trust/discovery.rs"]
+mod discovery;
 #[path = "trust/drift_defaults.rs"]
 mod drift_defaults;
 #[path = "trust/durations.rs"]

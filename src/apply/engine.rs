@@ -436,6 +436,7 @@ async fn wait_served(ctx: &Ctx, crd: &Object) -> Result<(), ClusterError> {
     let deadline = Instant::now() + ctx.opts.timeout;
     let mut delay = Duration::from_millis(50);
     loop {
+        let seen = resources.generation();
         if resources.resolve(&api_version, kind).await.is_some() {
             return Ok(());
         }
@@ -446,14 +447,7 @@ async fn wait_served(ctx: &Ctx, crd: &Object) -> Result<(), ClusterError> {
                 status: format!("Established, but discovery does not serve {api_version} {kind}"),
             });
         }
-        resources
-            .refresh()
-            .await
-            .map_err(|source| ClusterError::Request {
-                object: crd.id.to_string(),
-                verb: "discovery",
-                source,
-            })?;
+        ctx.cluster.refresh_discovery(&crd.id, seen).await?;
         tokio::time::sleep(delay).await;
         delay = (delay * 2).min(Duration::from_secs(1));
     }

@@ -1,12 +1,15 @@
 //! Discovery: which kinds the cluster serves, under which resource name, and their scope.
-//! Refreshed after CRDs become Established, since new kinds only appear then.
+//! Refreshed after CRDs become Established, since new kinds only appear then. Refreshes are
+//! single-flight: a thousand custom resources missing their kind at once share one refresh.
 
+use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use kube::Client;
 use kube::core::GroupVersionKind;
 use kube::discovery::{ApiResource, Discovery, Scope};
-use tokio::sync::RwLock;
+use tokio::sync::{Mutex, RwLock};
 
 use crate::object::split_api_version;
 
@@ -22,6 +25,11 @@ pub struct Resolved {
 pub struct Resources {
     client: Client,
     discovery: Arc<RwLock<Discovery>>,
+    /// Held while a refresh runs: the others wait for it instead of running their own.
+    refreshing: Arc<Mutex<()>>,
+    /// Refreshes started (and not failed): see [`Resources::generation`].
+    generation: Arc<AtomicU64>,
+    refreshes: Arc<AtomicU64>,
 }
 
 impl Resources {
@@ -31,6 +39,9 @@ impl Resources {
         Ok(Resources {
             client: client.clone(),
             discovery: Arc::new(RwLock::new(discovery)),
+            refreshing: Arc::default(),
+            generation: Arc::default(),
+            refreshes: Arc::default(),
         })
     }
 
@@ -55,11 +66,57 @@ impl Resources {
         Some(caps.scope == Scope::Namespaced)
     }
 
-    /// Runs discovery again (after CRDs were established, or when a kind was not found).
+    /// A counter of refreshes, to read *before* looking a kind up: pass it to
+    /// [`super::Cluster::refresh_discovery`] when the kind is missing.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// Runs discovery again (after CRDs were established, or when a kind was not found), unless a
+    /// refresh is running: then its result is used.
+    ///
+    /// # Errors
+    /// Discovery failed.
     pub async fn refresh(&self) -> Result<(), kube::Error> {
-        let fresh = run(&self.client).await?;
-        *self.discovery.write().await = fresh;
-        Ok(())
+        self.refresh_since(self.generation(), || run(&self.client))
+            .await
+    }
+
+    /// Runs `fetch` and keeps its result, unless a refresh started since `seen` (then the caller's view
+    /// is at least that fresh). A failed refresh does not count: the next waiter runs its own.
+    pub(super) async fn refresh_since<E, Fut>(
+        &self,
+        seen: u64,
+        fetch: impl FnOnce() -> Fut,
+    ) -> Result<(), E>
+    where
+        Fut: Future<Output = Result<Discovery, E>>,
+    {
+        let _one = self.refreshing.lock().await;
+        if self.generation.load(Ordering::SeqCst) != seen {
+            return Ok(());
+        }
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        match fetch().await {
+            Ok(fresh) => {
+                *self.discovery.write().await = fresh;
+                self.refreshes.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            Err(e) => {
+                self.generation.fetch_sub(1, Ordering::SeqCst);
+                Err(e)
+            }
+        }
+    }
+
+    pub(super) fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// How many times discovery was run again since the connection (for tests and diagnostics).
+    pub fn refreshes(&self) -> u64 {
+        self.refreshes.load(Ordering::Relaxed)
     }
 
     /// What Helm calls the cluster's capabilities: its Kubernetes version (`1.34.4`, from `/version`)
@@ -114,7 +171,7 @@ impl Resources {
     }
 }
 
-async fn run(client: &Client) -> Result<Discovery, kube::Error> {
+pub(super) async fn run(client: &Client) -> Result<Discovery, kube::Error> {
     match Discovery::new(client.clone()).run_aggregated().await {
         Ok(d) => Ok(d),
         Err(e) => {

@@ -10,8 +10,8 @@ use super::{Cluster, ClusterError, FIELD_MANAGER};
 use crate::object::{Object, ObjectId};
 
 impl Cluster {
-    /// Resolves the object's kind, refreshing discovery once when the kind is unknown (a CRD may have just
-    /// been established).
+    /// Resolves the object's kind, refreshing discovery when the kind is unknown (a CRD may have just
+    /// been established); concurrent misses share one refresh.
     ///
     /// # Errors
     /// [`ClusterError::UnknownKind`] when the cluster does not serve the kind even after a refresh.
@@ -20,17 +20,11 @@ impl Cluster {
         id: &ObjectId,
         api_version: &str,
     ) -> Result<Resolved, ClusterError> {
+        let seen = self.resources.generation();
         if let Some(r) = self.resources.resolve(api_version, &id.kind).await {
             return Ok(r);
         }
-        self.resources
-            .refresh()
-            .await
-            .map_err(|source| ClusterError::Request {
-                object: id.to_string(),
-                verb: "discovery",
-                source,
-            })?;
+        self.refresh_discovery(id, seen).await?;
         self.resources
             .resolve(api_version, &id.kind)
             .await
@@ -39,6 +33,21 @@ impl Cluster {
                 api_version: api_version.to_string(),
                 kind: id.kind.clone(),
             })
+    }
+
+    /// Runs discovery again for `id`'s sake unless a refresh started since `seen` (a
+    /// [`super::Resources::generation`] read before the lookup that missed). The refresh is a request
+    /// like the others: under the concurrency budget and retried on transient errors.
+    ///
+    /// # Errors
+    /// Discovery failed after retries.
+    pub async fn refresh_discovery(&self, id: &ObjectId, seen: u64) -> Result<(), ClusterError> {
+        let client = self.resources.client();
+        self.resources
+            .refresh_since(seen, || {
+                self.request(id, "discovery", || super::discovery::run(client))
+            })
+            .await
     }
 
     /// The dynamic API for an object of a resolved kind.
