@@ -366,7 +366,7 @@ async fn wait_ready(ctx: &Ctx, i: usize, applied: &Value) -> Result<(), ClusterE
             let mut said = String::new();
             ctx.informers
                 .wait(cluster, &resolved, &obj.id, ctx.opts.timeout, |v| {
-                    let verdict = judge(v, &rctx);
+                    let verdict = judge(v, applied, &rctx);
                     if let Verdict::Pending(why) = &verdict
                         && *why != said
                     {
@@ -385,10 +385,17 @@ async fn wait_ready(ctx: &Ctx, i: usize, applied: &Value) -> Result<(), ClusterE
     Ok(())
 }
 
-fn judge(v: Option<&Value>, rctx: &readiness::Context) -> Verdict {
+/// The verdict on one observation; a copy older than the write (a watch cache lagging behind it) is
+/// not judged at all.
+fn judge(v: Option<&Value>, applied: &Value, rctx: &readiness::Context) -> Verdict {
     let Some(v) = v else {
         return Verdict::Pending("NotFound".into());
     };
+    if !readiness::is_as_new_as(v, applied) {
+        return Verdict::Pending(
+            "InProgress: waiting for the watch to see the applied version".into(),
+        );
+    }
     let r = readiness::compute_with(v, rctx);
     match r.status {
         Status::Current => Verdict::Done,

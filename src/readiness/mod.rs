@@ -22,11 +22,15 @@
 //! endpoints ([`service_refs`], [`service_has_ready_endpoints`]), and whether the cluster is simulated
 //! ([`Context::simulated`], [`simulated_reason`]).
 //!
+//! An observation is judged only when it is at least as new as the write that preceded the wait
+//! ([`is_as_new_as`]): a watch cache may still hold the object from before the write.
+//!
 //! Messages never repeat the object: callers prefix them with its `Kind/namespace/name`.
 
 mod builtin;
 mod cel;
 mod endpoints;
+mod fresh;
 mod generic;
 pub mod health;
 mod kinds;
@@ -44,6 +48,7 @@ use crate::object::split_api_version;
 
 pub use cel::Expr;
 pub use endpoints::{service_has_ready_endpoints, service_refs};
+pub use fresh::is_as_new_as;
 pub use health::{Evaluation, HealthRule, HealthRules, RuleOrigin};
 pub use kinds::{
     is_apiservice_available, is_crd_established, is_job_completed, is_job_failed,
