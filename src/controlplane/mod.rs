@@ -149,6 +149,11 @@ impl ControlPlane {
         &self.server_url
     }
 
+    /// etcd's client URL, `http://127.0.0.1:<port>` (tests read it to count what was stored).
+    pub fn etcd_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.layout.etcd_client_port)
+    }
+
     /// The folder with `logs/`, `pki/` and `kubeconfig`.
     pub fn dir(&self) -> &Path {
         &self.dir
