@@ -3,16 +3,18 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
 
-static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+use tokio::sync::{Mutex, MutexGuard};
 
-/// Holds the right to run a control plane of its own; a failed test does not poison it.
-pub fn exclusive() -> MutexGuard<'static, ()> {
-    ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner())
+/// An async lock: each test has its own runtime, and the guard is held across awaits.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
+
+/// Holds the right to run a control plane of its own (two at once would share two cores).
+pub async fn exclusive() -> MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().await
 }
 
 /// Starts a control plane for one test.

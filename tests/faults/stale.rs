@@ -67,7 +67,7 @@ fn seconds(repo: &std::path::Path, ns: &str, image: &str, dependent_suffix: &str
 
 #[tokio::test]
 async fn an_updated_deployment_is_not_ready_from_its_cached_copy() {
-    let _one = exclusive();
+    let _one = exclusive().await;
     let mut cp = control_plane(ControlPlaneOptions::default()).await;
     let kc = cp.kubeconfig().to_path_buf();
     let cache = tempfile::tempdir().expect("cache");
