@@ -8,15 +8,18 @@ use rekube::cli::{Cli, Command, LocalArgs, LocalCommand};
 fn main() {
     let cli = Cli::parse();
     // The reconciler's log of what it does is at info; other commands speak on stderr themselves.
+    // By default the client's own log of each failed request is off: rekube retries transient
+    // failures, counts them in its summary, and reports every final error itself.
     let filter = match (&cli.command, cli.log.as_str()) {
-        (Command::Reconcile(_), "warn") => "warn,rekube=info",
+        (Command::Reconcile(_), "warn") => "warn,rekube=info,kube_client=off",
         // A local cluster's supervisor: its log says when the control plane started and stopped.
         (
             Command::Local(LocalArgs {
                 command: LocalCommand::Serve(_),
             }),
             "warn",
-        ) => "warn,rekube=info",
+        ) => "warn,rekube=info,kube_client=off",
+        (_, "warn") => "warn,kube_client=off",
         (_, filter) => filter,
     };
     init_tracing(filter);

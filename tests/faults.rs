@@ -3,7 +3,11 @@
 //! frozen to prove readiness is never judged from a stale cache. One control plane at a time, and
 //! every rekube run has a deadline, so a hang fails the test instead of CI.
 
+#[path = "faults/counts.rs"]
+mod counts;
 #[path = "faults/harness.rs"]
 mod harness;
 #[path = "faults/stale.rs"]
 mod stale;
+#[path = "faults/throttle.rs"]
+mod throttle;

@@ -203,6 +203,8 @@ where
             })
             .collect(),
         elapsed: start.elapsed(),
+        // Counted by the caller, which knows the connection's totals.
+        retries: Default::default(),
     }
 }
 

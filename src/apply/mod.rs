@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::cluster::Retries;
 use crate::object::ObjectId;
 
 mod engine;
@@ -243,6 +244,8 @@ pub struct ChangeSet {
     pub changes: Vec<Change>,
     #[serde(with = "secs")]
     pub elapsed: Duration,
+    /// Requests and watches tried again during the run (transient errors, 429 throttling).
+    pub retries: Retries,
 }
 
 impl ChangeSet {
@@ -266,7 +269,8 @@ impl ChangeSet {
             .all(|c| !matches!(c.action, Action::Failed | Action::Blocked))
     }
 
-    /// `3 created, 1 configured, 40 unchanged, 0 failed`: the summary line.
+    /// `3 created, 1 configured, 40 unchanged, 0 failed`: the summary line, with the retries when
+    /// there were any (`; 12 retries (10 throttled by the API server)`).
     pub fn summary(&self) -> String {
         let counts = self.counts();
         let mut parts: Vec<String> = counts
@@ -276,7 +280,15 @@ impl ChangeSet {
         if parts.is_empty() {
             parts.push("nothing to apply".to_string());
         }
-        parts.join(", ")
+        let mut line = parts.join(", ");
+        let Retries { retries, throttled } = self.retries;
+        if retries > 0 {
+            line.push_str(&format!(
+                "; {retries} {} ({throttled} throttled by the API server)",
+                if retries == 1 { "retry" } else { "retries" }
+            ));
+        }
+        line
     }
 }
 

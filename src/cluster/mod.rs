@@ -16,13 +16,14 @@ mod live;
 mod requests;
 mod retry;
 mod scope;
+mod throttle;
 pub mod wait;
 
 pub use discovery::{Resolved, Resources};
 pub use error::ClusterError;
 pub use informer::Informers;
 pub use live::{Live, LiveIndex};
-pub use retry::RetryPolicy;
+pub use retry::{Retries, RetryPolicy};
 pub use scope::discover_scopes;
 
 /// The field manager of every write rekube makes.
@@ -58,6 +59,7 @@ pub struct Cluster {
     resources: Resources,
     permits: Arc<Semaphore>,
     retry: RetryPolicy,
+    counters: Arc<retry::Counters>,
     server: String,
 }
 
@@ -75,12 +77,18 @@ impl Cluster {
     /// # Errors
     /// The kubeconfig cannot be read or has no such context, the server is unreachable, or discovery fails.
     pub async fn connect(opts: &ClusterOptions) -> Result<Cluster, ClusterError> {
-        let config = load_config(opts).await?;
+        let mut config = load_config(opts).await?;
+        // rekube retries itself (RetryPolicy): bounded, with jitter, counted in the summary. The
+        // client's own retry layer would retry 429/503/504 out of sight, for minutes.
+        config.default_retry = false;
         let server = config.cluster_url.to_string();
-        let client = Client::try_from(config).map_err(|source| ClusterError::Connect {
-            server: server.clone(),
-            source,
-        })?;
+        let client = kube::client::ClientBuilder::try_from(config)
+            .map_err(|source| ClusterError::Connect {
+                server: server.clone(),
+                source,
+            })?
+            .with_layer(&throttle::RetryAfterLayer)
+            .build();
         Cluster::from_client(client, server, opts).await
     }
 
@@ -105,6 +113,7 @@ impl Cluster {
             resources,
             permits: Arc::new(Semaphore::new(opts.concurrency.max(1))),
             retry: opts.retry.clone(),
+            counters: Arc::default(),
             server,
         })
     }
@@ -120,6 +129,11 @@ impl Cluster {
 
     pub fn resources(&self) -> &Resources {
         &self.resources
+    }
+
+    /// The requests and watches tried again so far on this connection (its clones included).
+    pub fn retries(&self) -> Retries {
+        self.counters.snapshot()
     }
 }
 

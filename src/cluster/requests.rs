@@ -1,6 +1,7 @@
 //! The verbs: server-side apply (real or dry-run), get, delete — each bounded and retried.
 
 use std::future::Future;
+use std::time::Duration;
 
 use kube::api::{Api, DeleteParams, DynamicObject, Patch, PatchParams};
 use serde_json::Value;
@@ -119,7 +120,8 @@ impl Cluster {
         }
     }
 
-    /// Runs one request under the concurrency budget, retrying transient failures with backoff.
+    /// Runs one request under the concurrency budget, retrying transient failures with backoff (429s
+    /// after the server's Retry-After); each try is bounded by the policy's request timeout.
     pub(crate) async fn request<T, F, Fut>(
         &self,
         id: &ObjectId,
@@ -131,31 +133,53 @@ impl Cluster {
         Fut: Future<Output = Result<T, kube::Error>>,
     {
         let mut attempt = 0;
+        let mut throttled = Duration::ZERO;
         loop {
             let result = {
                 // The permit is held only while the request is in flight, never while backing off.
                 let _permit = self.permits.acquire().await;
-                call().await
+                let limit = self.retry.request_timeout;
+                tokio::time::timeout(limit, call())
+                    .await
+                    .unwrap_or_else(|_| Err(no_answer(limit)))
             };
-            match result {
+            let e = match result {
                 Ok(v) => return Ok(v),
-                Err(e) => match self.retry.next_delay(attempt, &e) {
-                    Some(delay) => {
-                        tracing::debug!("{id} {verb}: transient error, retrying in {delay:?}: {e}");
-                        tokio::time::sleep(delay).await;
-                        attempt += 1;
-                    }
-                    None => {
-                        return Err(ClusterError::Request {
-                            object: id.to_string(),
-                            verb,
-                            source: e,
-                        });
-                    }
-                },
+                Err(e) => e,
+            };
+            let Some(delay) = self.retry.next_delay(attempt, throttled, &e) else {
+                return Err(ClusterError::Request {
+                    object: id.to_string(),
+                    verb,
+                    source: e,
+                });
+            };
+            tracing::debug!("{id} {verb}: transient error, retrying in {delay:?}: {e}");
+            self.counters.record(&e);
+            if super::retry::is_throttled(&e) {
+                throttled += delay;
+            } else {
+                attempt += 1;
             }
+            tokio::time::sleep(delay).await;
         }
     }
+
+    /// Counts a watch that failed and is tried again (reported with the request retries).
+    pub(crate) fn record_retry(&self, error: &kube::Error) {
+        self.counters.record(error);
+    }
+
+    pub(crate) fn retry_policy(&self) -> &super::RetryPolicy {
+        &self.retry
+    }
+}
+
+/// A try that got no answer in time: transient (a frozen or overloaded server), so it is retried.
+fn no_answer(limit: Duration) -> kube::Error {
+    kube::Error::Service(
+        format!("no answer from the API server within {}s", limit.as_secs()).into(),
+    )
 }
 
 fn to_value(id: &ObjectId, obj: DynamicObject) -> Result<Value, ClusterError> {

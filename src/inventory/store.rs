@@ -354,7 +354,9 @@ where
                     parent: parent.to_string(),
                 });
             }
-            Err(e) => match retry.next_delay(attempt, &e) {
+            // Every failure counts as an attempt here, 429s included: the parent's few writes stay
+            // bounded by the tries alone.
+            Err(e) => match retry.next_delay(attempt, std::time::Duration::ZERO, &e) {
                 Some(delay) => {
                     tokio::time::sleep(delay).await;
                     attempt += 1;

@@ -80,6 +80,7 @@ pub async fn apply<F>(
 where
     F: FnMut(ApplyEvent),
 {
+    let retries = cluster.retries();
     let mut prepared = match &opts.prune {
         Some(p) => Some(prune::prepare(cluster, manifest, p).await?),
         None => None,
@@ -126,6 +127,7 @@ where
         }
     }
     changes.elapsed = origin.elapsed();
+    changes.retries = cluster.retries().since(retries);
     Ok(Applied {
         changes,
         labels: apply_opts.labels,

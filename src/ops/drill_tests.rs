@@ -19,6 +19,7 @@ fn rebuild_report(actions: &[(&str, Action, Option<&str>)], budget: Option<u64>)
     let cs = ChangeSet {
         changes,
         elapsed: Duration::from_secs(3),
+        ..ChangeSet::default()
     };
     RebuildReport::new(
         cs,

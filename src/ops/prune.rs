@@ -282,6 +282,7 @@ pub async fn finish(
     Ok(ChangeSet {
         changes,
         elapsed: origin.elapsed(),
+        ..ChangeSet::default()
     })
 }
 

@@ -36,6 +36,7 @@ fn report(failed: bool) -> RebuildReport {
             change("apps", "side", Action::Unchanged, 1000, 1100),
         ],
         elapsed: Duration::from_millis(4600),
+        ..ChangeSet::default()
     };
     let layers = ["cluster".to_owned(), "apps".to_owned()];
     let mut r = RebuildReport::new(

@@ -255,6 +255,7 @@ mod tests {
                 change("apps", "c", 3, 4),
             ],
             elapsed: Duration::from_secs(7),
+            ..ChangeSet::default()
         };
         let order = vec!["cluster".to_string(), "apps".to_string()];
         let r = RebuildReport::new(
@@ -272,5 +273,37 @@ mod tests {
         assert!(!r.within_budget);
         assert_eq!(r.slowest[0].id.name, "b");
         assert!(r.render_text().contains("OVER the budget"));
+        assert!(
+            !r.render_text().contains("retries"),
+            "no retries, no mention"
+        );
+    }
+
+    #[test]
+    fn retries_are_counted_in_the_summary() {
+        let cs = ChangeSet {
+            changes: vec![change("apps", "a", 0, 2)],
+            elapsed: Duration::from_secs(2),
+            retries: crate::cluster::Retries {
+                retries: 12,
+                throttled: 10,
+            },
+        };
+        let r = RebuildReport::new(
+            cs,
+            &["apps".to_string()],
+            Duration::ZERO,
+            None,
+            None,
+            "s".into(),
+        );
+        assert!(
+            r.render_text()
+                .contains("1 created; 12 retries (10 throttled by the API server)"),
+            "{}",
+            r.render_text()
+        );
+        let json = serde_json::to_value(&r).unwrap_or_default();
+        assert_eq!(json["changes"]["retries"]["throttled"], 10);
     }
 }

@@ -1,0 +1,152 @@
+//! Throttling: an API server limited to 10 requests in flight (5 mutating) answers the rest with 429
+//! and `Retry-After: 1`. rekube runs as a ServiceAccount (cluster-admin, but not `system:masters`,
+//! which the limit exempts); the rebuild completes, every 429 is retried after the time the server
+//! asked for, and the retries are counted in the summary.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use rekube::controlplane::ControlPlaneOptions;
+use rekube::synth::{SynthOptions, generate, write as write_repo};
+
+use crate::harness::*;
+
+const OBJECTS: usize = 300;
+
+/// A kubeconfig for a cluster-admin ServiceAccount of the control plane `admin` administers.
+fn service_account_kubeconfig(admin: &Path, dir: &Path) -> PathBuf {
+    let ok = |args: &[&str]| kubectl(admin, args).unwrap_or_else(|| panic!("kubectl {args:?}"));
+    ok(&["create", "serviceaccount", "deployer", "-n", "kube-system"]);
+    ok(&[
+        "create",
+        "clusterrolebinding",
+        "deployer",
+        "--clusterrole=cluster-admin",
+        "--serviceaccount=kube-system:deployer",
+    ]);
+    let token = ok(&[
+        "create",
+        "token",
+        "deployer",
+        "-n",
+        "kube-system",
+        "--duration=2h",
+    ]);
+    let kc = dir.join("deployer.kubeconfig");
+    std::fs::copy(admin, &kc).expect("copy the kubeconfig");
+    let user = ok(&["config", "view", "-o", "jsonpath={.users[0].name}"]);
+    kubectl(&kc, &["config", "unset", &format!("users.{user}")]).expect("unset");
+    kubectl(
+        &kc,
+        &[
+            "config",
+            "set-credentials",
+            &user,
+            &format!("--token={}", token.trim()),
+        ],
+    )
+    .expect("set-credentials");
+    kc
+}
+
+/// The delays of the retries after a 429, from rekube's debug log.
+fn throttled_delays(log: &str) -> Vec<Duration> {
+    log.lines()
+        .filter(|l| l.contains("transient error, retrying in") && l.contains("429"))
+        .filter_map(|l| {
+            let d = l.split("retrying in ").nth(1)?.split(':').next()?;
+            if let Some(ms) = d.strip_suffix("ms") {
+                ms.parse::<f64>()
+                    .ok()
+                    .map(|v| Duration::from_secs_f64(v / 1000.0))
+            } else {
+                d.strip_suffix('s')?
+                    .parse::<f64>()
+                    .ok()
+                    .map(Duration::from_secs_f64)
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn throttled_rebuild_honours_retry_after_and_counts_retries() {
+    let _one = exclusive().await;
+    let cp = control_plane(ControlPlaneOptions {
+        apiserver_args: vec![
+            "--max-requests-inflight=10".into(),
+            "--max-mutating-requests-inflight=5".into(),
+        ],
+        ..ControlPlaneOptions::default()
+    })
+    .await;
+    let work = tempfile::tempdir().expect("work");
+    let kc = service_account_kubeconfig(cp.kubeconfig(), work.path());
+    let dir = tempfile::tempdir().expect("repo");
+    let repo = generate(&SynthOptions { objects: OBJECTS });
+    write_repo(&repo, dir.path()).expect("repository written");
+    let path = dir.path().to_str().expect("utf-8 path");
+
+    let whoami = kubectl(
+        &kc,
+        &[
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}",
+        ],
+    );
+    assert_eq!(
+        whoami.as_deref(),
+        Some("system:serviceaccount:kube-system:deployer"),
+        "rekube runs as the ServiceAccount"
+    );
+    let started = Instant::now();
+    let out = run(
+        &kc,
+        work.path(),
+        &[
+            "rebuild",
+            path,
+            "--timeout",
+            "120s",
+            "--concurrency",
+            "64",
+            "--log",
+            "rekube=debug",
+        ],
+        Duration::from_secs(600),
+    );
+    let took = started.elapsed();
+    let client = cp.client().expect("client");
+    let refused = crate::counts::throttled(&client).await;
+    let err = stderr(&out);
+    assert_eq!(code(&out), 0, "the rebuild completes under throttling");
+    let delays = throttled_delays(&err);
+    let summary = err
+        .lines()
+        .find(|l| l.contains("retries (") || l.ends_with(" created"))
+        .unwrap_or_default()
+        .to_string();
+    eprintln!(
+        "FIGURES throttle: {took:.1?}, `{summary}`, {refused} requests refused with 429 by the API server, {} retries after 429, shortest wait {:?}",
+        delays.len(),
+        delays.iter().min()
+    );
+    assert_eq!(
+        refused,
+        delays.len() as u64,
+        "every 429 the API server sent was retried once"
+    );
+    assert!(!delays.is_empty(), "the API server throttled the rebuild");
+    assert!(
+        delays.iter().all(|d| *d >= Duration::from_secs(1)),
+        "every 429 waited the Retry-After of 1 s: {delays:?}"
+    );
+    assert!(
+        summary.contains(&format!("{} throttled by the API server", delays.len())),
+        "the retries are counted in the summary: {summary}"
+    );
+    let drift = run(&kc, work.path(), &["drift", path], Duration::from_secs(300));
+    assert_eq!(code(&drift), 0, "zero drift afterwards");
+}
