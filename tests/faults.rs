@@ -7,6 +7,8 @@
 mod counts;
 #[path = "faults/harness.rs"]
 mod harness;
+#[path = "faults/outage.rs"]
+mod outage;
 #[path = "faults/stale.rs"]
 mod stale;
 #[path = "faults/throttle.rs"]

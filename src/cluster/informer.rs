@@ -1,11 +1,12 @@
 //! Shared watches for readiness: one watch per resource type (not one per object), started on first use,
 //! feeding a channel per object. A rebuild of a thousand Deployments waits on one connection, not a thousand.
+//! The watch is re-established after the API server drops it or restarts ([`Watch`]); waiters see a
+//! permanent failure at once and a transient one in their timeout message.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::{StreamExt, TryStreamExt};
 use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher;
 use serde_json::Value;
@@ -13,6 +14,7 @@ use tokio::sync::watch;
 
 use super::discovery::Resolved;
 use super::wait::Verdict;
+use super::watch::Watch;
 use super::{Cluster, ClusterError};
 use crate::object::ObjectId;
 
@@ -24,8 +26,11 @@ struct Store {
     objects: Mutex<HashMap<Key, Slot>>,
     /// True once the initial list is complete: from then on, an empty slot means "does not exist".
     synced: watch::Sender<bool>,
-    /// Set when the watch itself failed for good (e.g. RBAC forbids it); waiters report it.
+    /// Set while the watch fails for a reason waiting will not cure (e.g. RBAC forbids it); waiters
+    /// report it.
     failure: Mutex<Option<String>>,
+    /// The last error while the watch is failing and being retried, for timeout messages.
+    trouble: Arc<Mutex<Option<String>>>,
 }
 
 impl Store {
@@ -47,6 +52,12 @@ impl Store {
                 objects.insert(key, watch::channel(value).0);
             }
         }
+    }
+
+    fn set_failure(&self, failure: Option<String>) {
+        *self.failure.lock().unwrap_or_else(|p| p.into_inner()) = failure;
+        // Wake the waiters, so that they see it.
+        self.synced.send_modify(|_| {});
     }
 
     fn keys(&self) -> Vec<Key> {
@@ -87,6 +98,7 @@ impl Informers {
             objects: Mutex::default(),
             synced: watch::channel(false).0,
             failure: Mutex::default(),
+            trouble: Arc::default(),
         });
         stores.insert(key, store.clone());
         let api: Api<DynamicObject> = Api::all_with(cluster.client().clone(), &resolved.resource);
@@ -95,8 +107,7 @@ impl Informers {
             config = config.labels(sel);
         }
         let task = tokio::spawn(run_watch(
-            api,
-            config,
+            Watch::new(cluster, api, config).sharing_trouble(store.trouble.clone()),
             store.clone(),
             resolved.resource.clone(),
         ));
@@ -159,19 +170,37 @@ impl Informers {
                         message: format!("cannot watch {}: {failure}", resolved.resource.plural),
                     });
                 }
-                tokio::select! {
-                    r = rx.changed() => if r.is_err() { return Ok(()) },
-                    r = synced.changed() => if r.is_err() { return Ok(()) },
+                // The store holds the senders, so a closed channel means the watch is gone: that is
+                // no verdict, and never a success.
+                let open = tokio::select! {
+                    r = rx.changed() => r.is_ok(),
+                    r = synced.changed() => r.is_ok(),
+                };
+                if !open {
+                    return Err(ClusterError::Failed {
+                        object: id.to_string(),
+                        message: format!("the watch of {} stopped", resolved.resource.plural),
+                    });
                 }
             }
         };
         match tokio::time::timeout(timeout, waiting).await {
             Ok(result) => result,
-            Err(_) => Err(ClusterError::Timeout {
-                object: id.to_string(),
-                timeout,
-                status: last,
-            }),
+            Err(_) => {
+                let trouble = store
+                    .trouble
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone();
+                Err(ClusterError::Timeout {
+                    object: id.to_string(),
+                    timeout,
+                    status: match trouble {
+                        Some(t) => format!("{last} (the watch is failing: {t})"),
+                        None => last,
+                    },
+                })
+            }
         }
     }
 }
@@ -195,7 +224,6 @@ fn key_of(obj: &DynamicObject) -> Key {
     )
 }
 
-/// Feeds the store until the process ends; the watcher itself re-lists and re-watches on errors.
 /// The object as JSON with its `apiVersion` and `kind`: items of a LIST response carry neither, and
 /// readiness dispatches on them (without, a Job would be judged by the generic rule: ready once it exists).
 fn typed(mut o: DynamicObject, resource: &kube::discovery::ApiResource) -> Option<Arc<Value>> {
@@ -208,54 +236,45 @@ fn typed(mut o: DynamicObject, resource: &kube::discovery::ApiResource) -> Optio
     serde_json::to_value(o).ok().map(Arc::new)
 }
 
-async fn run_watch(
-    api: Api<DynamicObject>,
-    config: watcher::Config,
-    store: Arc<Store>,
-    resource: kube::discovery::ApiResource,
-) {
-    let mut stream = watcher(api, config).boxed();
+/// Feeds the store for as long as the informers live, through API server restarts.
+async fn run_watch(mut watch: Watch, store: Arc<Store>, resource: kube::discovery::ApiResource) {
     let mut listed: HashSet<Key> = HashSet::new();
-    let mut consecutive_errors = 0u32;
+    // Whether the store reports a failure (so it is cleared once, not on every event).
+    let mut failed = false;
     loop {
-        match stream.try_next().await {
-            Ok(Some(event)) => {
-                consecutive_errors = 0;
-                match event {
-                    watcher::Event::Init => listed.clear(),
-                    watcher::Event::InitApply(o) => {
-                        let key = key_of(&o);
-                        listed.insert(key.clone());
-                        store.set(key, typed(o, &resource));
-                    }
-                    watcher::Event::InitDone => {
-                        // Objects that vanished while the watch was down are gone now.
-                        for key in store.keys() {
-                            if !listed.contains(&key) {
-                                store.set(key, None);
-                            }
-                        }
-                        store.synced.send_replace(true);
-                    }
-                    watcher::Event::Apply(o) => {
-                        store.set(key_of(&o), typed(o, &resource));
-                    }
-                    watcher::Event::Delete(o) => store.set(key_of(&o), None),
-                }
-            }
-            Ok(None) => return,
+        let event = match watch.next().await {
+            Ok(event) => event,
             Err(e) => {
-                consecutive_errors += 1;
-                tracing::debug!("watch error: {e}");
-                if consecutive_errors >= 10 {
-                    *store.failure.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
-                    store.synced.send_modify(|_| {});
-                }
-                tokio::time::sleep(Duration::from_millis(
-                    200 * u64::from(consecutive_errors.min(10)),
-                ))
-                .await;
+                // Permanent (forbidden, not served): waiters fail now; the watch keeps trying.
+                store.set_failure(Some(super::error::describe(&e)));
+                failed = true;
+                continue;
             }
+        };
+        if failed {
+            store.set_failure(None);
+            failed = false;
+        }
+        match event {
+            watcher::Event::Init => listed.clear(),
+            watcher::Event::InitApply(o) => {
+                let key = key_of(&o);
+                listed.insert(key.clone());
+                store.set(key, typed(o, &resource));
+            }
+            watcher::Event::InitDone => {
+                // Objects that vanished while the watch was down are gone now.
+                for key in store.keys() {
+                    if !listed.contains(&key) {
+                        store.set(key, None);
+                    }
+                }
+                store.synced.send_replace(true);
+            }
+            watcher::Event::Apply(o) => {
+                store.set(key_of(&o), typed(o, &resource));
+            }
+            watcher::Event::Delete(o) => store.set(key_of(&o), None),
         }
     }
 }

@@ -18,6 +18,7 @@ mod retry;
 mod scope;
 mod throttle;
 pub mod wait;
+mod watch;
 
 pub use discovery::{Resolved, Resources};
 pub use error::ClusterError;

@@ -1,13 +1,15 @@
 //! Watch-based waits: one watch per awaited object (field-selected by name), never a sleep loop.
-//! The caller says what "done" means; every wait has a timeout that names the object and its last status.
+//! The caller says what "done" means; every wait has a timeout that names the object and its last
+//! status. A watch that drops or fails transiently is re-established ([`Watch`]): a wait ends with a
+//! verdict, a permanent error or its timeout, never with a silent success.
 
 use std::time::Duration;
 
-use futures::{StreamExt, TryStreamExt};
 use kube::api::DynamicObject;
 use kube::runtime::watcher;
 use serde_json::Value;
 
+use super::watch::Watch;
 use super::{Cluster, ClusterError};
 use crate::object::ObjectId;
 
@@ -40,15 +42,16 @@ impl Cluster {
         let api = self.api(&resolved, id.namespace.as_deref());
         let config = watcher::Config::default().fields(&format!("metadata.name={}", id.name));
         let mut last = String::from("not observed yet");
-        let watch = async {
-            let mut stream = watcher(api, config).boxed();
+        let mut watch = Watch::new(self, api, config);
+        let waiting = async {
             // Objects seen during the initial list; an empty list means the object does not exist.
             let mut seen_in_init = false;
-            while let Some(event) = stream.try_next().await.map_err(|e| ClusterError::Request {
-                object: id.to_string(),
-                verb: "watch",
-                source: watch_error(e),
-            })? {
+            loop {
+                let event = watch.next().await.map_err(|source| ClusterError::Request {
+                    object: id.to_string(),
+                    verb: "watch",
+                    source,
+                })?;
                 let observed: Option<Option<DynamicObject>> = match event {
                     watcher::Event::Init => {
                         seen_in_init = false;
@@ -76,26 +79,23 @@ impl Cluster {
                     }
                 }
             }
-            Ok(())
         };
-        match tokio::time::timeout(timeout, watch).await {
+        match tokio::time::timeout(timeout, waiting).await {
             Ok(result) => result,
             Err(_) => Err(ClusterError::Timeout {
                 object: id.to_string(),
                 timeout,
-                status: last,
+                status: with_trouble(last, watch.trouble().as_deref()),
             }),
         }
     }
 }
 
-fn watch_error(e: watcher::Error) -> kube::Error {
-    match e {
-        watcher::Error::InitialListFailed(e)
-        | watcher::Error::WatchStartFailed(e)
-        | watcher::Error::WatchFailed(e) => e,
-        watcher::Error::WatchError(status) => kube::Error::Api(status),
-        other => kube::Error::Service(Box::new(other)),
+/// The last status, and why the watch is failing when it is.
+fn with_trouble(last: String, trouble: Option<&str>) -> String {
+    match trouble {
+        Some(t) => format!("{last} (the watch is failing: {t})"),
+        None => last,
     }
 }
 
@@ -122,15 +122,16 @@ impl Cluster {
         let api = self.api(&resolved, Some(namespace));
         let config =
             watcher::Config::default().labels(&format!("kubernetes.io/service-name={name}"));
-        let watch = async {
-            let mut stream = watcher(api, config).boxed();
+        let mut watch = Watch::new(self, api, config);
+        let waiting = async {
             let mut slices: std::collections::BTreeMap<String, Value> = Default::default();
             let mut initial: std::collections::BTreeMap<String, Value> = Default::default();
-            while let Some(event) = stream.try_next().await.map_err(|e| ClusterError::Request {
-                object: id.to_string(),
-                verb: "watch endpoints of",
-                source: watch_error(e),
-            })? {
+            loop {
+                let event = watch.next().await.map_err(|source| ClusterError::Request {
+                    object: id.to_string(),
+                    verb: "watch endpoints of",
+                    source,
+                })?;
                 match event {
                     watcher::Event::Init => initial.clear(),
                     watcher::Event::InitApply(o) => {
@@ -152,14 +153,13 @@ impl Cluster {
                     return Ok(());
                 }
             }
-            Ok(())
         };
-        match tokio::time::timeout(timeout, watch).await {
+        match tokio::time::timeout(timeout, waiting).await {
             Ok(result) => result,
             Err(_) => Err(ClusterError::Timeout {
                 object: id.to_string(),
                 timeout,
-                status: "no ready endpoints".to_string(),
+                status: with_trouble("no ready endpoints".to_string(), watch.trouble().as_deref()),
             }),
         }
     }
