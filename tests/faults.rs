@@ -9,6 +9,8 @@ mod counts;
 mod harness;
 #[path = "faults/outage.rs"]
 mod outage;
+#[path = "faults/pause.rs"]
+mod pause;
 #[path = "faults/stale.rs"]
 mod stale;
 #[path = "faults/throttle.rs"]

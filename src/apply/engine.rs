@@ -218,8 +218,16 @@ async fn apply_one(ctx: &Ctx, i: usize, on_applied: impl FnOnce()) -> Result<Act
     {
         return Ok(Action::Skipped);
     }
-    let (action, applied) = write(ctx, obj, &body)
+    // Writing is bounded like waiting: a frozen API server must not hold the object forever.
+    let (action, applied) = tokio::time::timeout(ctx.opts.timeout, write(ctx, obj, &body))
         .await
+        .unwrap_or_else(|_| {
+            Err(ClusterError::Timeout {
+                object: obj.id.to_string(),
+                timeout: ctx.opts.timeout,
+                status: "not written: the API server did not answer in time".into(),
+            })
+        })
         .map_err(|e| crate::error::render(&e))?;
     on_applied();
     if ctx.opts.wait {
