@@ -7,6 +7,8 @@
 mod counts;
 #[path = "faults/harness.rs"]
 mod harness;
+#[path = "faults/kill.rs"]
+mod kill;
 #[path = "faults/outage.rs"]
 mod outage;
 #[path = "faults/pause.rs"]
