@@ -85,6 +85,31 @@ pub fn exited(child: &mut Child) -> bool {
     matches!(child.try_wait(), Ok(Some(_)))
 }
 
+/// The summary line of an apply or rebuild: `300 created; 12 retries (…)`, `109 created, 100 failed,
+/// 91 blocked` (not a progress line, nor a log line that starts with a timestamp).
+pub fn summary(err: &str) -> &str {
+    const ACTIONS: &[&str] = &[
+        "created",
+        "configured",
+        "unchanged",
+        "skipped",
+        "deleted",
+        "failed",
+        "blocked",
+    ];
+    err.lines()
+        .find(|l| {
+            let mut words = l.split_whitespace();
+            words
+                .next()
+                .is_some_and(|n| n.bytes().all(|b| b.is_ascii_digit()))
+                && words
+                    .next()
+                    .is_some_and(|w| ACTIONS.contains(&w.trim_end_matches([',', ';'])))
+        })
+        .unwrap_or("no summary")
+}
+
 pub fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
 }

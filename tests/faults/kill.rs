@@ -88,11 +88,7 @@ async fn apiserver_killed_mid_rebuild() {
         "no object created twice: {stored_at_kill} stored before the kill + {} created after = {stored}",
         after.creates
     );
-    let retries = first
-        .lines()
-        .find(|l| l.contains("retries ("))
-        .unwrap_or("no retries line")
-        .to_string();
+    let retries = summary(&first);
     eprintln!(
         "FIGURES kill: total {total:.1?}, resumed {resumed}, summary `{retries}`, {stored_at_kill} stored at the kill, after the restart {} applies ({} creates)",
         after.applies, after.creates

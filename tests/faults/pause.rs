@@ -73,18 +73,6 @@ async fn rebuild_through_a_pause(
     (out, paused_at, total, resumed)
 }
 
-/// The summary line: `300 created; 12 retries (…)`, `109 created, 100 failed, 91 blocked`.
-fn summary(err: &str) -> &str {
-    err.lines()
-        .find(|l| {
-            l.starts_with(|c: char| c.is_ascii_digit())
-                && [" created", " skipped", " failed"]
-                    .iter()
-                    .any(|w| l.contains(w))
-        })
-        .unwrap_or("no summary")
-}
-
 #[tokio::test]
 async fn apiserver_paused_shorter_than_the_timeout() {
     let _one = exclusive().await;

@@ -123,11 +123,7 @@ async fn throttled_rebuild_honours_retry_after_and_counts_retries() {
     let err = stderr(&out);
     assert_eq!(code(&out), 0, "the rebuild completes under throttling");
     let delays = throttled_delays(&err);
-    let summary = err
-        .lines()
-        .find(|l| l.contains("retries (") || l.ends_with(" created"))
-        .unwrap_or_default()
-        .to_string();
+    let summary = summary(&err);
     eprintln!(
         "FIGURES throttle: {took:.1?}, `{summary}`, {refused} requests refused with 429 by the API server, {} retries after 429, shortest wait {:?}",
         delays.len(),
