@@ -54,6 +54,16 @@ pub(crate) fn etcd(layout: &Layout) -> Vec<String> {
     ]
 }
 
+/// `args` with `extra` after them, an extra flag replacing one of `args` with the same name.
+pub(crate) fn with_extra(args: Vec<String>, extra: &[String]) -> Vec<String> {
+    let name = |a: &str| a.split('=').next().unwrap_or(a).to_owned();
+    let replaced: Vec<String> = extra.iter().map(|e| name(e)).collect();
+    args.into_iter()
+        .filter(|a| !replaced.contains(&name(a)))
+        .chain(extra.iter().cloned())
+        .collect()
+}
+
 pub(crate) fn kube_apiserver(layout: &Layout) -> Vec<String> {
     let pki = &layout.pki;
     vec![
@@ -193,6 +203,13 @@ mod tests {
         assert!(args.contains(&"--etcd-servers=http://127.0.0.1:2379".to_owned()));
         assert!(args.contains(&"--secure-port=6443".to_owned()));
         assert!(args.contains(&"--cert-dir=/cp/pki".to_owned()));
+    }
+
+    #[test]
+    fn extra_flags_replace_rekubes_own() {
+        let args = vec!["--a=1".to_string(), "--b=x,y".to_string()];
+        let extra = vec!["--b=".to_string(), "--c=3".to_string()];
+        assert_eq!(with_extra(args, &extra), ["--a=1", "--b=", "--c=3"]);
     }
 
     #[test]

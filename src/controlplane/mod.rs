@@ -86,8 +86,9 @@ pub struct ControlPlaneOptions {
     pub start_timeout: Duration,
     /// The apiserver's port on 127.0.0.1; `None` picks a free one.
     pub apiserver_port: Option<u16>,
-    /// Extra kube-apiserver flags, after rekube's own (a later flag wins), e.g.
-    /// `--max-requests-inflight=10` for a throttling test.
+    /// Extra kube-apiserver flags (`--name=value`), e.g. `--max-requests-inflight=10` for a throttling
+    /// test; one that rekube sets too replaces rekube's (list flags would add up otherwise):
+    /// `--disable-admission-plugins=` calls admission webhooks again.
     pub apiserver_args: Vec<String>,
 }
 

@@ -166,8 +166,10 @@ impl ControlPlane {
         deadline: Deadline,
     ) -> Result<(), ControlPlaneError> {
         self.spawn("etcd", components::etcd(&self.layout))?;
-        let mut apiserver = components::kube_apiserver(&self.layout);
-        apiserver.extend(options.apiserver_args.iter().cloned());
+        let apiserver = components::with_extra(
+            components::kube_apiserver(&self.layout),
+            &options.apiserver_args,
+        );
         self.spawn("kube-apiserver", apiserver)?;
         let config = load_kubeconfig(&self.layout.kubeconfig).await?;
         let client =

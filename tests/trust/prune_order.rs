@@ -1,11 +1,14 @@
 //! Defect 4: a prune deletes in reverse dependency order. A `failurePolicy: Fail` webhook whose backend
 //! is gone blocks the deletion of what it guards, so webhook configurations (and APIServices) go first,
-//! and CRDs and Namespaces last.
+//! and CRDs and Namespaces last. The shared control plane never calls webhooks (simulated mode), so
+//! this test runs its own with the webhook admission plugins on.
 
 use std::time::Duration;
 
+use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
+
 use crate::common::*;
-use crate::support::{cluster, kubectl, unique_name};
+use crate::support::{kubectl, unique_name};
 
 /// A webhook that guards DELETE of ConfigMaps in `ns` and whose backend never answers.
 fn blocking_webhook(ns: &str) -> String {
@@ -36,7 +39,13 @@ webhooks:
 
 #[tokio::test]
 async fn prune_deletes_webhooks_before_what_they_guard() {
-    let kc = cluster().await.kubeconfig();
+    let cp = ControlPlane::start(ControlPlaneOptions {
+        apiserver_args: vec!["--disable-admission-plugins=".into()],
+        ..ControlPlaneOptions::default()
+    })
+    .await
+    .unwrap_or_else(|e| panic!("a control plane that calls webhooks: {e}"));
+    let kc = cp.kubeconfig();
     let cache = tempfile::tempdir().expect("cache");
     let ns = unique_name("prune-order");
     let dir = tempfile::tempdir().expect("repo");
