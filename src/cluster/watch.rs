@@ -12,7 +12,7 @@ use kube::api::{Api, DynamicObject};
 use kube::runtime::watcher;
 
 use super::Cluster;
-use super::retry::{is_transient, jitter};
+use super::retry::{is_throttled, is_transient, jitter};
 
 /// Watches are cheap to retry and someone waits on them: their backoff stays short.
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
@@ -22,8 +22,10 @@ pub(crate) struct Watch {
     api: Api<DynamicObject>,
     config: watcher::Config,
     stream: BoxStream<'static, Result<watcher::Event<DynamicObject>, watcher::Error>>,
-    /// Failed polls in a row; the next poll waits for the backoff first.
+    /// Failed polls in a row.
     failures: u32,
+    /// The wait before the next poll, after a failure.
+    pause: Option<Duration>,
     /// The last error while the watch is failing, for timeout messages; cleared by the next event.
     trouble: Arc<Mutex<Option<String>>>,
 }
@@ -41,6 +43,7 @@ impl Watch {
             config,
             stream,
             failures: 0,
+            pause: None,
             trouble: Arc::default(),
         }
     }
@@ -59,6 +62,16 @@ impl Watch {
             .clone()
     }
 
+    /// The backoff after the failures so far, with jitter.
+    fn backoff(&self) -> Duration {
+        let policy = self.cluster.retry_policy();
+        jitter(
+            policy
+                .backoff(self.failures.saturating_sub(1))
+                .min(MAX_BACKOFF),
+        )
+    }
+
     fn set_trouble(&self, trouble: Option<String>) {
         *self.trouble.lock().unwrap_or_else(|p| p.into_inner()) = trouble;
     }
@@ -67,13 +80,8 @@ impl Watch {
     /// a permanent error is returned, and calling again retries after the backoff.
     pub(crate) async fn next(&mut self) -> Result<watcher::Event<DynamicObject>, kube::Error> {
         loop {
-            if self.failures > 0 {
-                let delay = self
-                    .cluster
-                    .retry_policy()
-                    .backoff(self.failures - 1)
-                    .min(MAX_BACKOFF);
-                tokio::time::sleep(jitter(delay)).await;
+            if let Some(pause) = self.pause.take() {
+                tokio::time::sleep(pause).await;
             }
             match self.stream.try_next().await {
                 Ok(Some(event)) => {
@@ -86,6 +94,7 @@ impl Watch {
                 Ok(None) => {
                     // The stream ended (it should not): a new watcher lists again.
                     self.failures += 1;
+                    self.pause = Some(self.backoff());
                     self.set_trouble(Some("the watch ended".into()));
                     self.stream = watcher(self.api.clone(), self.config.clone()).boxed();
                 }
@@ -97,9 +106,19 @@ impl Watch {
                     // 410 Gone: the resourceVersion expired; the watcher lists again.
                     let gone = matches!(&e, kube::Error::Api(s) if s.code == 410);
                     if !is_transient(&e) && !gone {
+                        self.pause = Some(self.backoff());
                         return Err(e);
                     }
-                    tracing::debug!("watch error, retrying: {e}");
+                    let pause = if is_throttled(&e) {
+                        // As long as the server asks (a watch's initial list is throttled too).
+                        let policy = self.cluster.retry_policy();
+                        policy.next_delay(0, Duration::ZERO, &e)
+                    } else {
+                        None
+                    }
+                    .unwrap_or_else(|| self.backoff());
+                    tracing::debug!("watch: transient error, retrying in {pause:?}: {e}");
+                    self.pause = Some(pause);
                 }
             }
         }
