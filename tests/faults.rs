@@ -3,6 +3,8 @@
 //! frozen to prove readiness is never judged from a stale cache. One control plane at a time, and
 //! every rekube run has a deadline, so a hang fails the test instead of CI.
 
+mod support;
+
 #[path = "faults/counts.rs"]
 mod counts;
 #[path = "faults/harness.rs"]

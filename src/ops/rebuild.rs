@@ -62,6 +62,8 @@ pub async fn rebuild<F>(
 where
     F: FnMut(ApplyEvent),
 {
+    // The preflight's retries count too.
+    let retries = cluster.retries();
     let journal_path = journal_path(opts, cluster, manifest)?;
     if !opts.adopt && !opts.resume {
         preflight_empty(cluster, manifest).await?;
@@ -78,10 +80,11 @@ where
         ..opts.run.clone()
     };
     let preflight = started.elapsed();
-    let applied = apply(cluster, manifest, dag, &run, on_event).await?;
+    let mut applied = apply(cluster, manifest, dag, &run, on_event).await?;
     if let Some(e) = applied.inventory_error {
         return Err(e.into());
     }
+    applied.changes.retries = cluster.retries().since(retries);
     let layers: Vec<String> = manifest.layers.iter().map(|l| l.name.clone()).collect();
     let mut report = RebuildReport::new(
         applied.changes,

@@ -1,5 +1,5 @@
-//! What the fault tests share: their own control plane (one at a time), the `rekube` binary run in the
-//! background with a deadline, and the API server's own metrics.
+//! What the fault tests add to `tests/support`: their own control plane (one at a time), and the
+//! `rekube` binary run in the background with a deadline.
 
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
@@ -8,6 +8,8 @@ use std::time::Duration;
 use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
 
 use tokio::sync::{Mutex, MutexGuard};
+
+pub use crate::support::{Rekube, code, stderr, write};
 
 /// An async lock: each test has its own runtime, and the guard is held across awaits.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::const_new(());
@@ -32,17 +34,11 @@ pub async fn control_plane(options: ControlPlaneOptions) -> ControlPlane {
     }
 }
 
-/// `rekube ARGS --kubeconfig KC` in the background, with a private cache folder.
-pub fn spawn(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Child {
+/// `rekube ARGS` in the background, as `rekube` runs it (its kubeconfig and private cache folder).
+pub fn spawn(rekube: &Rekube, args: &[&str]) -> Child {
     eprintln!("$ rekube {}", args.join(" "));
-    Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("REKUBE_CACHE_DIR", cache)
-        .env_remove("KUBECONFIG")
-        .env_remove("REKUBE_INVENTORY")
-        .stdin(Stdio::null())
+    rekube
+        .command(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -75,9 +71,9 @@ pub fn finish(child: Child, limit: Duration) -> Output {
     out
 }
 
-/// Runs `rekube` to the end (at most `limit`).
-pub fn run(kubeconfig: &Path, cache: &Path, args: &[&str], limit: Duration) -> Output {
-    finish(spawn(kubeconfig, cache, args), limit)
+/// Runs `rekube ARGS` to the end (at most `limit`).
+pub fn run(rekube: &Rekube, args: &[&str], limit: Duration) -> Output {
+    finish(spawn(rekube, args), limit)
 }
 
 /// Whether `child` has exited (without reaping its output).
@@ -108,20 +104,6 @@ pub fn summary(err: &str) -> &str {
                     .is_some_and(|w| ACTIONS.contains(&w.trim_end_matches([',', ';'])))
         })
         .unwrap_or("no summary")
-}
-
-pub fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-pub fn write(dir: &Path, path: &str, content: &str) {
-    let p = dir.join(path);
-    std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
-    std::fs::write(p, content).expect("write");
 }
 
 /// kubectl against `kubeconfig`; `None` when it fails (e.g. NotFound).

@@ -18,7 +18,7 @@ async fn apiserver_killed_mid_rebuild() {
     let _one = exclusive().await;
     let mut cp = control_plane(ControlPlaneOptions::default()).await;
     let kc = cp.kubeconfig().to_path_buf();
-    let cache = tempfile::tempdir().expect("cache");
+    let rk = Rekube::on(&kc);
     let dir = tempfile::tempdir().expect("repo");
     let repo = generate(&SynthOptions { objects: OBJECTS });
     write_repo(&repo, dir.path()).expect("repository written");
@@ -26,7 +26,7 @@ async fn apiserver_killed_mid_rebuild() {
     let rebuild = ["rebuild", path, "--timeout", "120s"];
 
     let started = Instant::now();
-    let mut child = spawn(&kc, cache.path(), &rebuild);
+    let mut child = spawn(&rk, &rebuild);
     // Count what etcd stores (fast, unlike the API server's metrics) until half the objects are
     // there, then kill the API server.
     let etcd = cp.etcd_url();
@@ -61,8 +61,7 @@ async fn apiserver_killed_mid_rebuild() {
             "a failed rebuild names what is left: {first}"
         );
         let out = run(
-            &kc,
-            cache.path(),
+            &rk,
             &["rebuild", path, "--timeout", "120s", "--resume"],
             Duration::from_secs(420),
         );
@@ -93,11 +92,6 @@ async fn apiserver_killed_mid_rebuild() {
         "FIGURES kill: total {total:.1?}, resumed {resumed}, summary `{retries}`, {stored_at_kill} stored at the kill, after the restart {} applies ({} creates)",
         after.applies, after.creates
     );
-    let drift = run(
-        &kc,
-        cache.path(),
-        &["drift", path],
-        Duration::from_secs(180),
-    );
+    let drift = run(&rk, &["drift", path], Duration::from_secs(180));
     assert_eq!(code(&drift), 0, "zero drift afterwards");
 }

@@ -72,22 +72,19 @@ async fn waits_survive_an_apiserver_outage() {
     let _one = exclusive().await;
     let mut cp = control_plane(ControlPlaneOptions::default()).await;
     let kc = cp.kubeconfig().to_path_buf();
-    let cache = tempfile::tempdir().expect("cache");
+    let rk = Rekube::on(&kc);
     let dir = tempfile::tempdir().expect("repo");
     let ns = "outage";
     let path = dir.path().to_str().expect("utf-8 path");
     let apply = ["apply", path, "--timeout", "120s", "--max-prune", "100%"];
     repo(dir.path(), ns, "registry.example/web:1", true);
-    assert_eq!(
-        code(&run(&kc, cache.path(), &apply, Duration::from_secs(180))),
-        0
-    );
+    assert_eq!(code(&run(&rk, &apply, Duration::from_secs(180))), 0);
 
     // The update needs new pods: with kwok frozen, the apply waits on the Deployment watch.
     repo(dir.path(), ns, "registry.example/web:2", false);
     cp.inject("kwok", Fault::Pause).expect("kwok paused");
     let started = Instant::now();
-    let mut child = spawn(&kc, cache.path(), &apply);
+    let mut child = spawn(&rk, &apply);
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert!(!exited(&mut child), "the apply waits for the new pods");
     // Longer than the old retry budgets (10 failed watch polls, 8 request tries).

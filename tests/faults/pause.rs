@@ -21,12 +21,12 @@ async fn rebuild_through_a_pause(
 ) -> (std::process::Output, Duration, Duration, String) {
     let mut cp = control_plane(ControlPlaneOptions::default()).await;
     let kc = cp.kubeconfig().to_path_buf();
-    let cache = tempfile::tempdir().expect("cache");
+    let rk = Rekube::on(&kc);
     let dir = tempfile::tempdir().expect("repo");
     write_repo(&generate(&SynthOptions { objects: OBJECTS }), dir.path()).expect("repository");
     let path = dir.path().to_str().expect("utf-8 path").to_string();
     let started = Instant::now();
-    let mut child = spawn(&kc, cache.path(), &["rebuild", &path, "--timeout", timeout]);
+    let mut child = spawn(&rk, &["rebuild", &path, "--timeout", timeout]);
     let client = cp.client().expect("client");
     loop {
         assert!(!exited(&mut child), "the rebuild finished before the fault");
@@ -55,20 +55,14 @@ async fn rebuild_through_a_pause(
     let mut resumed = String::new();
     if code(&out) != 0 {
         let again = run(
-            &kc,
-            cache.path(),
+            &rk,
             &["rebuild", &path, "--timeout", "120s", "--resume"],
             Duration::from_secs(300),
         );
         assert_eq!(code(&again), 0, "--resume completes it: {}", stderr(&again));
         resumed = stderr(&again);
     }
-    let drift = run(
-        &kc,
-        cache.path(),
-        &["drift", &path],
-        Duration::from_secs(180),
-    );
+    let drift = run(&rk, &["drift", &path], Duration::from_secs(180));
     assert_eq!(code(&drift), 0, "zero drift afterwards");
     (out, paused_at, total, resumed)
 }

@@ -70,7 +70,7 @@ async fn an_updated_deployment_is_not_ready_from_its_cached_copy() {
     let _one = exclusive().await;
     let mut cp = control_plane(ControlPlaneOptions::default()).await;
     let kc = cp.kubeconfig().to_path_buf();
-    let cache = tempfile::tempdir().expect("cache");
+    let rk = Rekube::on(&kc);
     let dir = tempfile::tempdir().expect("repo");
     let repo = dir.path();
     let ns = "stale";
@@ -87,10 +87,7 @@ async fn an_updated_deployment_is_not_ready_from_its_cached_copy() {
     );
     seconds(repo, ns, "registry.example/app:1", "v1");
     let apply = ["apply", path, "--timeout", "90s", "--no-prune"];
-    assert_eq!(
-        code(&run(&kc, cache.path(), &apply, Duration::from_secs(180))),
-        0
-    );
+    assert_eq!(code(&run(&rk, &apply, Duration::from_secs(180))), 0);
 
     // The first Deployment changes without a rollout (ready at once); the second needs new pods.
     write(
@@ -100,7 +97,7 @@ async fn an_updated_deployment_is_not_ready_from_its_cached_copy() {
     );
     seconds(repo, ns, "registry.example/app:2", "v2");
     cp.inject("kwok", Fault::Pause).expect("kwok paused");
-    let mut child = spawn(&kc, cache.path(), &apply);
+    let mut child = spawn(&rk, &apply);
     let frozen = Instant::now();
     // Long enough for the apply to reach the dependent if it wrongly judged the second ready.
     while frozen.elapsed() < Duration::from_secs(8) && !exited(&mut child) {

@@ -1,7 +1,9 @@
 //! Throttling: an API server limited to 10 requests in flight (5 mutating) answers the rest with 429
-//! and `Retry-After: 1`. rekube runs as a ServiceAccount (cluster-admin, but not `system:masters`,
-//! which the limit exempts); the rebuild completes, every 429 is retried after the time the server
-//! asked for, and the retries are counted in the summary.
+//! and `Retry-After: 1`, once with the plain in-flight limit (how the local control plane runs) and
+//! once with API Priority and Fairness, rekube's requests put in a small priority level that rejects
+//! instead of queueing. rekube runs as a ServiceAccount (cluster-admin, but not `system:masters`,
+//! which both exempt); the rebuild completes, every 429 is retried after the time the server asked
+//! for, and the retries are counted in the summary.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -69,19 +71,81 @@ fn throttled_delays(log: &str) -> Vec<Duration> {
         .collect()
 }
 
+/// A priority level of 3 seats (of 15) that rejects what does not fit, and the deployer's requests in it.
+const TIGHT_PRIORITY_LEVEL: &str = r#"apiVersion: flowcontrol.apiserver.k8s.io/v1
+kind: PriorityLevelConfiguration
+metadata:
+  name: rekube-test-tight
+spec:
+  type: Limited
+  limited:
+    nominalConcurrencyShares: 60
+    lendablePercent: 0
+    borrowingLimitPercent: 0
+    limitResponse:
+      type: Reject
+---
+apiVersion: flowcontrol.apiserver.k8s.io/v1
+kind: FlowSchema
+metadata:
+  name: rekube-test-deployer
+spec:
+  priorityLevelConfiguration:
+    name: rekube-test-tight
+  matchingPrecedence: 100
+  distinguisherMethod:
+    type: ByUser
+  rules:
+    - subjects:
+        - kind: ServiceAccount
+          serviceAccount: {name: deployer, namespace: kube-system}
+      resourceRules:
+        - verbs: ["*"]
+          apiGroups: ["*"]
+          resources: ["*"]
+          clusterScope: true
+          namespaces: ["*"]
+      nonResourceRules:
+        - verbs: ["*"]
+          nonResourceURLs: ["*"]
+"#;
+
+const IN_FLIGHT: [&str; 2] = [
+    "--max-requests-inflight=10",
+    "--max-mutating-requests-inflight=5",
+];
+
 #[tokio::test]
-async fn throttled_rebuild_honours_retry_after_and_counts_retries() {
+async fn in_flight_limit_honours_retry_after_and_counts_retries() {
+    throttled_rebuild("in-flight limit", &IN_FLIGHT, None).await;
+}
+
+#[tokio::test]
+async fn priority_and_fairness_honours_retry_after_and_counts_retries() {
+    let mut args = IN_FLIGHT.to_vec();
+    args.push("--enable-priority-and-fairness=true");
+    throttled_rebuild("priority and fairness", &args, Some(TIGHT_PRIORITY_LEVEL)).await;
+}
+
+/// A rebuild of [`OBJECTS`] as the deployer ServiceAccount on an API server started with `args`
+/// (and `flow_control` applied by the admin): it completes, every 429 waited its Retry-After, and
+/// the summary counts them all.
+async fn throttled_rebuild(what: &str, args: &[&str], flow_control: Option<&str>) {
     let _one = exclusive().await;
     let cp = control_plane(ControlPlaneOptions {
-        apiserver_args: vec![
-            "--max-requests-inflight=10".into(),
-            "--max-mutating-requests-inflight=5".into(),
-        ],
+        apiserver_args: args.iter().map(|a| a.to_string()).collect(),
         ..ControlPlaneOptions::default()
     })
     .await;
     let work = tempfile::tempdir().expect("work");
     let kc = service_account_kubeconfig(cp.kubeconfig(), work.path());
+    let rk = Rekube::on(&kc);
+    if let Some(manifest) = flow_control {
+        write(work.path(), "flow-control.yaml", manifest);
+        let file = work.path().join("flow-control.yaml");
+        let file = file.to_str().expect("utf-8 path");
+        kubectl(cp.kubeconfig(), &["apply", "-f", file]).expect("flow control applied");
+    }
     let dir = tempfile::tempdir().expect("repo");
     let repo = generate(&SynthOptions { objects: OBJECTS });
     write_repo(&repo, dir.path()).expect("repository written");
@@ -101,10 +165,11 @@ async fn throttled_rebuild_honours_retry_after_and_counts_retries() {
         Some("system:serviceaccount:kube-system:deployer"),
         "rekube runs as the ServiceAccount"
     );
+    let client = cp.client().expect("client");
+    let refused_before = crate::counts::throttled(&client).await;
     let started = Instant::now();
     let out = run(
-        &kc,
-        work.path(),
+        &rk,
         &[
             "rebuild",
             path,
@@ -115,17 +180,16 @@ async fn throttled_rebuild_honours_retry_after_and_counts_retries() {
             "--log",
             "rekube=debug",
         ],
-        Duration::from_secs(600),
+        Duration::from_secs(300),
     );
     let took = started.elapsed();
-    let client = cp.client().expect("client");
-    let refused = crate::counts::throttled(&client).await;
+    let refused = crate::counts::throttled(&client).await - refused_before;
     let err = stderr(&out);
     assert_eq!(code(&out), 0, "the rebuild completes under throttling");
     let delays = throttled_delays(&err);
     let summary = summary(&err);
     eprintln!(
-        "FIGURES throttle: {took:.1?}, `{summary}`, {refused} requests refused with 429 by the API server, {} retries after 429, shortest wait {:?}",
+        "FIGURES throttle ({what}): {took:.1?}, `{summary}`, {refused} requests refused with 429 by the API server, {} retries after 429, shortest wait {:?}",
         delays.len(),
         delays.iter().min()
     );
@@ -143,6 +207,6 @@ async fn throttled_rebuild_honours_retry_after_and_counts_retries() {
         summary.contains(&format!("{} throttled by the API server", delays.len())),
         "the retries are counted in the summary: {summary}"
     );
-    let drift = run(&kc, work.path(), &["drift", path], Duration::from_secs(300));
+    let drift = run(&rk, &["drift", path], Duration::from_secs(300));
     assert_eq!(code(&drift), 0, "zero drift afterwards");
 }
