@@ -1,4 +1,5 @@
-//! Helpers of the trust tests: the `rekube` binary run with a private cache folder and a deadline.
+//! What the trust tests add to `tests/support`: the `rekube` binary run with a deadline, so a hang fails
+//! the test instead of CI.
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -49,32 +50,4 @@ pub fn wait_bounded(child: std::process::Child, limit: Duration) -> Output {
             panic!("rekube did not finish within {limit:?}: it hangs");
         }
     }
-}
-
-pub fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-pub fn stdout(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-pub fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-pub fn write(dir: &Path, path: &str, content: &str) {
-    let p = dir.join(path);
-    std::fs::create_dir_all(p.parent().expect("a parent")).expect("mkdir");
-    std::fs::write(p, content).expect("write");
-}
-
-pub fn namespace(name: &str) -> String {
-    format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n")
-}
-
-pub fn config_map(ns: &str, name: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\ndata:\n  mode: fast\n"
-    )
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde_json::Value;
 
-use crate::common::*;
-use crate::support::{cluster, kubectl, unique_name};
+use crate::common::{rekube, wait_bounded};
+use crate::support::{cluster, code, kubectl, namespace, stderr, stdout, unique_name, write};
 
 /// A Namespace, a static PersistentVolume (the local control plane has no provisioner, so the PVC
 /// of the volumeClaimTemplate binds to it) and a StatefulSet with a volumeClaimTemplate.

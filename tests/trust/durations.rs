@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
-use crate::common::*;
-use crate::support::{cluster, unique_name};
+use crate::common::rekube;
+use crate::support::{cluster, code, namespace, stderr, unique_name, write};
 
 #[tokio::test]
 async fn absurd_durations_are_clear_errors_not_panics() {

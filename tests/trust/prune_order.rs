@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
 
-use crate::common::*;
-use crate::support::{kubectl, unique_name};
+use crate::common::rekube;
+use crate::support::{code, config_map, kubectl, namespace, stderr, unique_name, write};
 
 /// A webhook that guards DELETE of ConfigMaps in `ns` and whose backend never answers.
 fn blocking_webhook(ns: &str) -> String {
@@ -55,7 +55,7 @@ async fn prune_deletes_webhooks_before_what_they_guard() {
         write(
             repo,
             &format!("apps/c{i}.yaml"),
-            &config_map(&ns, &format!("c{i}")),
+            &config_map(&ns, &format!("c{i}"), "fast"),
         );
     }
     write(repo, "apps/webhook.yaml", &blocking_webhook(&ns));
