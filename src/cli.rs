@@ -314,7 +314,8 @@ pub struct ApplyOpts {
     #[arg(long)]
     pub recreate: bool,
 
-    /// How long to wait for each object to become ready (e.g. 5m, 90s).
+    /// How long each object may take to be written and to become ready (e.g. 5m, 90s; at most a
+    /// year). A frozen API server fails the objects within it instead of hanging the run.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
 
@@ -439,7 +440,8 @@ pub struct DrillArgs {
     #[arg(long, value_parser = parse_duration)]
     pub rto_budget: Option<std::time::Duration>,
 
-    /// How long to wait for each object to become ready (e.g. 5m, 90s).
+    /// How long each object may take to be written and to become ready (e.g. 5m, 90s; at most a
+    /// year). A frozen API server fails the objects within it instead of hanging the run.
     #[arg(long, default_value = "5m", value_parser = parse_duration)]
     pub timeout: std::time::Duration,
 
