@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::apply::{self, Action, ApplyEvent, ApplyOptions, ChangeSet, Dag, HookRuns, Journal};
-use crate::cluster::Cluster;
+use crate::cluster::{Cluster, ClusterError};
 use crate::helm::operations;
 use crate::inventory::{Inventory, InventoryError};
 use crate::manifest::Manifest;
@@ -121,9 +121,22 @@ where
     let mut inventory_error = None;
     if let (Some(p), Some(popts)) = (prepared, &opts.prune) {
         let succeeded = changes.succeeded();
-        match prune::finish(cluster, p, manifest, succeeded, popts, origin).await {
-            Ok(pruned) => changes.changes.extend(pruned.changes),
-            Err(e) => inventory_error = Some(e),
+        let parent = p.inventory.set.parent().to_string();
+        // Bounded like each object: a frozen API server must not hold the run after its objects.
+        let finish = prune::finish(cluster, p, manifest, succeeded, popts, origin);
+        match tokio::time::timeout(opts.apply.timeout, finish).await {
+            Ok(Ok(pruned)) => changes.changes.extend(pruned.changes),
+            Ok(Err(e)) => inventory_error = Some(e),
+            Err(_) => {
+                inventory_error = Some(InventoryError::Cluster(ClusterError::Timeout {
+                    object: parent,
+                    timeout: opts.apply.timeout,
+                    status:
+                        "the inventory was not recorded nor its lock freed: the API server did \
+                             not answer in time (the lock is taken over once stale)"
+                            .into(),
+                }));
+            }
         }
     }
     changes.elapsed = origin.elapsed();
@@ -152,8 +165,13 @@ async fn renewing<T>(
         tokio::select! {
             out = &mut work => return out,
             _ = tick.tick() => {
-                if let Err(e) = inventory.renew(cluster).await {
-                    tracing::warn!("renewing the inventory's lock: {}", crate::error::render(&e));
+                // Bounded by the next tick: an unanswered renewal must not hold `work`'s result.
+                match tokio::time::timeout(every, inventory.renew(cluster)).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => {
+                        tracing::warn!("renewing the inventory's lock: {}", crate::error::render(&e));
+                    }
+                    Err(_) => tracing::warn!("renewing the inventory's lock: no answer in {every:?}"),
                 }
             }
         }
