@@ -18,6 +18,7 @@ mod engine;
 pub mod hooks;
 mod journal;
 mod object;
+mod ready;
 pub mod schedule;
 
 pub use engine::{ApplyEvent, apply, decide};
