@@ -17,7 +17,8 @@
 //!    needs is [`readiness`]-ready (`src/readiness/`, kstatus rules, pure).
 //! 7. [`inventory`] (`src/inventory/`): the ApplySet that records what rekube manages, and the prune plan.
 //! 8. [`drift`] and [`report`]: classes of drift, rebuild reports and their rendering; [`audit`]: the HA
-//!    posture audit of a repository (pure rules).
+//!    posture audit of a repository (pure rules); [`export`]: what a live cluster declares, laid out as a
+//!    repository (pure, fed by [`ops::export`]).
 //!
 //! [`ops`] composes the stages into operations. [`ops::apply::apply`] is **the apply operation** (prepare
 //! the inventory, apply along the DAG, prune and record the revision) that `apply`, `rebuild`, `drill` and
