@@ -44,8 +44,6 @@ pub mod yaml;
 
 #[cfg(test)]
 mod tests;
-#[cfg(test)]
-mod tests_scope;
 
 use std::collections::BTreeSet;
 use std::path::Path;

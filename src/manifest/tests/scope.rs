@@ -1,8 +1,7 @@
-//! Scopes and namespaces through [`load`](super::load): CRDs in the repository, `-n`, the offline error
+//! Scopes and namespaces through [`load`](crate::manifest::load): CRDs in the repository, `-n`, the offline error
 //! for kinds nothing defines, and their placement once discovery answered.
 
-use super::tests::repo;
-use super::{LoadOptions, load_dir};
+use super::{LoadOptions, load_dir, repo};
 
 const WIDGET: &str = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: w}\n";
 
@@ -91,7 +90,7 @@ fn scope_of_custom_resources_comes_from_the_repository_or_is_an_error() {
 /// Cluster commands leave unknown kinds to discovery, then place them by the same rules.
 #[test]
 fn unknown_kinds_wait_for_discovery() {
-    use super::{Scope, ScopeLookup, Scopes};
+    use crate::manifest::{Scope, ScopeLookup, Scopes};
     let other = "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g, namespace: x}\n";
     let dir = repo(&[
         (
