@@ -9,16 +9,16 @@ use crate::ops::apply::{Applied, ApplyRunOptions, apply};
 use crate::ops::prune::PruneRunOptions;
 use crate::source::Identity;
 
-use super::{CommandError, EXIT_ERROR, EXIT_OK, common, render_error};
+use super::{CommandError, EXIT_ERROR, EXIT_OK, common, render_error, target};
 
 pub async fn run(args: ApplyArgs) -> Result<i32, CommandError> {
     let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
     let dag = common::dependencies(&manifest, args.source.strict)?;
     let (inventory, owner) =
         common::inventory(args.apply.inventory.as_deref(), &manifest, &args.source);
-    let target = common::connect(&args.cluster).await?;
+    let target = target::connect(&args.cluster).await?;
     let (manifest, dag) =
-        common::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
+        target::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
     target.prepare(&manifest, args.apply.timeout).await?;
     let mut opts = options(&args.apply, usize::from(args.cluster.concurrency));
     opts.apply.simulated = target.simulated;

@@ -4,7 +4,7 @@
 use crate::audit::{audit, render_junit, render_text};
 use crate::cli::{AuditArgs, ReportOutput};
 
-use super::{CommandError, common};
+use super::{CommandError, common, target};
 
 pub async fn run(args: AuditArgs) -> Result<i32, CommandError> {
     let c = &args.cluster;
@@ -17,7 +17,7 @@ pub async fn run(args: AuditArgs) -> Result<i32, CommandError> {
     let manifest = common::load_sealed(&args.source)?;
     let mut target = None;
     let live = if args.live {
-        let t = common::connect(&args.cluster).await?;
+        let t = target::connect(&args.cluster).await?;
         let state = crate::ops::audit::observe(&t.cluster).await?;
         target = Some(t);
         Some(state)

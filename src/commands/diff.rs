@@ -4,13 +4,13 @@ use crate::cli::{DiffArgs, ReportOutput};
 use crate::diff::DiffOptions;
 use crate::ops::diff::{DiffReport, DiffRunOptions, Outcome, diff};
 
-use super::{CommandError, common};
+use super::{CommandError, common, target};
 
 pub async fn run(args: DiffArgs) -> Result<i32, CommandError> {
     let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
     let (inventory, _) = common::inventory(args.inventory.as_deref(), &manifest, &args.source);
-    let target = common::connect(&args.cluster).await?;
-    let (manifest, _) = common::for_cluster(
+    let target = target::connect(&args.cluster).await?;
+    let (manifest, _) = target::for_cluster(
         manifest,
         Default::default(),
         &args.source,

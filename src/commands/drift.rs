@@ -7,13 +7,13 @@ use crate::cli::{DriftArgs, DriftClass, ReportOutput};
 use crate::drift::{Class, render_junit, render_text};
 use crate::ops::drift::{DriftOptions, drift};
 
-use super::{CommandError, common};
+use super::{CommandError, common, target};
 
 pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
     let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
     let (inventory, _) = common::inventory(args.inventory.as_deref(), &manifest, &args.source);
-    let target = common::connect(&args.cluster).await?;
-    let (manifest, _) = common::for_cluster(
+    let target = target::connect(&args.cluster).await?;
+    let (manifest, _) = target::for_cluster(
         manifest,
         Default::default(),
         &args.source,

@@ -9,7 +9,7 @@ use crate::controlplane::ControlPlaneOptions;
 use crate::ops::drill::{DrillOptions, DrillReport, drill};
 use crate::report::{DriftCheck, Evidence};
 
-use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common};
+use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common, target};
 
 pub async fn run(args: DrillArgs) -> Result<i32, CommandError> {
     let format = common::report_format(args.report.as_deref())?;
@@ -77,7 +77,7 @@ pub fn render_text(r: &DrillReport) -> String {
         "fresh control plane ready in {:.2}s",
         r.cluster_seconds
     );
-    let _ = writeln!(out, "{}", common::SIMULATED_NOTE);
+    let _ = writeln!(out, "{}", target::SIMULATED_NOTE);
     for note in &r.simulation {
         let _ = writeln!(out, "simulated cluster: {note}");
     }

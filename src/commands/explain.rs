@@ -8,7 +8,7 @@ use crate::graph::{GraphOptions, Node, Plan};
 use crate::object::Object;
 use crate::readiness::{self, JudgedBy};
 
-use super::{CommandError, EXIT_ERROR, EXIT_OK, common};
+use super::{CommandError, EXIT_ERROR, EXIT_OK, common, target};
 
 pub async fn run(args: ExplainArgs) -> Result<i32, CommandError> {
     let manifest = common::load_sealed(&args.source)?;
@@ -20,7 +20,7 @@ pub async fn run(args: ExplainArgs) -> Result<i32, CommandError> {
         None
     } else {
         // A short bound: explain is mostly offline, a slow or absent cluster must not hang it.
-        tokio::time::timeout(Duration::from_secs(10), common::connect(&args.cluster))
+        tokio::time::timeout(Duration::from_secs(10), target::connect(&args.cluster))
             .await
             .ok()
             .and_then(Result::ok)

@@ -9,7 +9,7 @@ use crate::manifest::sops::config::CreationRules;
 use crate::manifest::sops::encrypt::Recipients;
 use crate::ops::export::{ExportRunOptions, Exported, add_layer, export, write};
 
-use super::{CommandError, EXIT_OK, common};
+use super::{CommandError, EXIT_OK, common, target};
 
 pub async fn run(args: ExportArgs) -> Result<i32, CommandError> {
     let layers = layer_overrides(&args.layers)?;
@@ -30,9 +30,9 @@ pub async fn run(args: ExportArgs) -> Result<i32, CommandError> {
         }
         None => None,
     };
-    let target = common::connect(&args.cluster).await?;
+    let target = target::connect(&args.cluster).await?;
     if let Some(m) = &mut repository {
-        common::resolve_scopes(&target, m).await?;
+        target::resolve_scopes(&target, m).await?;
     }
     let opts = ExportRunOptions {
         export: ExportOptions {

@@ -16,6 +16,7 @@ pub mod lock;
 pub mod plan;
 pub mod rebuild;
 pub mod reconcile;
+pub mod target;
 
 /// Exit code: success, or in sync.
 pub const EXIT_OK: i32 = 0;

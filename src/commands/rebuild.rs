@@ -7,7 +7,7 @@ use crate::cli::RebuildArgs;
 use crate::ops::rebuild::{RebuildOptions, rebuild};
 use crate::report::{DriftCheck, Evidence};
 
-use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common};
+use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common, target};
 
 pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
     let started = Instant::now();
@@ -16,9 +16,9 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
     let dag = common::dependencies(&manifest, args.source.strict)?;
     let (inventory, owner) =
         common::inventory(args.apply.inventory.as_deref(), &manifest, &args.source);
-    let target = common::connect(&args.cluster).await?;
+    let target = target::connect(&args.cluster).await?;
     let (manifest, dag) =
-        common::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
+        target::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
     // Preparing a simulated cluster (CRDs a real cluster would have) is not part of the recovery either.
     target.prepare(&manifest, args.apply.timeout).await?;
     // With --fresh, building the cluster is not part of the recovery: its start time was printed apart.

@@ -11,11 +11,11 @@ use crate::reconcile::secrets::{SecretKeys, SecretRef};
 use crate::source::{Source, SourceOptions};
 
 use super::apply::{apply_options, prune_options};
-use super::{CommandError, EXIT_OK, common};
+use super::{CommandError, EXIT_OK, common, target};
 
 pub async fn run(args: ReconcileArgs) -> Result<i32, CommandError> {
     let mut opts = reconcile_options(&args)?;
-    let target = common::connect(&args.cluster).await?;
+    let target = target::connect(&args.cluster).await?;
     // Kinds the repository does not define get their scope from this cluster's discovery.
     opts.follow.cluster = Some(target.cluster.clone());
     opts.follow.secrets.client = Some(target.cluster.client().clone());

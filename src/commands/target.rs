@@ -1,0 +1,182 @@
+//! The target cluster of a command: connecting with kubeconfig conventions or starting a fresh local
+//! control plane, then preparing the repository for it (charts rendered for its version, scopes its
+//! discovery tells).
+
+use std::io::IsTerminal;
+
+use crate::cli::{ClusterArgs, Fresh, SourceArgs};
+use crate::cluster::{Cluster, ClusterOptions};
+use crate::controlplane::{ControlPlane, ControlPlaneOptions};
+use crate::graph::GraphOptions;
+use crate::helm::template::Lookup;
+use crate::manifest::{HelmOptions, Manifest};
+
+use super::CommandError;
+use super::common::{decrypting, dependencies, invalid, load_with, print_warnings, scope_lookup};
+
+/// A connected cluster, and the fresh control plane behind it when `--fresh local` started one.
+pub struct Target {
+    pub cluster: Cluster,
+    pub fresh: Option<ControlPlane>,
+    /// rekube's simulated local control plane (`--fresh local` or `rekube local up`).
+    pub simulated: bool,
+}
+
+/// Said once when the target cluster is simulated.
+pub const SIMULATED_NOTE: &str = "simulated cluster (rekube's local control plane): pods and volumes are simulated, admission webhooks are not called, aggregated APIs are judged by their Service's ready endpoints";
+
+impl Target {
+    /// Prepares a simulated target for the repository (the VolumeSnapshot CRDs when it uses snapshots),
+    /// printing what was done; nothing on a real cluster.
+    ///
+    /// # Errors
+    /// What the simulation had to install could not be installed.
+    pub async fn prepare(
+        &self,
+        manifest: &Manifest,
+        timeout: std::time::Duration,
+    ) -> Result<(), CommandError> {
+        if self.simulated {
+            for note in crate::ops::simulation::prepare(&self.cluster, manifest, timeout).await? {
+                eprintln!("simulated cluster: {note}");
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Target {
+    /// With `--fresh local` on a terminal, keeps the control plane up until Ctrl-C so people can look at
+    /// it; elsewhere (CI, scripts) it is torn down at once.
+    pub async fn finish(self) {
+        if let Some(cp) = self.fresh {
+            if std::io::stdin().is_terminal() && std::io::stderr().is_terminal() {
+                eprintln!(
+                    "the local control plane keeps running: kubectl --kubeconfig {} get all -A\npress Ctrl-C to stop it",
+                    cp.kubeconfig().display()
+                );
+                let _ = tokio::signal::ctrl_c().await;
+            }
+            drop(cp);
+        }
+    }
+}
+
+/// Connects with kubeconfig conventions, or starts a fresh local control plane.
+///
+/// # Errors
+/// The cluster cannot be reached, or the fresh control plane cannot be built or started.
+pub async fn connect(args: &ClusterArgs) -> Result<Target, CommandError> {
+    let opts = ClusterOptions {
+        kubeconfig: args.kubeconfig.clone(),
+        context: args.context.clone(),
+        concurrency: usize::from(args.concurrency),
+        ..ClusterOptions::default()
+    };
+    match args.fresh {
+        None => {
+            let cluster = Cluster::connect(&opts).await?;
+            let simulated = crate::ops::simulation::is_simulated(&cluster).await;
+            if simulated {
+                eprintln!("{SIMULATED_NOTE}");
+            }
+            Ok(Target {
+                cluster,
+                fresh: None,
+                simulated,
+            })
+        }
+        Some(Fresh::Local) => {
+            eprintln!("starting a fresh local control plane…");
+            let cp = ControlPlane::start(ControlPlaneOptions::default()).await?;
+            eprintln!(
+                "fresh local control plane ready in {:.1}s at {} (kubeconfig {})",
+                cp.ready_in().as_secs_f64(),
+                cp.server_url(),
+                cp.kubeconfig().display()
+            );
+            let client = cp.client()?;
+            let cluster = Cluster::from_client(client, cp.server_url().to_string(), &opts).await?;
+            eprintln!("{SIMULATED_NOTE}");
+            Ok(Target {
+                cluster,
+                fresh: Some(cp),
+                simulated: true,
+            })
+        }
+    }
+}
+
+/// Prepares the repository for the target: with Helm charts, renders them again for it (its Kubernetes
+/// version and API versions unless `--kube-version`, its kubeconfig for `--helm-lookup`); then places the
+/// objects whose scope only its discovery can tell ([`resolve_scopes`]). Returns the manifest and its
+/// DAG, built again when either changed anything.
+///
+/// # Errors
+/// The cluster's version cannot be read, the charts do not render for it, or a kind is served by neither
+/// the repository nor the cluster.
+pub async fn for_cluster(
+    mut manifest: Manifest,
+    mut dag: crate::apply::Dag,
+    args: &SourceArgs,
+    cluster: &ClusterArgs,
+    target: &Target,
+) -> Result<(Manifest, crate::apply::Dag), CommandError> {
+    let rendered = !manifest.releases.is_empty();
+    if rendered {
+        let (version, api_versions) = target
+            .cluster
+            .resources()
+            .capabilities()
+            .await
+            .map_err(|e| format!("cannot read the cluster's version for Helm: {e}"))?;
+        let kubeconfig = match &target.fresh {
+            Some(cp) => Some(cp.kubeconfig().to_path_buf()),
+            None => cluster.kubeconfig.clone(),
+        };
+        let helm = HelmOptions {
+            kube_version: Some(args.kube_version.clone().unwrap_or(version)),
+            api_versions,
+            lookup: args.helm_lookup.then(|| Lookup {
+                kubeconfig,
+                context: cluster.context.clone(),
+            }),
+            ..HelmOptions::default()
+        };
+        let sops = decrypting(&args.trust)?;
+        manifest = load_with(args, scope_lookup(cluster), sops, helm, false)?;
+    }
+    if resolve_scopes(target, &mut manifest).await? {
+        dag = dependencies(&manifest, args.strict)?;
+    } else if rendered {
+        // Built quietly: external references were printed with the offline rendering.
+        let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default())?;
+        dag = crate::apply::Dag::from_graph(&graph);
+    }
+    Ok((manifest, dag))
+}
+
+/// Places the objects whose scope only the cluster's discovery can tell (see
+/// [`load_for_cluster`](super::common::load_for_cluster)).
+/// Returns true when there were any: the dependency graph must then be built again.
+///
+/// # Errors
+/// [`Invalid`](super::common::Invalid), after printing each object of a kind the cluster does not
+/// serve either.
+pub async fn resolve_scopes(
+    target: &Target,
+    manifest: &mut Manifest,
+) -> Result<bool, CommandError> {
+    if manifest.unresolved.is_empty() {
+        return Ok(false);
+    }
+    let kinds = manifest.unresolved_kinds();
+    let scopes = crate::cluster::discover_scopes(&target.cluster, &kinds).await;
+    match manifest.resolve_scopes(&scopes) {
+        Ok(warnings) => {
+            print_warnings(&warnings);
+            Ok(true)
+        }
+        Err(diags) => Err(invalid(&diags)),
+    }
+}
