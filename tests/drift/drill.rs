@@ -2,7 +2,7 @@
 
 use serde_json::Value;
 
-use crate::support::{Rekube, app, assets, code, namespace, root, stdout, write};
+use crate::support::{Rekube, app, code, namespace, root, stdout, write};
 
 /// A small repository for drills, in its own namespace.
 fn drill_repo(ns: &str) -> tempfile::TempDir {
@@ -14,7 +14,7 @@ fn drill_repo(ns: &str) -> tempfile::TempDir {
 #[tokio::test]
 async fn drill_passes_and_reports_the_rto() {
     // The drill starts its own control plane, from the binaries the shared one was built from.
-    let rekube = Rekube::new().env("KUBEBUILDER_ASSETS", assets().await);
+    let rekube = Rekube::fresh_local();
     let dir = drill_repo("drill-ok");
     let path = dir.path().to_str().expect("utf-8 path");
     let out = rekube.run(&[
@@ -53,7 +53,7 @@ async fn drill_passes_and_reports_the_rto() {
 
 #[tokio::test]
 async fn drill_names_the_object_that_never_becomes_ready() {
-    let rekube = Rekube::new().env("KUBEBUILDER_ASSETS", assets().await);
+    let rekube = Rekube::fresh_local();
     let dir = tempfile::tempdir().expect("repo");
     let ns = "drill-stuck";
     write(dir.path(), "cluster/namespace.yaml", &namespace(ns));
@@ -160,7 +160,7 @@ async fn drill_of_the_platform_example() {
         platform.join("rekube.yaml").exists(),
         "examples/platform is the repository this test drills"
     );
-    let rekube = Rekube::new().env("KUBEBUILDER_ASSETS", assets().await);
+    let rekube = Rekube::fresh_local();
     let path = platform.to_str().expect("utf-8 path");
     let out = rekube.run(&["drill", path, "--fresh", "local", "--timeout", "3m"]);
     assert_eq!(code(&out), 0, "{}", stdout(&out));

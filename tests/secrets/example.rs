@@ -2,26 +2,23 @@
 
 use std::path::Path;
 
-use crate::peer::{code, rekube, text};
 use crate::sops::secret_value;
-use crate::support::{cluster, kubectl};
+use crate::support::{Rekube, cluster, code, kubectl, text};
 
 #[tokio::test]
 async fn the_sops_example_rebuilds_with_its_example_key() {
     let kc = cluster().await.kubeconfig();
     let kcs = kc.to_str().expect("utf-8 path");
-    let work = tempfile::tempdir().expect("temp dir");
-    let cache = work.path().join("cache");
+    let rekube = Rekube::new();
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/sops");
     let example = example.to_str().expect("utf-8");
-    let plan = rekube(&cache, &["plan", example], &[]);
+    let plan = rekube.run(&["plan", example]);
     assert_eq!(code(&plan), 0);
     assert!(
         text(&plan).contains("Secret/sops-example/db") && text(&plan).contains("(SOPS-encrypted)")
     );
     let key = Path::new(example).join("example-age-key.txt");
-    let out = rekube(
-        &cache,
+    let out = rekube.run_env(
         &[
             "rebuild",
             example,

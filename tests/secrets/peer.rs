@@ -1,11 +1,14 @@
 //! The peers of the secrets tests: the real `sops` (built pinned from the Go module proxy by
 //! tests/sops/build.sh into the cache beside the control plane), `git` signing with keys from
-//! `ssh-keygen` and `gpg` (Debian's openssh-client and gpg), and the `rekube` binary.
+//! `ssh-keygen` and `gpg` (Debian's openssh-client and gpg). The `rekube` binary is run by
+//! [`crate::support::Rekube`].
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::Command;
 use std::sync::OnceLock;
+
+use crate::support::build_tool;
 
 /// The real sops binary, built on first use (the build is a no-op once cached).
 ///
@@ -14,24 +17,9 @@ use std::sync::OnceLock;
 pub fn sops() -> &'static Path {
     static SOPS: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     let built = SOPS.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/sops/build.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run bash {}: {e}", script.display()))?;
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        match out.status.code() {
-            Some(0) => String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .last()
-                .map(PathBuf::from)
-                .ok_or_else(|| "tests/sops/build.sh printed no path".to_string()),
-            Some(3) => Err(format!(
-                "the SOPS tests need the real sops, built from Go modules: {stderr}"
-            )),
-            _ => Err(format!("tests/sops/build.sh failed: {stderr}")),
-        }
+        build_tool("tests/sops/build.sh").map_err(|message| {
+            format!("the SOPS tests need the real sops, built from Go modules: {message}")
+        })
     });
     match built {
         Ok(path) => path,
@@ -68,50 +56,6 @@ pub fn encrypt(file: &Path, recipient: &str, args: &[&str]) {
         file.display(),
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Runs `rekube ARGS` with a private cache and `env` (nothing inherited for SOPS or Kubernetes).
-pub fn rekube(cache: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .env("REKUBE_CACHE_DIR", cache)
-        .env("XDG_CONFIG_HOME", cache.join("no-config"))
-        .env_remove("KUBECONFIG")
-        .env_remove("REKUBE_INVENTORY")
-        .env_remove("SOPS_AGE_KEY_FILE")
-        .env_remove("SOPS_AGE_KEY")
-        .envs(env.iter().copied())
-        .stdin(Stdio::null())
-        .output()
-        .expect("the rekube binary runs");
-    eprintln!(
-        "$ rekube {}\n--- exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-pub fn code(out: &Output) -> i32 {
-    out.status.code().unwrap_or(-1)
-}
-
-/// Stdout and stderr together.
-pub fn text(out: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    )
-}
-
-pub fn write(dir: &Path, rel: &str, content: &str) -> PathBuf {
-    let path = dir.join(rel);
-    std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-    std::fs::write(&path, content).expect("write");
-    path
 }
 
 /// A Git work tree whose commits can be signed by `git` itself.
@@ -214,7 +158,7 @@ impl Signer {
     pub fn ssh() -> Signer {
         let dir = tempfile::tempdir().expect("temp dir");
         let key = dir.path().join("id_ed25519");
-        run(
+        key_tool(
             "ssh-keygen",
             &[
                 "-q",
@@ -232,7 +176,7 @@ impl Signer {
         let public = std::fs::read_to_string(key.with_extension("pub")).expect("public key");
         let trusted = dir.path().join("allowed_signers");
         std::fs::write(&trusted, format!("signer@example.com {public}")).expect("allowed signers");
-        let listing = run(
+        let listing = key_tool(
             "ssh-keygen",
             &["-l", "-E", "sha256", "-f"],
             Some(&key.with_extension("pub")),
@@ -273,13 +217,13 @@ impl Signer {
             ),
         )
         .expect("key spec");
-        run(
+        key_tool(
             "gpg",
             &["--batch", "--quiet", "--gen-key"],
             Some(&spec),
             Some(&home_path),
         );
-        let listing = run(
+        let listing = key_tool(
             "gpg",
             &["--batch", "--with-colons", "--list-secret-keys", email],
             None,
@@ -291,7 +235,7 @@ impl Signer {
             .and_then(|l| l.split(':').nth(9))
             .expect("a fingerprint")
             .to_string();
-        let armour = run(
+        let armour = key_tool(
             "gpg",
             &["--batch", "--armor", "--export", &fingerprint],
             None,
@@ -309,8 +253,9 @@ impl Signer {
     }
 }
 
-/// Runs a tool (with a trailing path argument), failing the test with its stderr.
-fn run(program: &str, args: &[&str], path: Option<&Path>, gnupg: Option<&Path>) -> String {
+/// Runs a key tool (`ssh-keygen`, `gpg`; with a trailing path argument, and `GNUPGHOME`), failing the
+/// test with its stderr.
+fn key_tool(program: &str, args: &[&str], path: Option<&Path>, gnupg: Option<&Path>) -> String {
     let mut cmd = Command::new(program);
     cmd.args(args);
     if let Some(p) = path {

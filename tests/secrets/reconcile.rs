@@ -5,9 +5,11 @@
 use std::time::Duration;
 
 use crate::harness::Reconciler;
-use crate::peer::{GitRepo, Signer, age_key, encrypt, write};
+use crate::peer::{GitRepo, Signer, age_key, encrypt};
 use crate::sops::{MODE, PASSWORD};
-use crate::support::{Repo, cluster, eventually, jsonpath, kubectl, test_namespace, unique_name};
+use crate::support::{
+    Repo, cluster, eventually, jsonpath, kubectl, test_namespace, unique_name, write,
+};
 
 fn secret_data(kc: &std::path::Path, ns: &str, name: &str, key: &str) -> Option<String> {
     use base64::Engine;

@@ -3,16 +3,16 @@
 
 use std::path::Path;
 
-use crate::peer::{age_key, code, encrypt, key_file, rekube, text, write};
+use crate::peer::{age_key, encrypt, key_file};
 use crate::sops::{assert_no_plaintext, encrypted_repo};
-use crate::support::{cluster, unique_name};
+use crate::support::{Rekube, cluster, code, text, unique_name, write};
 
 #[tokio::test]
 async fn tampered_wrong_or_missing_key_fail_with_nothing_applied() {
     let kc = cluster().await.kubeconfig();
     let kcs = kc.to_str().expect("utf-8 path");
     let work = tempfile::tempdir().expect("temp dir");
-    let cache = work.path().join("cache");
+    let rekube = Rekube::new();
     let (secret, recipient) = age_key();
     let (other, _) = age_key();
     let good = key_file(work.path(), "good.txt", &secret);
@@ -74,7 +74,7 @@ async fn tampered_wrong_or_missing_key_fail_with_nothing_applied() {
             "sops-refused",
         ];
         args.extend(keys);
-        let out = rekube(&cache, &args, &[]);
+        let out = rekube.run(&args);
         assert_eq!(code(&out), 2, "{name}: exit 2");
         let t = text(&out);
         for want in wants {
@@ -109,8 +109,7 @@ fn validation_errors_never_quote_a_decrypted_value() {
         &["--encrypted-regex", "^(data|stringData)$"],
     );
     let repo = work.path().join("repo");
-    let out = rekube(
-        &work.path().join("cache"),
+    let out = Rekube::new().run_env(
         &[
             "apply",
             repo.to_str().expect("utf-8"),

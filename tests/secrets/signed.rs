@@ -2,8 +2,8 @@
 //! with the right key (the signer's fingerprint printed with the commit), refused unsigned or with the
 //! wrong key (exit 2 naming the commit, nothing applied).
 
-use crate::peer::{GitRepo, Signer, code, rekube, text, write};
-use crate::support::{cluster, unique_name};
+use crate::peer::{GitRepo, Signer};
+use crate::support::{Rekube, cluster, code, text, unique_name, write};
 
 fn config_repo(repo: &GitRepo, ns: &str, value: &str) {
     write(
@@ -22,7 +22,7 @@ fn config_repo(repo: &GitRepo, ns: &str, value: &str) {
 
 /// Runs `rekube ARGS REPO --verify-commit MODE --verify-keys KEYS` with `extra` arguments.
 fn verified(
-    cache: &std::path::Path,
+    rekube: &Rekube,
     command: &str,
     repo: &str,
     mode: &str,
@@ -38,7 +38,7 @@ fn verified(
         keys.to_str().expect("utf-8"),
     ];
     args.extend_from_slice(extra);
-    rekube(cache, &args, &[])
+    rekube.run(&args)
 }
 
 fn signers(repo: &mut GitRepo) -> [(&'static str, Signer, Signer); 2] {
@@ -54,8 +54,7 @@ fn signers(repo: &mut GitRepo) -> [(&'static str, Signer, Signer); 2] {
 
 #[test]
 fn signed_commits_are_accepted_with_the_right_key_and_refused_otherwise() {
-    let work = tempfile::tempdir().expect("temp dir");
-    let cache = work.path().join("cache");
+    let rekube = Rekube::new();
     let mut repo = GitRepo::new();
     for (kind, signer, stranger) in signers(&mut repo) {
         config_repo(&repo, "signed", kind);
@@ -66,7 +65,7 @@ fn signed_commits_are_accepted_with_the_right_key_and_refused_otherwise() {
             (repo.path().to_str().expect("utf-8"), vec![]),
             (url.as_str(), vec!["--ref", "main"]),
         ] {
-            let out = verified(&cache, "plan", source, "head", &signer.trusted, &extra);
+            let out = verified(&rekube, "plan", source, "head", &signer.trusted, &extra);
             assert_eq!(code(&out), 0, "{kind}: a commit signed by a trusted key");
             let t = text(&out);
             assert!(
@@ -79,7 +78,7 @@ fn signed_commits_are_accepted_with_the_right_key_and_refused_otherwise() {
         }
 
         let out = verified(
-            &cache,
+            &rekube,
             "plan",
             repo.path().to_str().expect("utf-8"),
             "head",
@@ -97,7 +96,7 @@ fn signed_commits_are_accepted_with_the_right_key_and_refused_otherwise() {
         config_repo(&repo, "signed", &format!("{kind} unsigned"));
         let unsigned = repo.commit("unsigned", None);
         let out = verified(
-            &cache,
+            &rekube,
             "plan",
             repo.path().to_str().expect("utf-8"),
             "head",
@@ -114,7 +113,7 @@ fn signed_commits_are_accepted_with_the_right_key_and_refused_otherwise() {
         // A commit whose content was changed after signing: the signature no longer matches.
         let forged = forge(&repo, &good);
         let out = verified(
-            &cache,
+            &rekube,
             "plan",
             repo.path().to_str().expect("utf-8"),
             "head",
@@ -147,8 +146,7 @@ fn forge(repo: &GitRepo, commit: &str) -> String {
 
 #[test]
 fn signed_tags_are_verified_in_tag_modes() {
-    let work = tempfile::tempdir().expect("temp dir");
-    let cache = work.path().join("cache");
+    let rekube = Rekube::new();
     let mut repo = GitRepo::new();
     for (kind, signer, stranger) in signers(&mut repo) {
         config_repo(&repo, "tagged", kind);
@@ -158,7 +156,7 @@ fn signed_tags_are_verified_in_tag_modes() {
         let path = repo.path().to_str().expect("utf-8");
         for mode in ["tag", "tag-and-head"] {
             let out = verified(
-                &cache,
+                &rekube,
                 "plan",
                 path,
                 mode,
@@ -177,7 +175,7 @@ fn signed_tags_are_verified_in_tag_modes() {
             assert!(t.contains(&commit), "{t}");
         }
         let out = verified(
-            &cache,
+            &rekube,
             "plan",
             path,
             "tag",
@@ -190,7 +188,7 @@ fn signed_tags_are_verified_in_tag_modes() {
             "{}",
             text(&out)
         );
-        let out = verified(&cache, "plan", path, "tag", &signer.trusted, &[]);
+        let out = verified(&rekube, "plan", path, "tag", &signer.trusted, &[]);
         assert_eq!(code(&out), 2, "tag mode without --ref");
         assert!(
             text(&out).contains("needs --ref naming a tag"),
@@ -204,8 +202,7 @@ fn signed_tags_are_verified_in_tag_modes() {
 async fn apply_refuses_an_unsigned_commit_and_applies_a_signed_one() {
     let kc = cluster().await.kubeconfig();
     let kcs = kc.to_str().expect("utf-8");
-    let work = tempfile::tempdir().expect("temp dir");
-    let cache = work.path().join("cache");
+    let rekube = Rekube::new();
     let mut repo = GitRepo::new();
     let signer = Signer::openpgp(&mut repo, "signer@example.com");
     let ns = unique_name("signed-apply");
@@ -214,7 +211,7 @@ async fn apply_refuses_an_unsigned_commit_and_applies_a_signed_one() {
     let inventory = unique_name("signed");
     let path = repo.path().to_str().expect("utf-8");
     let apply = ["--kubeconfig", kcs, "--inventory", &inventory];
-    let out = verified(&cache, "apply", path, "head", &signer.trusted, &apply);
+    let out = verified(&rekube, "apply", path, "head", &signer.trusted, &apply);
     assert_eq!(code(&out), 2);
     assert!(
         text(&out).contains(&format!("commit {unsigned} is not signed")),
@@ -229,7 +226,7 @@ async fn apply_refuses_an_unsigned_commit_and_applies_a_signed_one() {
 
     config_repo(&repo, &ns, "signed");
     let signed = repo.commit("signed", Some(&signer));
-    let out = verified(&cache, "apply", path, "head", &signer.trusted, &apply);
+    let out = verified(&rekube, "apply", path, "head", &signer.trusted, &apply);
     assert_eq!(code(&out), 0, "a signed commit applies");
     assert!(
         text(&out).contains(&format!(

@@ -5,8 +5,8 @@ use std::path::Path;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use crate::peer::{age_key, code, encrypt, key_file, rekube, text, write};
-use crate::support::{cluster, kubectl, unique_name};
+use crate::peer::{age_key, encrypt, key_file};
+use crate::support::{Rekube, cluster, code, kubectl, text, unique_name, write};
 
 /// Secret values planted in the fixtures: none may appear in any output.
 pub const PASSWORD: &str = "canary-password-7f3a";
@@ -122,10 +122,10 @@ async fn encrypted_objects_rebuild_with_their_plaintext_in_the_cluster() {
     let keys = key_file(work.path(), "keys.txt", &secret);
     let keys_env = [("SOPS_AGE_KEY_FILE", keys.to_str().expect("utf-8"))];
     let repo_s = repo.to_str().expect("utf-8");
-    let cache = work.path().join("cache");
+    let rekube = Rekube::new();
 
     // plan needs no key, marks the encrypted objects, and its digest covers the ciphertext only.
-    let plan = rekube(&cache, &["plan", repo_s], &[]);
+    let plan = rekube.run(&["plan", repo_s]);
     assert_eq!(code(&plan), 0, "plan without a key");
     let plan_text = text(&plan);
     assert!(
@@ -137,7 +137,7 @@ async fn encrypted_objects_rebuild_with_their_plaintext_in_the_cluster() {
         "{plan_text}"
     );
     assert_no_plaintext("plan", &plan_text);
-    let with_key = rekube(&cache, &["plan", repo_s], &keys_env);
+    let with_key = rekube.run_env(&["plan", repo_s], &keys_env);
     let digest = |t: &str| {
         t.lines()
             .find(|l| l.starts_with("Plan sha256:"))
@@ -151,8 +151,7 @@ async fn encrypted_objects_rebuild_with_their_plaintext_in_the_cluster() {
 
     let inventory = unique_name("sops");
     let report = work.path().join("report.json");
-    let rebuild = rekube(
-        &cache,
+    let rebuild = rekube.run_env(
         &[
             "rebuild",
             repo_s,
@@ -180,8 +179,7 @@ async fn encrypted_objects_rebuild_with_their_plaintext_in_the_cluster() {
         no_plaintext_file(&std::env::temp_dir()),
         "decrypted generator files are removed"
     );
-    let explain = rekube(
-        &cache,
+    let explain = rekube.run_env(
         &[
             "explain",
             &format!("secret/{ns}/generated"),
@@ -226,8 +224,7 @@ async fn encrypted_objects_rebuild_with_their_plaintext_in_the_cluster() {
     );
     assert_eq!(String::from_utf8_lossy(&label.stdout), "yes");
 
-    let diff = rekube(
-        &cache,
+    let diff = rekube.run_env(
         &[
             "diff",
             repo_s,
@@ -239,8 +236,7 @@ async fn encrypted_objects_rebuild_with_their_plaintext_in_the_cluster() {
         &keys_env,
     );
     assert_eq!(code(&diff), 0, "in sync after the rebuild");
-    let drift = rekube(
-        &cache,
+    let drift = rekube.run_env(
         &[
             "drift",
             repo_s,
@@ -269,8 +265,7 @@ async fn encrypted_objects_rebuild_with_their_plaintext_in_the_cluster() {
         ],
     );
     for output in ["text", "json", "junit"] {
-        let drift = rekube(
-            &cache,
+        let drift = rekube.run_env(
             &[
                 "drift",
                 repo_s,
@@ -292,8 +287,7 @@ async fn encrypted_objects_rebuild_with_their_plaintext_in_the_cluster() {
         );
         assert_no_plaintext(&format!("drift -o {output}"), &t);
     }
-    let diff = rekube(
-        &cache,
+    let diff = rekube.run_env(
         &[
             "diff",
             repo_s,

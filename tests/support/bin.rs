@@ -1,5 +1,6 @@
 //! The `rekube` binary under test, run as a user would, sealed off from the caller's environment: no
-//! `KUBECONFIG` or `REKUBE_INVENTORY` leaks in, the cache folder is private, stdin is closed.
+//! `KUBECONFIG`, `REKUBE_INVENTORY` or SOPS key (`SOPS_AGE_KEY*`, sops's default key file under
+//! `XDG_CONFIG_HOME`) leaks in, the cache folder is private, stdin is closed.
 
 use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader};
@@ -35,6 +36,14 @@ impl Rekube {
         }
     }
 
+    /// Runs that start their own local control plane (`--fresh local`, `drill`, `local up`): from the
+    /// binaries found once for the test binary ([`assets`](super::assets)), with no kubeconfig to read.
+    pub fn fresh_local() -> Rekube {
+        let rekube = Rekube::new().env("KUBEBUILDER_ASSETS", super::assets());
+        let none = rekube.cache().join("no-kubeconfig");
+        rekube.env("KUBECONFIG", none)
+    }
+
     /// `REKUBE_INVENTORY` for every run.
     pub fn inventory(self, name: &str) -> Rekube {
         self.env("REKUBE_INVENTORY", name)
@@ -60,25 +69,37 @@ impl Rekube {
             cmd.arg("--kubeconfig").arg(kubeconfig);
         }
         cmd.env("REKUBE_CACHE_DIR", self.cache.path())
+            .env("XDG_CONFIG_HOME", self.cache.path().join("no-config"))
             .env_remove("KUBECONFIG")
             .env_remove("REKUBE_INVENTORY")
+            .env_remove("SOPS_AGE_KEY_FILE")
+            .env_remove("SOPS_AGE_KEY")
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null());
         cmd
     }
 
-    /// Runs `rekube ARGS` to its end. The command line and its output go to stderr, which the test
-    /// harness shows when the test fails.
+    /// Runs `rekube ARGS` to its end (see [`run_logged`]).
     pub fn run(&self, args: &[&str]) -> Output {
-        let out = self.command(args).output().expect("the rekube binary runs");
-        eprintln!(
-            "$ rekube {}\n--- exit {:?}\n--- stdout\n{}--- stderr\n{}",
-            args.join(" "),
+        run_logged(&mut self.command(args))
+    }
+
+    /// [`Rekube::run`] with environment variables for this run only.
+    pub fn run_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        run_logged(self.command(args).envs(env.iter().copied()))
+    }
+
+    /// `rekube plan -o json DIR`, which must succeed: the planned objects of its JSON.
+    pub fn plan_objects(&self, dir: &Path) -> Vec<serde_json::Value> {
+        let out = self.run(&["plan", "-o", "json", &dir.display().to_string()]);
+        assert_eq!(
             out.status.code(),
-            String::from_utf8_lossy(&out.stdout),
+            Some(0),
+            "plan: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        out
+        let plan: serde_json::Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
+        plan["objects"].as_array().expect("objects").clone()
     }
 
     /// Starts `rekube ARGS` in the background (see [`Background`]); `self` must outlive it, as it holds
@@ -92,6 +113,31 @@ impl Default for Rekube {
     fn default() -> Rekube {
         Rekube::new()
     }
+}
+
+/// Runs `command` to its end. The command line and its output go to stderr, which the test harness
+/// shows when the test fails.
+pub fn run_logged(command: &mut Command) -> Output {
+    let program = Path::new(command.get_program())
+        .file_name()
+        .unwrap_or(command.get_program())
+        .to_string_lossy()
+        .into_owned();
+    let args: Vec<String> = command
+        .get_args()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let out = command
+        .output()
+        .unwrap_or_else(|e| panic!("{program} does not run: {e}"));
+    eprintln!(
+        "$ {program} {}\n--- exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
 }
 
 /// One run of `rekube ARGS` without a kubeconfig (see [`Rekube::new`]).

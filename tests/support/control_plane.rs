@@ -8,6 +8,7 @@
 //! is printed at exit.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use k8s_openapi::api::core::v1::{Namespace, ServiceAccount};
 use kube::api::{Api, PostParams};
@@ -113,8 +114,20 @@ fn keep_logs_when_a_test_fails() {
     }));
 }
 
-/// The folder of the binaries the shared control plane runs (a `KUBEBUILDER_ASSETS` layout), for the
-/// control planes a test starts through `rekube --fresh local`: they need not be found or built again.
-pub async fn assets() -> PathBuf {
-    cluster().await.control_plane().assets().dir().to_path_buf()
+/// The folder of the control plane's binaries (a `KUBEBUILDER_ASSETS` layout, the one the shared control
+/// plane runs), for the control planes a test starts through `rekube --fresh local` or `rekube local up`:
+/// they need not be found or built again. Built from the embedded sources when missing (a no-op when
+/// cached).
+///
+/// # Panics
+/// When they cannot be found or built: the message says why.
+pub fn assets() -> &'static Path {
+    static ASSETS: OnceLock<PathBuf> = OnceLock::new();
+    ASSETS.get_or_init(|| match rekube::controlplane::locate(None) {
+        Ok(a) => a.dir().to_path_buf(),
+        Err(e) => panic!(
+            "the local control plane binaries are needed: {}",
+            rekube::error::render(&e)
+        ),
+    })
 }

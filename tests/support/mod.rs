@@ -20,12 +20,12 @@ pub mod repo;
 
 pub mod helm;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-pub use bin::{Background, Rekube, rekube};
+pub use bin::{Background, Rekube, rekube, run_logged};
 pub use control_plane::{assets, cluster, test_namespace};
 pub use corpus::{corpus, corpus_repo, three_projects};
 pub use kubectl::{exists, jsonpath, kubectl, kubectl_piped, kubectl_with};
@@ -35,6 +35,58 @@ pub use repo::{Repo, copy_dir, temp_repo, write};
 /// The repository root (where `Cargo.toml` is): fixtures, examples and golden files are found from here.
 pub fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// `fixtures/<rel>` of the repository.
+pub fn fixture(rel: &str) -> PathBuf {
+    root().join("fixtures").join(rel)
+}
+
+/// `target/test-output/<name>`, created: where tests keep files (reports, screenshots) for people to look
+/// at after the run.
+pub fn output_dir(name: &str) -> PathBuf {
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let dir = tmp.parent().unwrap_or(tmp).join("test-output").join(name);
+    std::fs::create_dir_all(&dir).expect("test output folder");
+    dir
+}
+
+/// Loads the repository `dir` offline, with the default options; fails the test with its diagnostics.
+pub fn load(dir: &Path) -> rekube::manifest::Manifest {
+    match rekube::manifest::load_dir(dir, &rekube::manifest::LoadOptions::default()) {
+        Ok(m) => m,
+        Err(e) => panic!("{}: {e}", dir.display()),
+    }
+}
+
+/// Runs the build script `rel` of a pinned test tool (`tests/<tool>/build.sh`: built from the Go module
+/// proxy into the cache, a no-op once built) and returns the path it prints on its last line; the error
+/// holds the script's stderr (exit 3: a prerequisite, such as Go, is missing and it says which).
+pub fn build_tool(rel: &str) -> Result<PathBuf, String> {
+    let script = root().join(rel);
+    let out = std::process::Command::new("bash")
+        .arg(&script)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run bash {}: {e}", script.display()))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    match out.status.code() {
+        Some(0) => String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .last()
+            .map(|line| PathBuf::from(line.trim()))
+            .ok_or_else(|| format!("{rel} printed no path")),
+        Some(3) => Err(format!("{rel}: a prerequisite is missing: {stderr}")),
+        _ => Err(format!("{rel} failed:\n{stderr}")),
+    }
+}
+
+/// The program `tool` on `PATH`, if any.
+pub fn which(tool: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|d| d.join(tool))
+        .find(|p| p.is_file())
 }
 
 /// A name unique within this test binary, a valid DNS label: `<prefix>-<n>`.
@@ -75,6 +127,11 @@ pub fn stdout(out: &Output) -> String {
 
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Stdout and stderr together.
+pub fn text(out: &Output) -> String {
+    format!("{}{}", stdout(out), stderr(out))
 }
 
 /// Polls `check` every 100 ms until it answers `Some`, or panics after `timeout` naming `what`.

@@ -1,22 +1,23 @@
 //! Repositories on disk: files written and copied into a folder, and a Git repository committed to.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use git2::{Oid, Repository, RepositoryInitOptions, Signature};
 use tempfile::TempDir;
 
-/// Writes `content` to `root/rel`, creating its folders.
-pub fn write(root: &Path, rel: &str, content: &str) {
+/// Writes `content` to `root/rel`, creating its folders; returns the file's path.
+pub fn write(root: &Path, rel: &str, content: &str) -> PathBuf {
     let path = root.join(rel);
     std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
     std::fs::write(&path, content).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
+    path
 }
 
 /// A new temporary folder holding `files` (path, content).
-pub fn temp_repo(files: &[(&str, String)]) -> TempDir {
+pub fn temp_repo<S: AsRef<str>>(files: &[(&str, S)]) -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
     for (path, content) in files {
-        write(dir.path(), path, content);
+        write(dir.path(), path, content.as_ref());
     }
     dir
 }
