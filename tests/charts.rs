@@ -5,26 +5,17 @@
 mod support;
 
 use std::collections::BTreeSet;
-use std::path::Path;
 
 use serde_json::Value;
-use support::helm::{copy_tree, corpus_chart, helm_template_objects, put, rekube};
+use support::helm::{corpus_chart, helm_template_objects};
+use support::{Rekube, copy_dir, stderr, write};
 
 /// Values that switch podinfo's test hook Jobs on (its default values have none).
 const PODINFO_HOOKS: &str = "hooks:\n  preInstall:\n    job:\n      enabled: true\n      hookDeletePolicy: before-hook-creation,hook-succeeded\n  preUpgrade:\n    job:\n      enabled: true\n      hookDeletePolicy: hook-succeeded\n  postInstall:\n    job:\n      enabled: true\n      hookDeletePolicy: before-hook-creation\n";
 
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// `rekube plan -o json` of `root`: (kind, namespace, name) of the objects that are not hooks, and the
-/// JSON objects.
-fn planned(root: &Path, cache: &Path) -> (BTreeSet<(String, String, String)>, Vec<Value>) {
-    let out = rekube(cache, &["plan", "-o", "json", &root.display().to_string()]);
-    assert_eq!(out.status.code(), Some(0), "plan: {}", stderr(&out));
-    let plan: Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
-    let objects = plan["objects"].as_array().expect("objects").clone();
-    let set = objects
+/// `(kind, namespace, name)` of the planned objects that are not hooks.
+fn not_hooks(objects: &[Value]) -> BTreeSet<(String, String, String)> {
+    objects
         .iter()
         .filter(|o| o.get("hook").is_none())
         .map(|o| {
@@ -35,17 +26,17 @@ fn planned(root: &Path, cache: &Path) -> (BTreeSet<(String, String, String)>, Ve
                 id["name"].as_str().unwrap_or_default().to_string(),
             )
         })
-        .collect();
-    (set, objects)
+        .collect()
 }
 
 #[test]
 fn podinfo_folder_in_a_layer_renders_what_helm_template_renders() {
     let repo = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
+    let rekube = Rekube::new().with_helm();
     let chart = corpus_chart("podinfo");
-    copy_tree(&chart, &repo.path().join("apps/podinfo"));
-    let (ours, objects) = planned(repo.path(), cache.path());
+    copy_dir(&chart, &repo.path().join("apps/podinfo"));
+    let objects = rekube.plan_objects(repo.path());
+    let ours = not_hooks(&objects);
     let helm = helm_template_objects(&chart, "podinfo", "default", &[]);
     assert_eq!(ours, helm, "rekube's objects are helm template's");
     let deployment = objects
@@ -57,24 +48,25 @@ fn podinfo_folder_in_a_layer_renders_what_helm_template_renders() {
         "the template named by # Source:, under the chart's folder"
     );
     // Chart.yaml, values.yaml and the templates are never read as manifests: no error, no warning.
-    let out = rekube(cache.path(), &["plan", &repo.path().display().to_string()]);
+    let out = rekube.run(&["plan", &repo.path().display().to_string()]);
     assert!(!stderr(&out).contains("missing kind"), "{}", stderr(&out));
 }
 
 #[test]
 fn ingress_nginx_with_a_values_file_renders_what_helm_template_renders() {
     let repo = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
+    let rekube = Rekube::new().with_helm();
     let chart = corpus_chart("ingress-nginx");
-    copy_tree(&chart, &repo.path().join("tools/ingress-nginx"));
+    copy_dir(&chart, &repo.path().join("tools/ingress-nginx"));
     let values = "controller:\n  replicaCount: 2\n  metrics:\n    enabled: true\n  autoscaling:\n    enabled: true\n";
-    put(repo.path(), "tools/ingress-values.yaml", values);
-    put(
+    write(repo.path(), "tools/ingress-values.yaml", values);
+    write(
         repo.path(),
         "rekube.yaml",
         "layers:\n  - name: tools\n    charts:\n      - release: edge\n        chart: tools/ingress-nginx\n        namespace: ingress\n        valuesFiles: [tools/ingress-values.yaml]\n",
     );
-    let (ours, objects) = planned(repo.path(), cache.path());
+    let objects = rekube.plan_objects(repo.path());
+    let ours = not_hooks(&objects);
     let helm = helm_template_objects(
         &chart,
         "edge",
@@ -110,15 +102,15 @@ fn ingress_nginx_with_a_values_file_renders_what_helm_template_renders() {
 #[test]
 fn plan_shows_hooks_in_place() {
     let repo = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    copy_tree(&corpus_chart("podinfo"), &repo.path().join("apps/podinfo"));
-    put(repo.path(), "apps/podinfo-hooks.yaml", PODINFO_HOOKS);
-    put(
+    let rekube = Rekube::new().with_helm();
+    copy_dir(&corpus_chart("podinfo"), &repo.path().join("apps/podinfo"));
+    write(repo.path(), "apps/podinfo-hooks.yaml", PODINFO_HOOKS);
+    write(
         repo.path(),
         "rekube.yaml",
         "layers:\n  - name: apps\n    namespace: web\n    charts:\n      - release: podinfo\n        chart: apps/podinfo\n        valuesFiles: [apps/podinfo-hooks.yaml]\n",
     );
-    let out = rekube(cache.path(), &["plan", &repo.path().display().to_string()]);
+    let out = rekube.run(&["plan", &repo.path().display().to_string()]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout);
     let pos = |needle: &str| {
@@ -139,18 +131,18 @@ fn plan_shows_hooks_in_place() {
     );
     pos("waits for release web/podinfo ready (Hook: after release web/podinfo is ready)");
     // The plan digest does not change from one plan to the next.
-    let again = rekube(cache.path(), &["plan", &repo.path().display().to_string()]);
+    let again = rekube.run(&["plan", &repo.path().display().to_string()]);
     assert_eq!(again.stdout, out.stdout, "deterministic");
 }
 
 #[test]
 fn bad_chart_input_is_every_problem_at_once_and_exit_2() {
     let repo = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
+    let rekube = Rekube::new().with_helm();
     let root = repo.path();
     // A template error, a dependency that is not vendored, a missing folder, a missing values file,
     // values that are not a mapping, and a remote chart without a lock entry.
-    copy_tree(&corpus_chart("podinfo"), &root.join("apps/broken"));
+    copy_dir(&corpus_chart("podinfo"), &root.join("apps/broken"));
     let deployment = root.join("apps/broken/templates/deployment.yaml");
     let text = std::fs::read_to_string(&deployment).unwrap();
     std::fs::write(
@@ -162,22 +154,22 @@ fn bad_chart_input_is_every_problem_at_once_and_exit_2() {
         ),
     )
     .unwrap();
-    put(
+    write(
         root,
         "apps/deps/Chart.yaml",
         "apiVersion: v2\nname: deps\nversion: 1.0.0\ndependencies:\n  - name: redis\n    version: 20.x\n    repository: https://charts.example\n",
     );
-    put(
+    write(
         root,
         "apps/deps/templates/cm.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
     );
-    put(
+    write(
         root,
         "rekube.yaml",
         "layers:\n  - name: apps\n    namespace: web\n    charts:\n      - release: broken\n        chart: apps/broken\n      - release: deps\n        chart: apps/deps\n      - release: gone\n        chart: apps/nowhere\n      - release: novalues\n        chart: apps/broken\n        valuesFiles: [apps/missing-values.yaml]\n      - release: listvalues\n        chart: apps/broken\n        values: [1, 2]\n      - release: remote\n        repository: https://charts.example\n        chart: web\n        version: 1.2.3\n",
     );
-    let out = rekube(cache.path(), &["plan", &root.display().to_string()]);
+    let out = rekube.run(&["plan", &root.display().to_string()]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     for expected in [
@@ -200,19 +192,17 @@ fn bad_chart_input_is_every_problem_at_once_and_exit_2() {
 #[test]
 fn a_helm_that_is_not_v4_is_refused_with_how_to_get_one() {
     let repo = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    copy_tree(&corpus_chart("podinfo"), &repo.path().join("apps/podinfo"));
-    let fake = cache.path().join("helm");
+    let rekube = Rekube::new();
+    copy_dir(&corpus_chart("podinfo"), &repo.path().join("apps/podinfo"));
+    let fake = rekube.cache().join("helm");
     std::fs::write(&fake, "#!/bin/sh\necho v3.19.0\n").unwrap();
     let mut perms = std::fs::metadata(&fake).unwrap().permissions();
     std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
     std::fs::set_permissions(&fake, perms).unwrap();
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(["plan", &repo.path().display().to_string()])
-        .env("REKUBE_HELM", &fake)
-        .env("REKUBE_CACHE_DIR", cache.path())
-        .output()
-        .unwrap();
+    let out = rekube.run_env(
+        &["plan", &repo.path().display().to_string()],
+        &[("REKUBE_HELM", fake.to_str().expect("utf-8"))],
+    );
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
@@ -224,23 +214,23 @@ fn a_helm_that_is_not_v4_is_refused_with_how_to_get_one() {
 #[test]
 fn objects_rendered_differently_each_time_are_named_by_plan() {
     let repo = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    put(
+    let rekube = Rekube::new().with_helm();
+    write(
         repo.path(),
         "apps/token/Chart.yaml",
         "apiVersion: v2\nname: token\nversion: 0.1.0\n",
     );
-    put(
+    write(
         repo.path(),
         "apps/token/templates/secret.yaml",
         "apiVersion: v1\nkind: Secret\nmetadata:\n  name: token\nstringData:\n  token: {{ randAlphaNum 16 | quote }}\n",
     );
-    put(
+    write(
         repo.path(),
         "apps/token/templates/cm.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  a: b\n",
     );
-    let out = rekube(cache.path(), &["plan", &repo.path().display().to_string()]);
+    let out = rekube.run(&["plan", &repo.path().display().to_string()]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{err}");
     assert!(
@@ -256,17 +246,18 @@ fn objects_rendered_differently_each_time_are_named_by_plan() {
 #[test]
 fn kustomize_helm_charts_render_with_the_pinned_helm() {
     let repo = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
-    copy_tree(
+    let rekube = Rekube::new().with_helm();
+    copy_dir(
         &corpus_chart("podinfo"),
         &repo.path().join("apps/web/charts/podinfo"),
     );
-    put(
+    write(
         repo.path(),
         "apps/web/kustomization.yaml",
         "helmCharts:\n  - name: podinfo\n    releaseName: web\n    namespace: web\n    skipTests: true\n    valuesInline:\n      replicaCount: 3\nhelmGlobals:\n  chartHome: charts\n",
     );
-    let (ours, objects) = planned(repo.path(), cache.path());
+    let objects = rekube.plan_objects(repo.path());
+    let ours = not_hooks(&objects);
     assert!(
         ours.contains(&("Deployment".into(), "web".into(), "web-podinfo".into())),
         "{ours:?}"

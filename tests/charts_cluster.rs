@@ -6,32 +6,9 @@
 mod support;
 
 use std::path::Path;
-use std::process::Output;
 
-use support::helm::{copy_tree, corpus_chart, helm, put};
-use support::{cluster, kubectl};
-
-fn run(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Output {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .env("REKUBE_HELM", helm())
-        .env("REKUBE_CACHE_DIR", cache)
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("rekube runs");
-    eprintln!(
-        "rekube {}:\n{}",
-        args.join(" "),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::helm::corpus_chart;
+use support::{Rekube, cluster, copy_dir, exists, kubectl, stderr, write};
 
 /// Position of the progress line `<action> <object>` in `log`.
 fn line(log: &str, action: &str, object: &str) -> usize {
@@ -43,38 +20,27 @@ fn line(log: &str, action: &str, object: &str) -> usize {
         .unwrap_or_else(|| panic!("no progress line {action:?} {object:?} in:\n{log}"))
 }
 
-fn exists(kubeconfig: &Path, args: &[&str]) -> bool {
-    let out = std::process::Command::new("kubectl")
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .args(["get", "--ignore-not-found", "-o", "name"])
-        .args(args)
-        .output()
-        .expect("kubectl runs");
-    !String::from_utf8_lossy(&out.stdout).trim().is_empty()
-}
-
 const PODINFO_HOOKS: &str = "hooks:\n  preInstall:\n    job:\n      enabled: true\n      hookDeletePolicy: before-hook-creation,hook-succeeded\n  preUpgrade:\n    job:\n      enabled: true\n      hookDeletePolicy: hook-succeeded\n  postInstall:\n    job:\n      enabled: true\n      hookDeletePolicy: before-hook-creation\n";
 
 /// A repository with a `cluster` layer of Namespaces and a `tools` layer of two charts.
 fn repository(root: &Path, podinfo_values: &str) {
-    put(
+    write(
         root,
         "cluster/namespaces.yaml",
         "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: hk-web\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: hk-edge\n",
     );
-    copy_tree(&corpus_chart("podinfo"), &root.join("tools/podinfo"));
-    copy_tree(
+    copy_dir(&corpus_chart("podinfo"), &root.join("tools/podinfo"));
+    copy_dir(
         &corpus_chart("ingress-nginx"),
         &root.join("tools/ingress-nginx"),
     );
-    put(root, "tools/podinfo-values.yaml", podinfo_values);
-    put(
+    write(root, "tools/podinfo-values.yaml", podinfo_values);
+    write(
         root,
         "tools/edge-values.yaml",
         "controller:\n  ingressClassResource:\n    name: hk-nginx\n",
     );
-    put(
+    write(
         root,
         "rekube.yaml",
         "layers:\n  - name: cluster\n  - name: tools\n    dependsOn: [cluster]\n    charts:\n      - release: podinfo\n        chart: tools/podinfo\n        namespace: hk-web\n        valuesFiles: [tools/podinfo-values.yaml]\n      - release: edge\n        chart: tools/ingress-nginx\n        namespace: hk-edge\n        valuesFiles: [tools/edge-values.yaml]\n",
@@ -86,18 +52,14 @@ async fn charts_rebuild_with_hooks_in_order_then_apply_is_a_no_op_and_upgrades_r
     let cp = cluster().await;
     let kc = cp.kubeconfig();
     let repo = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
+    let rekube = Rekube::on(cp.kubeconfig()).with_helm();
     let root = repo.path();
     let r = root.display().to_string();
     repository(root, PODINFO_HOOKS);
     let inventory = ["--inventory", "charts"];
 
     // Cold rebuild: pre hooks before the chart's objects, post hooks once they are ready.
-    let out = run(
-        kc,
-        cache.path(),
-        &[&["rebuild", &r][..], &inventory].concat(),
-    );
+    let out = rekube.run(&[&["rebuild", &r][..], &inventory].concat());
     let log = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "rebuild: {log}");
     let pre = line(&log, "ran", "Job/hk-web/podinfo-pre-install");
@@ -137,16 +99,23 @@ async fn charts_rebuild_with_hooks_in_order_then_apply_is_a_no_op_and_upgrades_r
     );
 
     // Delete policies: hook-succeeded hooks are gone, the others stay; none is an inventory member.
-    assert!(!exists(kc, &["-n", "hk-web", "job/podinfo-pre-install"]));
+    assert!(!exists(
+        kc,
+        &["get", "-n", "hk-web", "job/podinfo-pre-install"]
+    ));
     assert!(!exists(
         kc,
         &[
+            "get",
             "-n",
             "hk-edge",
             "serviceaccount/edge-ingress-nginx-admission"
         ]
     ));
-    assert!(exists(kc, &["-n", "hk-web", "job/podinfo-post-install"]));
+    assert!(exists(
+        kc,
+        &["get", "-n", "hk-web", "job/podinfo-post-install"]
+    ));
     let labels = kubectl(
         kc,
         &[
@@ -164,7 +133,7 @@ async fn charts_rebuild_with_hooks_in_order_then_apply_is_a_no_op_and_upgrades_r
     );
 
     // The same repository again: nothing written, no hook run.
-    let out = run(kc, cache.path(), &[&["apply", &r][..], &inventory].concat());
+    let out = rekube.run(&[&["apply", &r][..], &inventory].concat());
     let log = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "apply: {log}");
     for word in ["ran ", "created ", "configured ", "deleted "] {
@@ -172,7 +141,7 @@ async fn charts_rebuild_with_hooks_in_order_then_apply_is_a_no_op_and_upgrades_r
     }
 
     // Drift: in sync (hooks left by their policy are not unmanaged objects).
-    let out = run(kc, cache.path(), &[&["drift", &r][..], &inventory].concat());
+    let out = rekube.run(&[&["drift", &r][..], &inventory].concat());
     assert_eq!(
         out.status.code(),
         Some(0),
@@ -182,12 +151,12 @@ async fn charts_rebuild_with_hooks_in_order_then_apply_is_a_no_op_and_upgrades_r
     );
 
     // A changed value: podinfo's upgrade hooks run, ingress-nginx (unchanged) runs none.
-    put(
+    write(
         root,
         "tools/podinfo-values.yaml",
         &format!("{PODINFO_HOOKS}replicaCount: 2\n"),
     );
-    let out = run(kc, cache.path(), &[&["apply", &r][..], &inventory].concat());
+    let out = rekube.run(&[&["apply", &r][..], &inventory].concat());
     let log = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "upgrade: {log}");
     let pre = line(&log, "ran", "Job/hk-web/podinfo-pre-upgrade");
@@ -203,7 +172,7 @@ async fn charts_rebuild_with_hooks_in_order_then_apply_is_a_no_op_and_upgrades_r
         "an unchanged chart runs no hook: {ran:?}"
     );
     assert!(
-        !exists(kc, &["-n", "hk-web", "job/podinfo-pre-upgrade"]),
+        !exists(kc, &["get", "-n", "hk-web", "job/podinfo-pre-upgrade"]),
         "hook-succeeded"
     );
 }
@@ -211,11 +180,11 @@ async fn charts_rebuild_with_hooks_in_order_then_apply_is_a_no_op_and_upgrades_r
 #[tokio::test]
 async fn the_helm_example_rebuilds_with_its_hooks() {
     let cp = cluster().await;
-    let cache = tempfile::tempdir().unwrap();
+    let rekube = Rekube::on(cp.kubeconfig()).with_helm();
     let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/helm");
     let e = example.display().to_string();
     let args = ["rebuild", &e, "--inventory", "example-helm"];
-    let out = run(cp.kubeconfig(), cache.path(), &args);
+    let out = rekube.run(&args);
     let log = stderr(&out);
     assert_eq!(out.status.code(), Some(0), "{log}");
     let migrate = line(&log, "ran", "Job/shop/greeter-migrate");
@@ -228,7 +197,7 @@ async fn the_helm_example_rebuilds_with_its_hooks() {
         "test hooks are skipped: {log}"
     );
     let args = ["apply", &e, "--inventory", "example-helm"];
-    let out = run(cp.kubeconfig(), cache.path(), &args);
+    let out = rekube.run(&args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert!(!stderr(&out).contains("] ran "), "{}", stderr(&out));
 }
@@ -237,14 +206,14 @@ async fn the_helm_example_rebuilds_with_its_hooks() {
 async fn lookup_reads_the_cluster_only_with_helm_lookup() {
     let cp = cluster().await;
     let repo = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
+    let rekube = Rekube::on(cp.kubeconfig()).with_helm();
     let root = repo.path();
-    put(
+    write(
         root,
         "apps/seen/Chart.yaml",
         "apiVersion: v2\nname: seen\nversion: 0.1.0\n",
     );
-    put(
+    write(
         root,
         "apps/seen/templates/cm.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: seen\ndata:\n  found: {{ lookup \"v1\" \"Namespace\" \"\" \"kube-system\" | empty | not | quote }}\n",
@@ -265,15 +234,11 @@ async fn lookup_reads_the_cluster_only_with_helm_lookup() {
         );
         String::from_utf8_lossy(&out.stdout).into_owned()
     };
-    let out = run(
-        cp.kubeconfig(),
-        cache.path(),
-        &["apply", &r, "--inventory", "lookup"],
-    );
+    let out = rekube.run(&["apply", &r, "--inventory", "lookup"]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(found(), "false", "lookup finds nothing by default");
     let args = ["apply", &r, "--inventory", "lookup", "--helm-lookup"];
-    let out = run(cp.kubeconfig(), cache.path(), &args);
+    let out = rekube.run(&args);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(
         found(),

@@ -4,41 +4,31 @@
 
 mod support;
 
-use std::path::Path;
-
 use serde_json::Value;
-use support::helm::{copy_tree, corpus_chart, put, rekube};
+use support::helm::corpus_chart;
+use support::{Rekube, copy_dir, stderr, write};
 
-fn stderr(out: &std::process::Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-/// `rekube plan -o json`: the refs of the planned objects, and the objects.
-fn planned(root: &Path, cache: &Path) -> (Vec<String>, Vec<Value>) {
-    let out = rekube(cache, &["plan", "-o", "json", &root.display().to_string()]);
-    assert_eq!(out.status.code(), Some(0), "plan: {}", stderr(&out));
-    let plan: Value = serde_json::from_slice(&out.stdout).expect("plan JSON");
-    let objects = plan["objects"].as_array().expect("objects").clone();
-    let refs = objects
+/// The refs of the planned objects.
+fn refs(objects: &[Value]) -> Vec<String> {
+    objects
         .iter()
         .map(|o| o["ref"].as_str().unwrap_or_default().to_string())
-        .collect();
-    (refs, objects)
+        .collect()
 }
 
 #[test]
 fn remote_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() {
     let repo = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
+    let rekube = Rekube::new().with_helm();
     let served = tempfile::tempdir().unwrap();
     let source = tempfile::tempdir().unwrap();
     let chart = source.path().join("podinfo");
-    copy_tree(&corpus_chart("podinfo"), &chart);
+    copy_dir(&corpus_chart("podinfo"), &chart);
     let url = support::helm::serve_folder(served.path());
     support::helm::package_into_repository(&chart, served.path(), &url);
     let root = repo.path();
     let r = root.display().to_string();
-    put(
+    write(
         root,
         "rekube.yaml",
         &format!(
@@ -46,7 +36,7 @@ fn remote_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() 
         ),
     );
 
-    let out = rekube(cache.path(), &["plan", &r]);
+    let out = rekube.run(&["plan", &r]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(
         stderr(&out).contains("is not pinned in rekube.lock: run `rekube lock`"),
@@ -54,7 +44,7 @@ fn remote_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() 
         stderr(&out)
     );
 
-    let out = rekube(cache.path(), &["lock", &r]);
+    let out = rekube.run(&["lock", &r]);
     assert_eq!(out.status.code(), Some(0), "lock: {}", stderr(&out));
     let lock = std::fs::read_to_string(root.join("rekube.lock")).unwrap();
     assert!(
@@ -67,7 +57,8 @@ fn remote_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() 
         String::from_utf8_lossy(&out.stdout)
     );
 
-    let (ours, objects) = planned(root, cache.path());
+    let objects = rekube.plan_objects(root);
+    let ours = refs(&objects);
     assert!(
         ours.contains(&"Deployment/web/web-podinfo".to_string()),
         "{ours:?}"
@@ -92,15 +83,15 @@ fn remote_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() 
     .unwrap();
     support::helm::package_into_repository(&chart, served.path(), &url);
     // The pinned chart in the cache is still what renders…
-    let (_, objects) = planned(root, cache.path());
+    let objects = rekube.plan_objects(root);
     assert!(
         objects
             .iter()
             .any(|o| o["ref"] == "Deployment/web/web-podinfo")
     );
     // …and without it, the change is an error, never a silent change.
-    let fresh = tempfile::tempdir().unwrap();
-    let out = rekube(fresh.path(), &["plan", &r]);
+    let fresh = Rekube::new().with_helm();
+    let out = fresh.run(&["plan", &r]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
@@ -110,13 +101,13 @@ fn remote_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() 
         "{err}"
     );
     // Accepting the change is one command.
-    let out = rekube(fresh.path(), &["lock", &r]);
+    let out = fresh.run(&["lock", &r]);
     assert!(
         String::from_utf8_lossy(&out.stdout).contains("CHANGED"),
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
-    let out = rekube(fresh.path(), &["plan", &r]);
+    let out = fresh.run(&["plan", &r]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 }
 
@@ -124,24 +115,25 @@ fn remote_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() 
 fn oci_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() {
     let registry = support::helm::oci_registry();
     let repo = tempfile::tempdir().unwrap();
-    let cache = tempfile::tempdir().unwrap();
+    let rekube = Rekube::new().with_helm();
     let source = tempfile::tempdir().unwrap();
     let chart = source.path().join("podinfo");
-    copy_tree(&corpus_chart("podinfo"), &chart);
+    copy_dir(&corpus_chart("podinfo"), &chart);
     let charts = format!("{}/charts", registry.url);
     support::helm::push_chart(&chart, &charts);
     let root = repo.path();
     let r = root.display().to_string();
-    put(
+    write(
         root,
         "rekube.yaml",
         &format!(
             "layers:\n  - name: apps\n    charts:\n      - release: web\n        repository: {charts}\n        chart: podinfo\n        version: 6.14.1\n        namespace: web\n"
         ),
     );
-    let out = rekube(cache.path(), &["lock", &r]);
+    let out = rekube.run(&["lock", &r]);
     assert_eq!(out.status.code(), Some(0), "lock: {}", stderr(&out));
-    let (ours, objects) = planned(root, cache.path());
+    let objects = rekube.plan_objects(root);
+    let ours = refs(&objects);
     assert!(
         ours.contains(&"Deployment/web/web-podinfo".to_string()),
         "{ours:?}"
@@ -164,8 +156,8 @@ fn oci_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() {
     )
     .unwrap();
     support::helm::push_chart(&chart, &charts);
-    let fresh = tempfile::tempdir().unwrap();
-    let out = rekube(fresh.path(), &["plan", &r]);
+    let fresh = Rekube::new().with_helm();
+    let out = fresh.run(&["plan", &r]);
     let err = stderr(&out);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(

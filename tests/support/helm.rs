@@ -5,28 +5,13 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
 
+use super::{Rekube, build_tool};
+
 /// The pinned Helm binary (Kustomize beside it). Built on first use; a build failure fails the test
 /// with the script's output (Go missing says which Go to install).
 pub fn helm() -> &'static Path {
     static HELM: OnceLock<Result<PathBuf, String>> = OnceLock::new();
-    let built = HELM.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/helm/build.sh");
-        let out = Command::new("bash")
-            .arg(&script)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
-        if !out.status.success() {
-            return Err(format!(
-                "{} failed:\n{}",
-                script.display(),
-                String::from_utf8_lossy(&out.stderr)
-            ));
-        }
-        let stdout = String::from_utf8_lossy(&out.stdout);
-        let path = stdout.lines().last().unwrap_or_default().trim().to_string();
-        Ok(PathBuf::from(path))
-    });
+    let built = HELM.get_or_init(|| build_tool("tests/helm/build.sh"));
     match built {
         Ok(path) => path,
         Err(message) => panic!("the pinned Helm is needed by this test: {message}"),
@@ -46,38 +31,11 @@ pub fn corpus_chart(name: &str) -> PathBuf {
     dir
 }
 
-/// Copies a folder tree (charts must sit inside the repository under test).
-pub fn copy_tree(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).expect("mkdir");
-    for entry in std::fs::read_dir(from).expect("read folder") {
-        let entry = entry.expect("entry");
-        let target = to.join(entry.file_name());
-        if entry.file_type().expect("type").is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).expect("copy");
-        }
+impl Rekube {
+    /// Runs with the pinned Helm (`REKUBE_HELM`).
+    pub fn with_helm(self) -> Rekube {
+        self.env("REKUBE_HELM", helm())
     }
-}
-
-/// Writes `content` to `root/rel`, creating folders.
-pub fn put(root: &Path, rel: &str, content: &str) {
-    let path = root.join(rel);
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent).expect("mkdir");
-    }
-    std::fs::write(path, content).expect("write");
-}
-
-/// `rekube ARGS` with the pinned Helm and a cache folder of the test's own.
-pub fn rekube(cache: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .env("REKUBE_HELM", helm())
-        .env("REKUBE_CACHE_DIR", cache)
-        .stdin(Stdio::null())
-        .output()
-        .expect("rekube runs")
 }
 
 /// The documents of `helm template` for a release: `(kind, namespace, name)` of every object that is
@@ -235,24 +193,8 @@ impl Drop for Registry {
 
 /// Starts a registry on a free loopback port and waits until it answers.
 pub fn oci_registry() -> Registry {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oci-registry/build.sh");
-    let out = Command::new("bash")
-        .arg(&script)
-        .stdin(Stdio::null())
-        .output()
-        .expect("bash runs");
-    assert!(
-        out.status.success(),
-        "{} failed:\n{}",
-        script.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let binary = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or_default()
-        .trim()
-        .to_string();
+    let binary = build_tool("tests/oci-registry/build.sh")
+        .unwrap_or_else(|message| panic!("the OCI registry is needed by this test: {message}"));
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
