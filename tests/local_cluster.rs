@@ -3,27 +3,20 @@
 //! with nothing left running. Every test has its own KUBECONFIG and state folder in a temp folder:
 //! the user's kubeconfig is never read or written.
 
+mod support;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
-/// The control plane binaries (built from the embedded sources when missing; a no-op when cached).
-fn assets() -> &'static Path {
-    static ASSETS: OnceLock<PathBuf> = OnceLock::new();
-    ASSETS.get_or_init(|| match rekube::controlplane::locate(None) {
-        Ok(a) => a.dir().to_path_buf(),
-        Err(e) => panic!(
-            "the local control plane binaries are needed: {}",
-            rekube::error::render(&e)
-        ),
-    })
-}
+use support::kubectl::kubectl_run;
+use support::{Rekube, fixture, run_logged, stderr, stdout, which};
 
-/// A sandbox: its own kubeconfig (holding an unrelated context, current) and state folder.
+/// A sandbox: its own kubeconfig (holding an unrelated context, current) and state folder, and the
+/// runs of `rekube` with them (its private cache folder, the control plane's binaries found once).
 struct Sandbox {
     dir: tempfile::TempDir,
+    rekube: Rekube,
 }
 
 const USER_KUBECONFIG: &str = "apiVersion: v1\nkind: Config\nclusters:\n- name: prod\n  cluster: {server: 'https://prod.example:6443'}\nusers:\n- name: me\n  user: {token: secret}\ncontexts:\n- name: prod\n  context: {cluster: prod, user: me}\ncurrent-context: prod\n";
@@ -32,7 +25,10 @@ impl Sandbox {
     fn new() -> Sandbox {
         let dir = tempfile::tempdir().expect("temp folder");
         std::fs::write(dir.path().join("kubeconfig"), USER_KUBECONFIG).expect("kubeconfig");
-        Sandbox { dir }
+        let rekube = Rekube::fresh_local()
+            .env("KUBECONFIG", dir.path().join("kubeconfig"))
+            .env("REKUBE_STATE_DIR", dir.path().join("state"));
+        Sandbox { dir, rekube }
     }
 
     fn kubeconfig(&self) -> PathBuf {
@@ -42,25 +38,6 @@ impl Sandbox {
     fn state(&self) -> PathBuf {
         self.dir.path().join("state")
     }
-
-    fn command(&self, program: &str) -> Command {
-        let mut cmd = Command::new(program);
-        cmd.env("KUBECONFIG", self.kubeconfig())
-            .env("REKUBE_STATE_DIR", self.state())
-            .env("REKUBE_CACHE_DIR", self.dir.path().join("cache"))
-            .env("KUBEBUILDER_ASSETS", assets())
-            .env_remove("REKUBE_INVENTORY")
-            .stdin(Stdio::null());
-        cmd
-    }
-
-    fn rekube(&self, args: &[&str]) -> Output {
-        run(self.command(env!("CARGO_BIN_EXE_rekube")).args(args), args)
-    }
-
-    fn kubectl(&self, args: &[&str]) -> Output {
-        run(self.command("kubectl").args(args), args)
-    }
 }
 
 impl Drop for Sandbox {
@@ -69,31 +46,11 @@ impl Drop for Sandbox {
         if let Ok(entries) = std::fs::read_dir(self.state()) {
             for e in entries.flatten() {
                 if let Some(name) = e.file_name().to_str() {
-                    let _ = self
-                        .command(env!("CARGO_BIN_EXE_rekube"))
-                        .args(["local", "down", name])
-                        .output();
+                    let _ = self.rekube.command(&["local", "down", name]).output();
                 }
             }
         }
     }
-}
-
-fn run(cmd: &mut Command, args: &[&str]) -> Output {
-    let out = cmd.output().expect("the program runs");
-    eprintln!(
-        "$ {} {}\n--- exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        cmd.get_program().to_string_lossy(),
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// Processes (not zombies) whose command line contains `needle`.
@@ -104,7 +61,7 @@ fn processes_with(needle: &str) -> Vec<String> {
         let Ok(cmdline) = std::fs::read(path.join("cmdline")) else {
             continue;
         };
-        let cmdline = text(&cmdline).replace('\0', " ");
+        let cmdline = String::from_utf8_lossy(&cmdline).replace('\0', " ");
         let zombie = std::fs::read_to_string(path.join("stat"))
             .ok()
             .and_then(|s| {
@@ -125,9 +82,9 @@ fn processes_with(needle: &str) -> Vec<String> {
 #[test]
 fn up_then_kubectl_and_apply_through_the_context_then_down_leaves_nothing_running() {
     let sandbox = Sandbox::new();
-    let up = sandbox.rekube(&["local", "up", "demo", "--nodes", "2"]);
+    let up = sandbox.rekube.run(&["local", "up", "demo", "--nodes", "2"]);
     assert_eq!(up.status.code(), Some(0), "local up");
-    let said = text(&up.stdout);
+    let said = stdout(&up);
     assert!(
         said.contains(&format!(
             "context rekube-demo added to {}",
@@ -151,27 +108,37 @@ fn up_then_kubectl_and_apply_through_the_context_then_down_leaves_nothing_runnin
         "components run from {folder}"
     );
 
-    let list = sandbox.rekube(&["local", "list"]);
-    let listed = text(&list.stdout);
+    let list = sandbox.rekube.run(&["local", "list"]);
+    let listed = stdout(&list);
     assert!(
         listed.contains("demo") && listed.contains("running") && listed.contains("rekube-demo"),
         "{listed}"
     );
 
-    let nodes = sandbox.kubectl(&["--context", "rekube-demo", "get", "nodes", "-o", "name"]);
+    let nodes = kubectl_run(
+        &sandbox.kubeconfig(),
+        &["--context", "rekube-demo", "get", "nodes", "-o", "name"],
+        &[],
+        "",
+    );
     assert_eq!(nodes.status.code(), Some(0), "kubectl get nodes");
-    assert_eq!(text(&nodes.stdout).lines().count(), 2, "two kwok Nodes");
-    let current = sandbox.kubectl(&["config", "current-context"]);
+    assert_eq!(stdout(&nodes).lines().count(), 2, "two kwok Nodes");
+    let current = kubectl_run(
+        &sandbox.kubeconfig(),
+        &["config", "current-context"],
+        &[],
+        "",
+    );
     assert_eq!(
-        text(&current.stdout).trim(),
+        stdout(&current).trim(),
         "prod",
         "the current context is left alone"
     );
 
     // The repository with an aggregated API and fail-closed webhooks applies: the context's cluster
     // is recognised as simulated.
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/drill/kube-prometheus");
-    let apply = sandbox.rekube(&[
+    let repo = fixture("drill/kube-prometheus");
+    let apply = sandbox.rekube.run(&[
         "apply",
         repo.to_str().expect("utf-8 path"),
         "--context",
@@ -181,35 +148,40 @@ fn up_then_kubectl_and_apply_through_the_context_then_down_leaves_nothing_runnin
     ]);
     assert_eq!(apply.status.code(), Some(0), "apply through the context");
     assert!(
-        text(&apply.stderr).contains("simulated cluster"),
+        stderr(&apply).contains("simulated cluster"),
         "says it is simulated"
     );
-    let rules = sandbox.kubectl(&[
-        "--context",
-        "rekube-demo",
-        "get",
-        "prometheusrules",
-        "-n",
-        "monitoring",
-        "-o",
-        "name",
-    ]);
+    let rules = kubectl_run(
+        &sandbox.kubeconfig(),
+        &[
+            "--context",
+            "rekube-demo",
+            "get",
+            "prometheusrules",
+            "-n",
+            "monitoring",
+            "-o",
+            "name",
+        ],
+        &[],
+        "",
+    );
     assert_eq!(
-        text(&rules.stdout).lines().count(),
+        stdout(&rules).lines().count(),
         2,
         "rules admitted past the fail-closed webhooks"
     );
 
-    let again = sandbox.rekube(&["local", "up", "demo"]);
+    let again = sandbox.rekube.run(&["local", "up", "demo"]);
     assert_eq!(again.status.code(), Some(2), "a name in use");
     assert!(
-        text(&again.stderr).contains("a local cluster named demo already exists"),
+        stderr(&again).contains("a local cluster named demo already exists"),
         "says why"
     );
 
-    let down = sandbox.rekube(&["local", "down", "demo"]);
+    let down = sandbox.rekube.run(&["local", "down", "demo"]);
     assert_eq!(down.status.code(), Some(0), "local down");
-    assert!(text(&down.stdout).contains("context rekube-demo removed"));
+    assert!(stdout(&down).contains("context rekube-demo removed"));
     assert!(
         processes_with(&folder).is_empty(),
         "no component left: {:?}",
@@ -232,9 +204,9 @@ fn up_then_kubectl_and_apply_through_the_context_then_down_leaves_nothing_runnin
         config.contains("prod.example"),
         "other entries kept: {config}"
     );
-    let gone = sandbox.rekube(&["local", "down", "demo"]);
+    let gone = sandbox.rekube.run(&["local", "down", "demo"]);
     assert_eq!(gone.status.code(), Some(2));
-    assert!(text(&gone.stderr).contains("no local cluster named demo"));
+    assert!(stderr(&gone).contains("no local cluster named demo"));
 }
 
 #[test]
@@ -242,9 +214,11 @@ fn a_taken_port_is_refused_by_number() {
     let sandbox = Sandbox::new();
     let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a port");
     let port = taken.local_addr().expect("address").port().to_string();
-    let out = sandbox.rekube(&["local", "up", "busy", "--port", &port]);
+    let out = sandbox
+        .rekube
+        .run(&["local", "up", "busy", "--port", &port]);
     assert_eq!(out.status.code(), Some(2));
-    let err = text(&out.stderr);
+    let err = stderr(&out);
     assert!(
         err.contains(&format!("port {port} on 127.0.0.1 is already in use")),
         "{err}"
@@ -280,16 +254,15 @@ fn a_missing_go_toolchain_is_named() {
             std::os::unix::fs::symlink(path, bin.join(tool)).expect("symlink");
         }
     }
-    let out = run(
+    let out = run_logged(
         sandbox
-            .command(env!("CARGO_BIN_EXE_rekube"))
+            .rekube
+            .command(&["local", "up", "nogo"])
             .env_remove("KUBEBUILDER_ASSETS")
-            .env("PATH", &bin)
-            .args(["local", "up", "nogo"]),
-        &["local", "up", "nogo (PATH without go)"],
+            .env("PATH", &bin),
     );
     assert_eq!(out.status.code(), Some(2));
-    let err = text(&out.stderr);
+    let err = stderr(&out);
     assert!(err.contains("Go is not installed"), "{err}");
     assert!(!sandbox.state().join("nogo").exists());
 }
@@ -297,19 +270,12 @@ fn a_missing_go_toolchain_is_named() {
 #[test]
 fn names_are_checked() {
     let sandbox = Sandbox::new();
-    let bad = sandbox.rekube(&["local", "up", "Not_A_Name"]);
+    let bad = sandbox.rekube.run(&["local", "up", "Not_A_Name"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(text(&bad.stderr).contains("invalid local cluster name \"Not_A_Name\""));
-    let unknown = sandbox.rekube(&["local", "down", "nothing"]);
+    assert!(stderr(&bad).contains("invalid local cluster name \"Not_A_Name\""));
+    let unknown = sandbox.rekube.run(&["local", "down", "nothing"]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(text(&unknown.stderr).contains("no local cluster named nothing"));
-    let list = sandbox.rekube(&["local", "list"]);
-    assert!(text(&list.stdout).contains("no local clusters"));
-}
-
-fn which(tool: &str) -> Option<PathBuf> {
-    let path = std::env::var_os("PATH")?;
-    std::env::split_paths(&path)
-        .map(|d| d.join(tool))
-        .find(|p| p.is_file())
+    assert!(stderr(&unknown).contains("no local cluster named nothing"));
+    let list = sandbox.rekube.run(&["local", "list"]);
+    assert!(stdout(&list).contains("no local clusters"));
 }

@@ -2,41 +2,18 @@
 //! wrote, with no console message at all, runs its script, and shows one timeline bar per object; the
 //! test saves a screenshot under `target/test-output/report-browser/` for people to look at.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
 
 use serde_json::Value;
 
-fn assets() -> &'static Path {
-    static ASSETS: OnceLock<PathBuf> = OnceLock::new();
-    ASSETS.get_or_init(|| match rekube::controlplane::locate(None) {
-        Ok(a) => a.dir().to_path_buf(),
-        Err(e) => panic!(
-            "the local control plane binaries are needed: {}",
-            rekube::error::render(&e)
-        ),
-    })
-}
-
-fn output_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap_or(Path::new(env!("CARGO_TARGET_TMPDIR")))
-        .join("test-output/report-browser");
-    std::fs::create_dir_all(&dir).expect("test output folder");
-    dir
-}
+use support::{Rekube, fixture, output_dir, which};
 
 fn chromium() -> PathBuf {
-    for name in ["chromium", "chromium-browser"] {
-        if let Some(path) = std::env::var_os("PATH").and_then(|p| {
-            std::env::split_paths(&p)
-                .map(|d| d.join(name))
-                .find(|f| f.is_file())
-        }) {
-            return path;
-        }
+    if let Some(path) = ["chromium", "chromium-browser"].into_iter().find_map(which) {
+        return path;
     }
     panic!(
         "headless Chromium is needed for this test: install the Debian package `chromium` (.ci/run does)"
@@ -83,28 +60,24 @@ fn console(out: &Output) -> Vec<String> {
 
 /// Drills `repo` with `--report page`; returns the exit code and the JSON report.
 fn drill(repo: &Path, page: &Path, extra: &[&str]) -> (Option<i32>, Value) {
-    let cache = tempfile::tempdir().expect("cache");
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(["drill", repo.to_str().expect("utf-8"), "--output", "json"])
-        .args(extra)
-        .arg("--report")
-        .arg(page)
-        .env("KUBEBUILDER_ASSETS", assets())
-        .env("REKUBE_CACHE_DIR", cache.path())
-        .env("KUBECONFIG", cache.path().join("none"))
-        .stdin(Stdio::null())
-        .output()
-        .expect("rekube runs");
-    eprintln!("{}", String::from_utf8_lossy(&out.stderr));
+    let repo = repo.to_str().expect("utf-8");
+    let page = page.to_str().expect("utf-8");
+    let args = [
+        &["drill", repo, "--output", "json"],
+        extra,
+        &["--report", page],
+    ]
+    .concat();
+    let out = Rekube::fresh_local().run(&args);
     let report = serde_json::from_slice(&out.stdout).expect("json");
     (out.status.code(), report)
 }
 
 #[test]
 fn the_html_report_loads_cleanly_in_chromium_with_one_bar_per_object() {
-    let dir = output_dir();
+    let dir = output_dir("report-browser");
     let page = dir.join("drill.html");
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/drill/kube-prometheus");
+    let repo = fixture("drill/kube-prometheus");
     let (code, report) = drill(&repo, &page, &[]);
     assert_eq!(code, Some(0), "the drill passes");
     let objects = report["rebuild"]["changes"]["changes"]
@@ -152,7 +125,7 @@ fn the_html_report_loads_cleanly_in_chromium_with_one_bar_per_object() {
 
 #[test]
 fn a_failed_drill_report_shows_what_blocked_what_in_chromium() {
-    let dir = output_dir();
+    let dir = output_dir("report-browser");
     let page = dir.join("failed-drill.html");
     let repo = tempfile::tempdir().expect("repo");
     let write = |path: &str, text: &str| {

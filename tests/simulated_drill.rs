@@ -4,60 +4,15 @@
 //! drill green, and every object whose readiness was simulated is listed with the reason; the report
 //! files (.json, .xml) carry the same data, with the critical path.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::sync::OnceLock;
+mod support;
 
 use serde_json::Value;
 
-fn assets() -> &'static Path {
-    static ASSETS: OnceLock<PathBuf> = OnceLock::new();
-    ASSETS.get_or_init(|| match rekube::controlplane::locate(None) {
-        Ok(a) => a.dir().to_path_buf(),
-        Err(e) => panic!(
-            "the local control plane binaries are needed: {}",
-            rekube::error::render(&e)
-        ),
-    })
-}
+use support::{Rekube, fixture, output_dir};
 
-fn fixture(name: &str) -> String {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures/drill")
-        .join(name)
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// Where report files are kept for people to look at after the tests.
-fn output_dir() -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .parent()
-        .unwrap_or(Path::new(env!("CARGO_TARGET_TMPDIR")))
-        .join("test-output/simulated-drill");
-    std::fs::create_dir_all(&dir).expect("test output folder");
-    dir
-}
-
-fn rekube(args: &[&str]) -> Output {
-    let cache = tempfile::tempdir().expect("cache");
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .env("KUBEBUILDER_ASSETS", assets())
-        .env("REKUBE_CACHE_DIR", cache.path())
-        .env("KUBECONFIG", cache.path().join("no-kubeconfig"))
-        .env_remove("REKUBE_INVENTORY")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the rekube binary runs");
-    eprintln!(
-        "$ rekube {}\n--- exit {:?}\n--- stdout\n{}--- stderr\n{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
+/// `fixtures/drill/NAME`, as an argument.
+fn drill_fixture(name: &str) -> String {
+    fixture("drill").join(name).display().to_string()
 }
 
 fn simulated(report: &Value) -> Vec<(String, String)> {
@@ -80,10 +35,10 @@ fn simulated(report: &Value) -> Vec<(String, String)> {
 
 #[test]
 fn a_kube_prometheus_like_stack_drills_green_with_its_simulated_objects_listed() {
-    let junit = output_dir().join("kube-prometheus.xml");
-    let out = rekube(&[
+    let junit = output_dir("simulated-drill").join("kube-prometheus.xml");
+    let out = Rekube::fresh_local().run(&[
         "drill",
-        &fixture("kube-prometheus"),
+        &drill_fixture("kube-prometheus"),
         "--timeout",
         "60s",
         "--output",
@@ -137,9 +92,9 @@ fn a_kube_prometheus_like_stack_drills_green_with_its_simulated_objects_listed()
 
 #[test]
 fn a_statefulset_and_a_claim_restored_from_a_snapshot_drill_green() {
-    let out = rekube(&[
+    let out = Rekube::fresh_local().run(&[
         "drill",
-        &fixture("stateful"),
+        &drill_fixture("stateful"),
         "--timeout",
         "90s",
         "--output",
@@ -173,10 +128,10 @@ fn a_statefulset_and_a_claim_restored_from_a_snapshot_drill_green() {
 
 #[test]
 fn rebuild_prints_the_critical_path_and_writes_the_same_data_as_json() {
-    let file = output_dir().join("rebuild-stateful.json");
-    let out = rekube(&[
+    let file = output_dir("simulated-drill").join("rebuild-stateful.json");
+    let out = Rekube::fresh_local().run(&[
         "rebuild",
-        &fixture("stateful"),
+        &drill_fixture("stateful"),
         "--fresh",
         "local",
         "--timeout",
@@ -211,7 +166,12 @@ fn rebuild_prints_the_critical_path_and_writes_the_same_data_as_json() {
 
 #[test]
 fn an_unknown_report_format_is_refused_before_anything_runs() {
-    let out = rekube(&["drill", &fixture("stateful"), "--report", "report.txt"]);
+    let out = Rekube::fresh_local().run(&[
+        "drill",
+        &drill_fixture("stateful"),
+        "--report",
+        "report.txt",
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("must end in .html"), "{err}");
@@ -220,7 +180,7 @@ fn an_unknown_report_format_is_refused_before_anything_runs() {
 
 #[test]
 fn a_kind_cluster_is_not_offered() {
-    let out = rekube(&["drill", &fixture("stateful"), "--fresh", "kind"]);
+    let out = Rekube::fresh_local().run(&["drill", &drill_fixture("stateful"), "--fresh", "kind"]);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("invalid value 'kind'"), "{err}");
