@@ -3,15 +3,11 @@
 
 mod support;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rekube::manifest::{Diagnostics, LoadOptions, load_dir};
 
-use support::root;
-
-fn fixture(name: &str) -> PathBuf {
-    root().join("fixtures/bad").join(name)
-}
+use support::fixture;
 
 fn load_err(dir: &Path, options: &LoadOptions) -> Diagnostics {
     match load_dir(dir, options) {
@@ -255,7 +251,7 @@ const CASES: &[(&str, usize, &[&str])] = &[
 fn every_bad_fixture_fails_with_file_line_and_object() {
     let mut failures = Vec::new();
     for (name, count, wanted) in CASES {
-        let err = load_err(&fixture(name), &LoadOptions::default());
+        let err = load_err(&fixture("bad").join(name), &LoadOptions::default());
         let rendered = err.to_string();
         if err.errors.len() != *count {
             failures.push(format!(
@@ -274,7 +270,7 @@ fn every_bad_fixture_fails_with_file_line_and_object() {
 
 #[test]
 fn every_fixture_the_manifest_rejects_has_a_case() {
-    let dir = root().join("fixtures/bad");
+    let dir = fixture("bad");
     let mut names: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -316,7 +312,7 @@ fn oversized_file() {
 /// named: warnings, errors with --strict.
 #[test]
 fn folders_left_out_of_the_default_layers_are_named() {
-    let dir = fixture("left-out-folders");
+    let dir = fixture("bad/left-out-folders");
     let want = [
         "charts: folder holds Helm charts (charts/podinfo) but is not a layer, so it is not read: without \
          rekube.yaml only the folders cluster/, tools/, apps/ are layers",

@@ -6,7 +6,7 @@ mod support;
 
 use std::path::PathBuf;
 
-use support::{rekube, root};
+use support::{rekube, root, temp_repo};
 
 fn bad_fixtures() -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(root().join("fixtures/bad"))
@@ -190,17 +190,6 @@ fn explain_offline_names_the_source_and_the_reasons() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no such object"));
 }
 
-/// A small repository in a temporary folder.
-fn repo(files: &[(&str, &str)]) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (rel, text) in files {
-        let path = dir.path().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-    dir
-}
-
 const UI: &str =
     "apiVersion: v1\nkind: Service\nmetadata: {name: ui}\nspec: {ports: [{port: 80}]}\n";
 
@@ -211,7 +200,7 @@ fn namespace_flag_follows_kubectl() {
         vec![("ui.yaml", UI)],
         vec![("ui.yaml", UI), ("kustomization.yaml", kustomization)],
     ] {
-        let dir = repo(&files);
+        let dir = temp_repo(&files);
         let path = dir.path().to_str().expect("utf-8");
         let out = rekube(&["plan", path, "-o", "json"]);
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -252,7 +241,7 @@ fn namespace_flag_follows_kubectl() {
 fn init_writes_a_rekube_yaml_that_loads_and_never_overwrites_one() {
     let ns = "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n";
     let base = "resources: [../../../base]\n";
-    let dir = repo(&[
+    let dir = temp_repo(&[
         ("cluster/namespaces.yaml", ns),
         (
             "infrastructure/ui.yaml",

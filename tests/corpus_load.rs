@@ -2,18 +2,9 @@
 
 mod support;
 
-use rekube::manifest::{LoadOptions, Manifest, load_dir};
+use rekube::manifest::Manifest;
 
-use support::corpus_repo;
-
-/// Loads a repository whose one layer is a copy of a corpus folder, `namespace` its default.
-fn load_corpus(name: &str, namespace: Option<&str>) -> Manifest {
-    let repo = corpus_repo(name, namespace);
-    match load_dir(repo.path(), &LoadOptions::default()) {
-        Ok(m) => m,
-        Err(e) => panic!("{name}: {e}"),
-    }
-}
+use support::{corpus_repo, load};
 
 fn count(m: &Manifest, kind: &str) -> usize {
     m.objects.iter().filter(|o| o.id.kind == kind).count()
@@ -24,8 +15,8 @@ fn count(m: &Manifest, kind: &str) -> usize {
     not(rekube_corpus),
     ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
 )]
-fn argo_cd_install() {
-    let m = load_corpus("argo-cd", Some("argocd"));
+fn argo_cd_install_loads() {
+    let m = load(corpus_repo("argo-cd", Some("argocd")).path());
     assert_eq!(m.objects.len(), 59);
     assert!(count(&m, "CustomResourceDefinition") >= 3);
     assert!(
@@ -47,8 +38,8 @@ fn argo_cd_install() {
     not(rekube_corpus),
     ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
 )]
-fn ingress_nginx() {
-    let m = load_corpus("ingress-nginx", None);
+fn ingress_nginx_loads() {
+    let m = load(corpus_repo("ingress-nginx", None).path());
     assert_eq!(m.objects.len(), 19);
     assert_eq!(count(&m, "ValidatingWebhookConfiguration"), 1);
 }
@@ -59,7 +50,7 @@ fn ingress_nginx() {
     ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
 )]
 fn microservices_demo_via_kustomize() {
-    let m = load_corpus("microservices-demo", Some("shop"));
+    let m = load(corpus_repo("microservices-demo", Some("shop")).path());
     // loadgenerator.yaml is not listed in the kustomization.
     assert!(!m.objects.iter().any(|o| o.name() == "loadgenerator"));
     assert!(
@@ -80,7 +71,7 @@ fn microservices_demo_via_kustomize() {
     ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
 )]
 fn sock_shop_via_kustomize() {
-    let m = load_corpus("sock-shop", Some("sock-shop"));
+    let m = load(corpus_repo("sock-shop", Some("sock-shop")).path());
     assert_eq!(count(&m, "Ingress"), 1);
     assert!(m.objects.len() >= 29);
 }
@@ -91,7 +82,7 @@ fn sock_shop_via_kustomize() {
     ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
 )]
 fn reloader() {
-    let m = load_corpus("reloader", Some("reloader"));
+    let m = load(corpus_repo("reloader", Some("reloader")).path());
     assert_eq!(count(&m, "Deployment"), 1);
 }
 
@@ -101,6 +92,6 @@ fn reloader() {
     ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
 )]
 fn guestbook() {
-    let m = load_corpus("guestbook", Some("guestbook"));
+    let m = load(corpus_repo("guestbook", Some("guestbook")).path());
     assert_eq!(m.objects.len(), 2);
 }

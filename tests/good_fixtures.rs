@@ -2,17 +2,9 @@
 
 mod support;
 
-use rekube::manifest::{LoadOptions, Manifest, load_dir};
+use rekube::manifest::Manifest;
 
-use support::root;
-
-fn load(name: &str) -> Manifest {
-    let dir = root().join("fixtures/good").join(name);
-    match load_dir(&dir, &LoadOptions::default()) {
-        Ok(m) => m,
-        Err(e) => panic!("fixtures/good/{name}: {e}"),
-    }
-}
+use support::{fixture, load};
 
 /// `(id, path:line, document)` of every object, in order.
 fn summary(m: &Manifest) -> Vec<(String, String, usize)> {
@@ -28,7 +20,7 @@ fn s(id: &str, at: &str, doc: usize) -> (String, String, usize) {
 
 #[test]
 fn multi_document_yaml() {
-    let m = load("multi-doc");
+    let m = load(&fixture("good/multi-doc"));
     assert_eq!(
         summary(&m),
         [
@@ -53,7 +45,7 @@ fn multi_document_yaml() {
 
 #[test]
 fn list_items_keep_their_own_lines() {
-    let m = load("list");
+    let m = load(&fixture("good/list"));
     assert_eq!(
         summary(&m),
         [
@@ -65,7 +57,7 @@ fn list_items_keep_their_own_lines() {
 
 #[test]
 fn json_object_and_list() {
-    let m = load("json");
+    let m = load(&fixture("good/json"));
     assert_eq!(
         summary(&m),
         [
@@ -78,7 +70,7 @@ fn json_object_and_list() {
 
 #[test]
 fn kustomize_folder_is_rendered_not_read() {
-    let m = load("kustomize");
+    let m = load(&fixture("good/kustomize"));
     let ids: Vec<String> = m.objects.iter().map(|o| o.id.to_string()).collect();
     assert_eq!(
         ids,
@@ -98,7 +90,7 @@ fn kustomize_folder_is_rendered_not_read() {
 
 #[test]
 fn layers_with_namespace_defaulting_and_crds() {
-    let m = load("layers");
+    let m = load(&fixture("good/layers"));
     let layers: Vec<(&str, &str, Vec<String>)> = m
         .layers
         .iter()
@@ -141,7 +133,7 @@ fn layers_with_namespace_defaulting_and_crds() {
 
 #[test]
 fn conventional_layer_folders() {
-    let m = load("default-layers");
+    let m = load(&fixture("good/default-layers"));
     let layers: Vec<(&str, Vec<String>)> = m
         .layers
         .iter()
@@ -168,7 +160,7 @@ fn conventional_layer_folders() {
 
 #[test]
 fn builtin_kinds_written_the_usual_ways_are_valid() {
-    let m = load("builtin-kinds");
+    let m = load(&fixture("good/builtin-kinds"));
     assert_eq!(m.objects.len(), 11);
     assert!(m.warnings.is_empty(), "{:?}", m.warnings);
 }
@@ -192,7 +184,7 @@ fn base_and_overlays_load_without_duplicates() {
         "Service/production/web",
         "Service/staging/web",
     ];
-    let m = load("overlays");
+    let m = load(&fixture("good/overlays"));
     let layers: Vec<(&str, &str)> = m
         .layers
         .iter()
@@ -218,7 +210,7 @@ fn base_and_overlays_load_without_duplicates() {
 
     // The same folders without rekube.yaml: the default layer apps/ holds base, staging and production.
     let dir = tempfile::tempdir().expect("temp dir");
-    let fixture = root().join("fixtures/good/overlays");
+    let overlays = fixture("good/overlays");
     for rel in [
         "apps/base/kustomization.yaml",
         "apps/base/deployment.yaml",
@@ -230,12 +222,9 @@ fn base_and_overlays_load_without_duplicates() {
     ] {
         let to = dir.path().join(rel);
         std::fs::create_dir_all(to.parent().expect("parent")).expect("mkdir");
-        std::fs::copy(fixture.join(rel), to).expect("copy");
+        std::fs::copy(overlays.join(rel), to).expect("copy");
     }
-    let m = match load_dir(dir.path(), &LoadOptions::default()) {
-        Ok(m) => m,
-        Err(e) => panic!("overlays without rekube.yaml: {e}"),
-    };
+    let m = load(dir.path());
     assert_eq!(m.layers.len(), 1);
     assert_eq!(ids(&m), want);
     assert!(m.objects.iter().all(|o| o.source.path != "apps/base"));

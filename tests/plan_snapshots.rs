@@ -8,15 +8,11 @@ mod support;
 use std::path::Path;
 
 use rekube::graph::{GraphOptions, Node, NodeId, Plan, Rule, plan, render};
-use rekube::manifest::{LoadOptions, load_dir};
 
-use support::{copy_dir, corpus_repo, root};
+use support::{copy_dir, corpus_repo, load, root};
 
 fn plan_dir(dir: &Path) -> Plan {
-    let manifest = match load_dir(dir, &LoadOptions::default()) {
-        Ok(m) => m,
-        Err(e) => panic!("{}: {e}", dir.display()),
-    };
+    let manifest = load(dir);
     match plan(
         &manifest.layers,
         &manifest.objects,

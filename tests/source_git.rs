@@ -18,7 +18,7 @@ struct Fixture {
     second: Oid,
 }
 
-fn fixture() -> Fixture {
+fn two_commits() -> Fixture {
     let repo = Repo::new();
     repo.write(".gitignore", "*.tmp\n");
     repo.write("apps/a.yaml", "a: 1\n");
@@ -64,7 +64,7 @@ fn plain_folder_has_no_commit() {
 
 #[test]
 fn work_tree_reports_head_and_dirty() {
-    let f = fixture();
+    let f = two_commits();
     let path = f.repo.path().to_str().unwrap().to_string();
     let cache = tempfile::tempdir().unwrap();
     let snap = snapshot(&path, None, cache.path()).unwrap();
@@ -97,7 +97,7 @@ fn work_tree_reports_head_and_dirty() {
 
 #[test]
 fn local_repository_with_ref() {
-    let f = fixture();
+    let f = two_commits();
     write(f.repo.path(), "apps/a.yaml", "uncommitted\n");
     let cache = tempfile::tempdir().unwrap();
     let path = f.repo.path().to_str().unwrap();
@@ -127,7 +127,7 @@ fn local_repository_with_ref() {
 
 #[test]
 fn file_url_by_default_branch_branch_tag_and_commit() {
-    let f = fixture();
+    let f = two_commits();
     let cache = tempfile::tempdir().unwrap();
     let url = f.repo.url();
     let first = f.first.to_string();
@@ -167,7 +167,7 @@ fn file_url_by_default_branch_branch_tag_and_commit() {
 
 #[test]
 fn snapshot_folder_is_removed_on_drop() {
-    let f = fixture();
+    let f = two_commits();
     let cache = tempfile::tempdir().unwrap();
     let snap = snapshot(&f.repo.url(), Some("v1"), cache.path()).unwrap();
     let root = snap.root.clone();
@@ -178,7 +178,7 @@ fn snapshot_folder_is_removed_on_drop() {
 
 #[test]
 fn errors_name_the_source_and_ref() {
-    let f = fixture();
+    let f = two_commits();
     let cache = tempfile::tempdir().unwrap();
     let url = f.repo.url();
     let err = snapshot(&url, Some("no-such-branch"), cache.path()).unwrap_err();

@@ -9,7 +9,7 @@ use crate::support::{
 
 /// A repository: a Widget CRD of its own group (with a status subresource), a Namespace, one Widget, and
 /// a ConfigMap that depends on the Widget; `rekube.yaml` judges Widgets by `status.phase`.
-fn repo(dir: &Path, group: &str, ns: &str) {
+fn widget_repo(dir: &Path, group: &str, ns: &str) {
     write(
         dir,
         "rekube.yaml",
@@ -105,7 +105,7 @@ async fn waits_for_a_custom_resource_by_its_health_rule_then_proceeds() {
     let group = format!("{name}.example.com");
     let rekube = Rekube::on(kc);
     let dir = tempfile::tempdir().expect("repo");
-    repo(dir.path(), &group, &name);
+    widget_repo(dir.path(), &group, &name);
     let path = dir.path().to_str().expect("utf-8 path");
     let mut apply = rekube.spawn(
         "apply",
@@ -188,7 +188,7 @@ async fn a_failed_expression_fails_the_apply_and_blocks_what_depends_on_it() {
     let group = format!("{name}.example.com");
     let rekube = Rekube::on(kc);
     let dir = tempfile::tempdir().expect("repo");
-    repo(dir.path(), &group, &name);
+    widget_repo(dir.path(), &group, &name);
     let path = dir.path().to_str().expect("utf-8 path");
     let mut apply = rekube.spawn(
         "apply",
