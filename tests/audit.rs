@@ -5,14 +5,11 @@
 mod support;
 
 use serde_json::Value;
-use support::{Rekube, cluster, code, kubectl, rekube, root, stderr, stdout};
+use support::{Rekube, cluster, code, fixture, kubectl, rekube, root, stderr, stdout};
 
-fn fixture(name: &str) -> String {
-    root()
-        .join("fixtures/audit")
-        .join(name)
-        .display()
-        .to_string()
+/// `fixtures/audit/NAME`, as an argument.
+fn audit_fixture(name: &str) -> String {
+    fixture("audit").join(name).display().to_string()
 }
 
 /// (rule, object, source) of each finding of a JSON report.
@@ -30,7 +27,7 @@ fn findings(report: &Value) -> Vec<(String, String, String)> {
 
 #[test]
 fn a_repository_that_survives_a_zone_loss_exits_0() {
-    let out = rekube(&["audit", &fixture("clean")]);
+    let out = rekube(&["audit", &audit_fixture("clean")]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
     assert_eq!(
         stdout(&out),
@@ -40,7 +37,7 @@ fn a_repository_that_survives_a_zone_loss_exits_0() {
 
 #[test]
 fn findings_name_rule_object_and_file_line_and_exit_1() {
-    let out = rekube(&["audit", &fixture("shop")]);
+    let out = rekube(&["audit", &audit_fixture("shop")]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let text = stdout(&out);
     for line in [
@@ -58,7 +55,7 @@ fn findings_name_rule_object_and_file_line_and_exit_1() {
 
 #[test]
 fn json_lists_every_finding_and_every_suppression() {
-    let out = rekube(&["audit", "-o", "json", &fixture("shop")]);
+    let out = rekube(&["audit", "-o", "json", &audit_fixture("shop")]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     assert!(
         stderr(&out).contains("audit: 8 finding(s)"),
@@ -133,7 +130,7 @@ fn json_lists_every_finding_and_every_suppression() {
 
 #[test]
 fn junit_has_a_case_per_rule_and_object() {
-    let out = rekube(&["audit", "--output", "junit", &fixture("shop")]);
+    let out = rekube(&["audit", "--output", "junit", &audit_fixture("shop")]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let xml = stdout(&out);
     assert!(
@@ -147,7 +144,7 @@ fn junit_has_a_case_per_rule_and_object() {
 
 #[test]
 fn a_suppression_without_reason_is_exit_2_naming_object_and_file() {
-    let out = rekube(&["audit", &fixture("bad-suppression")]);
+    let out = rekube(&["audit", &audit_fixture("bad-suppression")]);
     assert_eq!(code(&out), 2);
     assert_eq!(stdout(&out), "", "nothing is reported on bad input");
     assert!(
@@ -159,7 +156,7 @@ fn a_suppression_without_reason_is_exit_2_naming_object_and_file() {
 
 #[test]
 fn cluster_flags_without_live_are_exit_2() {
-    let out = rekube(&["audit", "--context", "prod", &fixture("clean")]);
+    let out = rekube(&["audit", "--context", "prod", &audit_fixture("clean")]);
     assert_eq!(code(&out), 2);
     assert!(stderr(&out).contains("add --live"), "{}", stderr(&out));
 }
@@ -167,8 +164,13 @@ fn cluster_flags_without_live_are_exit_2() {
 #[tokio::test]
 async fn live_finds_too_few_api_server_endpoints_and_nodes_in_no_zone() {
     let cp = cluster().await;
-    let out =
-        Rekube::on(cp.kubeconfig()).run(&["audit", "--live", "-o", "json", &fixture("clean")]);
+    let out = Rekube::on(cp.kubeconfig()).run(&[
+        "audit",
+        "--live",
+        "-o",
+        "json",
+        &audit_fixture("clean"),
+    ]);
     assert_eq!(code(&out), 1, "{}", stderr(&out));
     let report: Value = serde_json::from_str(&stdout(&out)).expect("JSON on stdout");
     let live: Vec<(String, String)> = findings(&report)

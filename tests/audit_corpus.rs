@@ -8,16 +8,13 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde_json::Value;
-use support::helm::rekube;
-use support::{copy_dir, corpus, corpus_repo, write};
+use support::{Rekube, copy_dir, corpus, corpus_repo, write};
 
 /// `rekube audit -o json REPO` (the pinned Helm for charts): exit code and report.
 fn audit(repo: &Path) -> (i32, Value) {
-    let cache = tempfile::tempdir().expect("cache");
-    let out = rekube(
-        cache.path(),
-        &["audit", "-o", "json", &repo.display().to_string()],
-    );
+    let out = Rekube::new()
+        .with_helm()
+        .run(&["audit", "-o", "json", &repo.display().to_string()]);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let report = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("JSON report: {e}\n{stderr}"));

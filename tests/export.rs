@@ -9,25 +9,7 @@ use std::path::Path;
 
 use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
 
-use support::{Rekube, copy_dir, rekube, root};
-
-fn files(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("below").display().to_string();
-                out.push((rel, std::fs::read_to_string(&p).expect("read file")));
-            }
-        }
-    }
-    out.sort();
-    out
-}
+use support::{Rekube, copy_dir, files, rekube, root};
 
 /// Where the server puts what it assigns: none of it may reach an exported file.
 const SERVER_ASSIGNED: &[&str] = &[

@@ -16,7 +16,10 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::Value;
 
-use support::{Rekube, cluster, code, kubectl, kubectl_piped, stderr, test_namespace, write};
+use support::{
+    Rekube, assert_absent, cluster, code, files, kubectl, kubectl_piped, stderr, test_namespace,
+    write,
+};
 
 /// Values planted in the live Secrets: none may appear in an output or an exported file.
 const PASSWORD: &str = "canary-export-pw-3e9d";
@@ -42,12 +45,7 @@ fn canaries() -> Vec<String> {
 }
 
 fn assert_no_value(what: &str, text: &str) {
-    for c in canaries() {
-        assert!(
-            !text.contains(&c),
-            "{what} shows the secret value {c}:\n{text}"
-        );
-    }
+    assert_absent(what, text, &canaries());
 }
 
 fn all_output(out: &Output) -> String {
@@ -56,25 +54,6 @@ fn all_output(out: &Output) -> String {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     )
-}
-
-/// Every file under `dir`: (relative path, content).
-fn files(dir: &Path) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(dir).expect("below").display().to_string();
-                out.push((rel, std::fs::read_to_string(&p).expect("read file")));
-            }
-        }
-    }
-    out.sort();
-    out
 }
 
 /// The `data` of a live Secret (base64 values, as the API returns them).

@@ -11,50 +11,35 @@ use std::time::{Duration, Instant};
 
 use harness::Reconciler;
 use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
-use support::{Repo, cluster, eventually, jsonpath, kubectl, unique_name};
+use support::{
+    Repo, assert_absent, cluster, eventually, jsonpath, kubectl, namespace, recorded, unique_name,
+};
 
 /// Values that must never appear in an output: in an invalid YAML file, and a wrongly typed Secret.
 const CANARY_YAML: &str = "canary-3e8a61f0-in-broken-yaml";
 const CANARY_PIN: &str = "864209753";
 
-fn namespace(ns: &str) -> String {
-    format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n")
-}
-
-fn config_map(ns: &str, name: &str, value: &str, extra: &str) -> String {
-    format!(
-        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {name}\n  namespace: {ns}\n{extra}data:\n  value: \"{value}\"\n"
-    )
+/// [`support::config_map`] with `extra` lines at the end of its metadata.
+fn config_map_with(ns: &str, name: &str, value: &str, extra: &str) -> String {
+    support::config_map(ns, name, value).replacen("\ndata:\n", &format!("\n{extra}data:\n"), 1)
 }
 
 fn value(kc: &Path, ns: &str, name: &str) -> Option<String> {
     jsonpath(kc, &["configmap", name, "-n", ns], "{.data.value}")
 }
 
-fn recorded(kc: &Path, inventory: &str) -> Option<String> {
-    jsonpath(
-        kc,
-        &[
-            "secret",
-            &format!("rekube-{inventory}"),
-            "-n",
-            "rekube-system",
-        ],
-        "{.metadata.annotations.rekube\\.dev/revision}",
-    )
-}
-
 fn assert_clean(what: &str, text: &str) {
-    for canary in [CANARY_YAML, CANARY_PIN] {
-        assert!(!text.contains(canary), "{what} prints {canary:?}:\n{text}");
-    }
+    assert_absent(what, text, &[CANARY_YAML, CANARY_PIN]);
 }
 
 /// The good tree: a Namespace and ConfigMaps a…e with value 1.
 fn write_good(repo: &Repo, ns: &str) {
     repo.write("cluster/namespace.yaml", &namespace(ns));
     for name in ["a", "b", "c", "d", "e"] {
-        repo.write(&format!("apps/{name}.yaml"), &config_map(ns, name, "1", ""));
+        repo.write(
+            &format!("apps/{name}.yaml"),
+            &config_map_with(ns, name, "1", ""),
+        );
     }
 }
 
@@ -78,8 +63,8 @@ fn bad_commits(ns: &str) -> Vec<(&'static str, &'static str, String)> {
             "apps/cycle.yaml",
             format!(
                 "{}---\n{}",
-                config_map(ns, "cycle-x", "1", &depends("cycle-y")),
-                config_map(ns, "cycle-y", "1", &depends("cycle-x"))
+                config_map_with(ns, "cycle-x", "1", &depends("cycle-y")),
+                config_map_with(ns, "cycle-y", "1", &depends("cycle-x"))
             ),
         ),
         (
@@ -130,7 +115,7 @@ async fn a_bad_commit_keeps_the_last_good_state_and_says_why() {
     };
     for (i, (reason, file, text)) in bad_commits(&ns).into_iter().enumerate() {
         let before = versions();
-        repo.write("apps/a.yaml", &config_map(&ns, "a", "2", ""));
+        repo.write("apps/a.yaml", &config_map_with(&ns, "a", "2", ""));
         repo.remove("apps/e.yaml");
         repo.write(file, &text);
         let bad = repo.commit(&format!("bad: {reason}")).to_string();
@@ -209,7 +194,10 @@ async fn etcd_restarted_while_reconciling_recovers_and_heals() {
     let inventory = "fault-etcd";
     let repo = Repo::new();
     repo.write("cluster/namespace.yaml", &namespace(ns));
-    repo.write("apps/settings.yaml", &config_map(ns, "settings", "one", ""));
+    repo.write(
+        "apps/settings.yaml",
+        &config_map_with(ns, "settings", "one", ""),
+    );
     let first = repo.commit("first").to_string();
     let mut r = Reconciler::start(
         kc,
@@ -236,7 +224,10 @@ async fn etcd_restarted_while_reconciling_recovers_and_heals() {
     // etcd crashes; a commit lands while it is down.
     let outage = Duration::from_secs(10);
     cp.kill_etcd().expect("etcd killed");
-    repo.write("apps/settings.yaml", &config_map(ns, "settings", "two", ""));
+    repo.write(
+        "apps/settings.yaml",
+        &config_map_with(ns, "settings", "two", ""),
+    );
     let second = repo.commit("second").to_string();
     tokio::time::sleep(outage).await;
     assert!(r.alive(), "the reconciler survives the outage");

@@ -5,7 +5,6 @@
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
@@ -17,33 +16,7 @@ use rekube::ops::apply::{ApplyRunOptions, apply};
 use rekube::ops::prune::{self, PruneRunOptions};
 use serde_json::Value;
 
-use support::{cluster, kubectl, unique_name};
-
-/// `rekube ARGS --kubeconfig KC` with default flags: no `REKUBE_INVENTORY` from the environment.
-fn rekube(kubeconfig: &Path, cwd: &Path, args: &[&str]) -> Output {
-    let out = Command::new(env!("CARGO_BIN_EXE_rekube"))
-        .args(args)
-        .arg("--kubeconfig")
-        .arg(kubeconfig)
-        .current_dir(cwd)
-        .env("REKUBE_CACHE_DIR", cwd.join(".cache"))
-        .env_remove("KUBECONFIG")
-        .env_remove("REKUBE_INVENTORY")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the rekube binary runs");
-    eprintln!(
-        "$ rekube {}\n--- exit {:?}\n--- stderr\n{}",
-        args.join(" "),
-        out.status.code(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
-
-fn stderr(out: &Output) -> String {
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
+use support::{Rekube, cluster, kubectl, recorded, stderr, unique_name};
 
 /// A Namespace and `count` ConfigMaps `<prefix>1…` in it, written to `dir`.
 fn write_repo(dir: &Path, ns: &str, prefixes: &[&str], count: usize) {
@@ -96,10 +69,12 @@ async fn two_repositories_with_default_flags_delete_nothing_of_each_other() {
     let (ns_one, ns_two) = (unique_name("x-one"), unique_name("x-two"));
     write_repo(&work.path().join("one"), &ns_one, &["c"], 10);
     write_repo(&work.path().join("two"), &ns_two, &["c"], 10);
+    // Default flags: no `REKUBE_INVENTORY` from the environment; repositories named from `work`.
+    let rekube = Rekube::on(kc);
     let apply = |repo: &str, extra: &[&str]| {
         let mut args = vec!["apply", repo, "--timeout", "60s"];
         args.extend_from_slice(extra);
-        rekube(kc, work.path(), &args)
+        rekube.run_in(work.path(), &args)
     };
 
     let out = apply("one", &[]);
@@ -209,22 +184,6 @@ fn manifest(dir: &Path, ns: &str, prefixes: &[&str], commit: &str) -> (Manifest,
     (manifest, Dag::from_graph(&graph))
 }
 
-fn recorded_revision(kubeconfig: &Path, inventory: &str) -> String {
-    let out = kubectl(
-        kubeconfig,
-        &[
-            "get",
-            "secret",
-            &format!("rekube-{inventory}"),
-            "-n",
-            "rekube-system",
-            "-o",
-            "jsonpath={.metadata.annotations.rekube\\.dev/revision}",
-        ],
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
 /// B prepares its prune (reads the set, plans, records) and is slow to apply; C, a later commit of the
 /// same repository, is applied meanwhile. C must wait for B: otherwise C's plan misses what B adds, B
 /// records its revision over C's, and the cluster ends up holding a mix of both.
@@ -299,6 +258,6 @@ async fn concurrent_applies_of_one_inventory_never_interleave() {
     assert!(c_waited, "C waited while B held the inventory");
     assert!(applied_c.succeeded(), "C applies after B");
     // The cluster holds exactly what the recorded revision declares: C's, with B's additions pruned.
-    assert_eq!(recorded_revision(kc, &inventory), "cccc");
+    assert_eq!(recorded(kc, &inventory).as_deref(), Some("cccc"));
     assert_eq!(config_maps(kc, &ns), names(&["a", "c"], 5));
 }

@@ -15,11 +15,11 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use fixtures::{INTERVAL, data, drift_to_heal, image, recorded};
+use fixtures::{INTERVAL, data, drift_to_heal, image};
 use harness::{Reconciler, median};
 use support::{
     Rekube, Repo, cluster, config_map, deployment, eventually, jsonpath, kubectl, namespace,
-    rekube, root, stderr, unique_name,
+    recorded, rekube, root, stderr, unique_name,
 };
 
 #[tokio::test]

@@ -8,13 +8,16 @@ mod harness;
 mod support;
 
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::Duration;
 
 use base64::Engine;
 
 use harness::Reconciler;
-use support::{Repo, cluster, eventually, kubectl, unique_name};
+use support::{
+    Rekube, Repo, assert_absent, assets, cluster, eventually, kubectl, stderr, stdout, unique_name,
+    write_files,
+};
 
 /// In `stringData`, valid.
 const CANARY: &str = "canary-5f1c0d9e-string";
@@ -48,12 +51,7 @@ fn canaries() -> Vec<String> {
 
 /// Fails naming the output and the canary when `text` holds one.
 fn assert_clean(what: &str, text: &str) {
-    for canary in canaries() {
-        assert!(
-            !text.contains(&canary),
-            "{what} prints the Secret value {canary:?}:\n{text}"
-        );
-    }
+    assert_absent(what, text, &canaries());
 }
 
 fn valid_files(ns: &str) -> Vec<(&'static str, String)> {
@@ -114,35 +112,16 @@ fn invalid_files(ns: &str) -> Vec<(&'static str, String)> {
     ]
 }
 
-fn write(dir: &Path, files: &[(&str, String)]) {
-    for (rel, text) in files {
-        let path = dir.join(rel);
-        std::fs::create_dir_all(path.parent().expect("a parent")).expect("mkdir");
-        std::fs::write(path, text).expect("write");
-    }
-}
-
-/// Runs `rekube ARGS` (with `--kubeconfig` when given), checks its exit code and that neither stdout
-/// nor stderr holds a canary; returns the output.
-fn rekube(kubeconfig: Option<&Path>, assets: &Path, args: &[&str], expect: i32) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_rekube"));
-    cmd.args(args);
-    if let Some(kc) = kubeconfig {
-        cmd.arg("--kubeconfig").arg(kc);
-    }
-    let out = cmd
-        .env("KUBEBUILDER_ASSETS", assets)
-        .env_remove("KUBECONFIG")
-        .env_remove("REKUBE_INVENTORY")
-        .stdin(Stdio::null())
-        .output()
-        .expect("the rekube binary runs");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
+/// Runs `rekube ARGS` (with `--kubeconfig` when given, the control plane's binaries for `--fresh`),
+/// checks its exit code and that neither stdout nor stderr holds a canary; returns the output.
+fn run_clean(kubeconfig: Option<&Path>, args: &[&str], expect: i32) -> Output {
+    let rekube = match kubeconfig {
+        Some(kc) => Rekube::on(kc),
+        None => Rekube::new(),
+    };
+    let out = rekube.env("KUBEBUILDER_ASSETS", assets()).run(args);
+    let (stdout, stderr) = (stdout(&out), stderr(&out));
     let what = format!("rekube {}", args.join(" "));
-    eprintln!("$ {what}\n--- stdout\n{stdout}--- stderr\n{stderr}");
     assert_eq!(
         out.status.code(),
         Some(expect),
@@ -158,15 +137,13 @@ async fn secret_values_never_appear_in_any_output() {
     let shared = cluster().await;
     let kc = shared.kubeconfig().to_path_buf();
     let kc = kc.as_path();
-    let assets = shared.control_plane().assets().dir().to_path_buf();
-    let assets = assets.as_path();
     let work = tempfile::tempdir().expect("temp dir");
     let ns = unique_name("canary");
     let valid = work.path().join("valid");
     let invalid = work.path().join("invalid");
-    write(&valid, &valid_files(&ns));
-    write(&invalid, &valid_files(&ns));
-    write(&invalid, &invalid_files(&ns));
+    write_files(&valid, &valid_files(&ns));
+    write_files(&invalid, &valid_files(&ns));
+    write_files(&invalid, &invalid_files(&ns));
     let (valid_s, invalid_s) = (
         valid.to_str().expect("utf-8"),
         invalid.to_str().expect("utf-8"),
@@ -175,13 +152,13 @@ async fn secret_values_never_appear_in_any_output() {
 
     // Offline.
     for output in ["text", "json", "dot", "mermaid"] {
-        rekube(None, assets, &["plan", valid_s, "-o", output], 0);
+        run_clean(None, &["plan", valid_s, "-o", output], 0);
     }
-    rekube(None, assets, &["plan", invalid_s], 2);
+    run_clean(None, &["plan", invalid_s], 2);
     let pin = format!("Secret/{ns}/pin");
-    rekube(None, assets, &["explain", &pin, invalid_s, "--offline"], 2);
+    run_clean(None, &["explain", &pin, invalid_s, "--offline"], 2);
     let creds = format!("Secret/{ns}/creds");
-    rekube(None, assets, &["explain", &creds, valid_s, "--offline"], 0);
+    run_clean(None, &["explain", &creds, valid_s, "--offline"], 0);
 
     // A rebuild with its reports, then apply (no-op) and an invalid apply.
     let mut rebuild = vec!["rebuild", valid_s, "--timeout", "120s"];
@@ -197,17 +174,17 @@ async fn secret_values_never_appear_in_any_output() {
         if i > 0 {
             args.push("--adopt");
         }
-        rekube(Some(kc), assets, &args, 0);
+        run_clean(Some(kc), &args, 0);
         let text = std::fs::read_to_string(path).unwrap_or_default();
         assert!(!text.is_empty(), "{report} was written");
         assert_clean(report, &text);
     }
     let mut apply = vec!["apply", valid_s, "--timeout", "120s"];
     apply.extend_from_slice(&inv);
-    rekube(Some(kc), assets, &apply, 0);
+    run_clean(Some(kc), &apply, 0);
     let mut apply_invalid = vec!["apply", invalid_s];
     apply_invalid.extend_from_slice(&inv);
-    rekube(Some(kc), assets, &apply_invalid, 2);
+    run_clean(Some(kc), &apply_invalid, 2);
 
     // Drift: the live Secret changed by hand; diff, drift in every format, explain, then repaired.
     kubectl(
@@ -227,22 +204,22 @@ async fn secret_values_never_appear_in_any_output() {
     for output in ["text", "json"] {
         let mut diff = vec!["diff", valid_s, "-o", output];
         diff.extend_from_slice(&inv);
-        rekube(Some(kc), assets, &diff, 1);
+        run_clean(Some(kc), &diff, 1);
     }
     for output in ["text", "json", "junit"] {
         let mut drift = vec!["drift", valid_s, "-o", output];
         drift.extend_from_slice(&inv);
-        rekube(Some(kc), assets, &drift, 1);
+        run_clean(Some(kc), &drift, 1);
     }
-    rekube(Some(kc), assets, &["explain", &creds, valid_s], 0);
-    rekube(Some(kc), assets, &apply, 0);
+    run_clean(Some(kc), &["explain", &creds, valid_s], 0);
+    run_clean(Some(kc), &apply, 0);
 
     // Drills: the report on stdout (text, JSON) and in files (HTML, JUnit).
     for (output, report) in [("json", "drill.html"), ("text", "drill.xml")] {
         let path = work.path().join(report);
         let path = path.to_str().expect("utf-8");
         let args = ["drill", valid_s, "--fresh", "local", "-o", output];
-        rekube(None, assets, &[&args[..], &["--report", path]].concat(), 0);
+        run_clean(None, &[&args[..], &["--report", path]].concat(), 0);
         let text = std::fs::read_to_string(path).unwrap_or_default();
         assert!(!text.is_empty(), "{report} was written");
         assert_clean(report, &text);

@@ -25,20 +25,6 @@ pub fn image(kc: &Path, ns: &str, name: &str) -> Option<String> {
     )
 }
 
-/// The inventory parent's recorded revision.
-pub fn recorded(kc: &Path, inventory: &str) -> Option<String> {
-    jsonpath(
-        kc,
-        &[
-            "secret",
-            &format!("rekube-{inventory}"),
-            "-n",
-            "rekube-system",
-        ],
-        "{.metadata.annotations.rekube\\.dev/revision}",
-    )
-}
-
 /// `kubectl set image` on one Deployment, timed by watching it: from the event showing the new image to
 /// the event showing the original again.
 pub async fn drift_to_heal(kc: &Path, ns: &str, name: &str, container: &str) -> Duration {

@@ -89,6 +89,11 @@ impl Rekube {
         run_logged(self.command(args).envs(env.iter().copied()))
     }
 
+    /// [`Rekube::run`] in the working folder `dir`.
+    pub fn run_in(&self, dir: &Path, args: &[&str]) -> Output {
+        run_logged(self.command(args).current_dir(dir))
+    }
+
     /// `rekube plan -o json DIR`, which must succeed: the planned objects of its JSON.
     pub fn plan_objects(&self, dir: &Path) -> Vec<serde_json::Value> {
         let out = self.run(&["plan", "-o", "json", &dir.display().to_string()]);

@@ -75,3 +75,17 @@ pub fn jsonpath(kubeconfig: &Path, what: &[&str], path: &str) -> Option<String> 
         .success()
         .then(|| String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+/// The revision the inventory `inventory` recorded (its parent Secret's annotation), if any.
+pub fn recorded(kc: &Path, inventory: &str) -> Option<String> {
+    jsonpath(
+        kc,
+        &[
+            "secret",
+            &format!("rekube-{inventory}"),
+            "-n",
+            "rekube-system",
+        ],
+        "{.metadata.annotations.rekube\\.dev/revision}",
+    )
+}

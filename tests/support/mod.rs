@@ -28,9 +28,9 @@ use std::time::{Duration, Instant};
 pub use bin::{Background, Rekube, rekube, run_logged};
 pub use control_plane::{assets, cluster, test_namespace};
 pub use corpus::{corpus, corpus_repo, three_projects};
-pub use kubectl::{exists, jsonpath, kubectl, kubectl_piped, kubectl_with};
+pub use kubectl::{exists, jsonpath, kubectl, kubectl_piped, kubectl_with, recorded};
 pub use manifests::{annotate, app, config_map, deployment, namespace};
-pub use repo::{Repo, copy_dir, temp_repo, write};
+pub use repo::{Repo, copy_dir, files, temp_repo, write, write_files};
 
 /// The repository root (where `Cargo.toml` is): fixtures, examples and golden files are found from here.
 pub fn root() -> &'static Path {
@@ -78,6 +78,15 @@ pub fn build_tool(rel: &str) -> Result<PathBuf, String> {
             .ok_or_else(|| format!("{rel} printed no path")),
         Some(3) => Err(format!("{rel}: a prerequisite is missing: {stderr}")),
         _ => Err(format!("{rel} failed:\n{stderr}")),
+    }
+}
+
+/// Fails the test, naming `what` and the value, when `text` holds any of `values` (secret values,
+/// canaries).
+pub fn assert_absent<S: AsRef<str>>(what: &str, text: &str, values: &[S]) {
+    for value in values {
+        let value = value.as_ref();
+        assert!(!text.contains(value), "{what} shows {value:?}:\n{text}");
     }
 }
 

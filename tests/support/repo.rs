@@ -13,12 +13,17 @@ pub fn write(root: &Path, rel: &str, content: &str) -> PathBuf {
     path
 }
 
+/// Writes each of `files` (path, content) below `root`.
+pub fn write_files<S: AsRef<str>>(root: &Path, files: &[(&str, S)]) {
+    for (path, content) in files {
+        write(root, path, content.as_ref());
+    }
+}
+
 /// A new temporary folder holding `files` (path, content).
 pub fn temp_repo<S: AsRef<str>>(files: &[(&str, S)]) -> TempDir {
     let dir = tempfile::tempdir().expect("temp dir");
-    for (path, content) in files {
-        write(dir.path(), path, content.as_ref());
-    }
+    write_files(dir.path(), files);
     dir
 }
 
@@ -101,4 +106,23 @@ impl Default for Repo {
     fn default() -> Repo {
         Repo::new()
     }
+}
+
+/// Every file under `dir`: (relative path, content), sorted.
+pub fn files(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir").flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(dir).expect("below").display().to_string();
+                out.push((rel, std::fs::read_to_string(&p).expect("read file")));
+            }
+        }
+    }
+    out.sort();
+    out
 }
