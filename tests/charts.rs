@@ -30,6 +30,10 @@ fn not_hooks(objects: &[Value]) -> BTreeSet<(String, String, String)> {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn podinfo_folder_in_a_layer_renders_what_helm_template_renders() {
     let repo = tempfile::tempdir().unwrap();
     let rekube = Rekube::new().with_helm();
@@ -53,6 +57,10 @@ fn podinfo_folder_in_a_layer_renders_what_helm_template_renders() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn ingress_nginx_with_a_values_file_renders_what_helm_template_renders() {
     let repo = tempfile::tempdir().unwrap();
     let rekube = Rekube::new().with_helm();
@@ -100,6 +108,10 @@ fn ingress_nginx_with_a_values_file_renders_what_helm_template_renders() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn plan_shows_hooks_in_place() {
     let repo = tempfile::tempdir().unwrap();
     let rekube = Rekube::new().with_helm();
@@ -136,6 +148,10 @@ fn plan_shows_hooks_in_place() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn bad_chart_input_is_every_problem_at_once_and_exit_2() {
     let repo = tempfile::tempdir().unwrap();
     let rekube = Rekube::new().with_helm();
@@ -190,6 +206,10 @@ fn bad_chart_input_is_every_problem_at_once_and_exit_2() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn a_helm_that_is_not_v4_is_refused_with_how_to_get_one() {
     let repo = tempfile::tempdir().unwrap();
     let rekube = Rekube::new();
@@ -244,6 +264,10 @@ fn objects_rendered_differently_each_time_are_named_by_plan() {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn kustomize_helm_charts_render_with_the_pinned_helm() {
     let repo = tempfile::tempdir().unwrap();
     let rekube = Rekube::new().with_helm();

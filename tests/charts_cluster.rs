@@ -48,6 +48,10 @@ fn repository(root: &Path, podinfo_values: &str) {
 }
 
 #[tokio::test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 async fn charts_rebuild_with_hooks_in_order_then_apply_is_a_no_op_and_upgrades_run_upgrade_hooks() {
     let cp = cluster().await;
     let kc = cp.kubeconfig();

@@ -17,6 +17,10 @@ fn refs(objects: &[Value]) -> Vec<String> {
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn remote_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() {
     let repo = tempfile::tempdir().unwrap();
     let rekube = Rekube::new().with_helm();
@@ -112,6 +116,10 @@ fn remote_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() 
 }
 
 #[test]
+#[cfg_attr(
+    not(rekube_corpus),
+    ignore = "needs the public corpus: REKUBE_CORPUS=../shared/corpus cargo test"
+)]
 fn oci_charts_are_pinned_by_rekube_lock_and_a_changed_upstream_is_an_error() {
     let registry = support::helm::oci_registry();
     let repo = tempfile::tempdir().unwrap();

@@ -1,5 +1,5 @@
 //! Helm for the chart tests: the pinned Helm, built by `tests/helm/build.sh` exactly as rekube builds it
-//! (a no-op once the cache holds it), and the corpus charts of `../shared/corpus/charts`.
+//! (a no-op once the cache holds it), and the charts of the public corpus (`REKUBE_CORPUS`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -18,14 +18,13 @@ pub fn helm() -> &'static Path {
     }
 }
 
-/// `../shared/corpus/charts/<name>`: a real chart, used by path.
+/// `charts/<name>` of the public corpus (`REKUBE_CORPUS`): a real chart, used by path. Tests that use it
+/// carry `#[cfg_attr(not(rekube_corpus), ignore = "…")]` like every corpus test.
 pub fn corpus_chart(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../shared/corpus/charts")
-        .join(name);
+    let dir = super::corpus().join("charts").join(name);
     assert!(
         dir.join("Chart.yaml").is_file(),
-        "{} is missing: these tests read the real charts of ../shared/corpus (check out shared/ beside this repository)",
+        "{} is missing: REKUBE_CORPUS does not name the public corpus",
         dir.display()
     );
     dir
