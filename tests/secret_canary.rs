@@ -1,10 +1,13 @@
 //! No Secret value is ever printed: canary values planted in Secrets (in `data` and `stringData`, valid
 //! and wrongly typed) are searched for in every output rekube makes — plan, diff, apply, rebuild, drift
 //! (text, JSON, JUnit), explain, the rebuild and drill reports, the reconciler's log, its Events and
-//! `/metrics` — on the real local control plane.
+//! `/metrics` — on the real local control plane. Values that SOPS decrypts (in a Secret and in a
+//! ConfigMap, encrypted by the real sops) are searched for the same way.
 
 #[path = "reconcile/harness.rs"]
 mod harness;
+#[path = "secrets/peer.rs"]
+mod peer;
 mod support;
 
 use std::path::Path;
@@ -28,6 +31,11 @@ const CANARY_LIVE: &str = "canary-0a9d44c1-live";
 /// Wrongly typed (a number) in `stringData` and `data`.
 const CANARY_INT: &str = "917364528";
 const CANARY_INT_DATA: &str = "917364529";
+/// SOPS-encrypted in the repository: a Secret's `stringData` and a ConfigMap's `data`.
+const CANARY_SOPS: &str = "canary-3c8e51f7-sops";
+const CANARY_SOPS_CM: &str = "canary-9b04d2aa-sops-cm";
+/// Set on the live ConfigMap by hand: drift of a decrypted field.
+const CANARY_SOPS_LIVE: &str = "canary-6d17e0b3-sops-live";
 
 fn b64(s: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(s)
@@ -41,11 +49,18 @@ fn canaries() -> Vec<String> {
         CANARY_LIVE,
         CANARY_INT,
         CANARY_INT_DATA,
+        CANARY_SOPS,
+        CANARY_SOPS_CM,
+        CANARY_SOPS_LIVE,
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    v.extend([CANARY, CANARY_DATA, CANARY_LIVE].iter().map(|s| b64(s)));
+    v.extend(
+        [CANARY, CANARY_DATA, CANARY_LIVE, CANARY_SOPS]
+            .iter()
+            .map(|s| b64(s)),
+    );
     v
 }
 
@@ -312,4 +327,143 @@ async fn reconciler_outputs(kc: &Path) {
         "the rejection is an Event: {events}"
     );
     assert_clean("the Events", &events);
+}
+
+/// A repository whose Secret and ConfigMap are encrypted by the real sops (only `data`/`stringData`), and
+/// the age key file that opens them.
+fn sops_repo(dir: &Path, ns: &str) -> std::path::PathBuf {
+    let (secret, recipient) = peer::age_key();
+    write_files(
+        dir,
+        &[
+            (
+                "cluster/namespace.yaml",
+                format!("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {ns}\n"),
+            ),
+            (
+                "apps/secret.yaml",
+                format!(
+                    "apiVersion: v1\nkind: Secret\nmetadata:\n  name: sealed\n  namespace: {ns}\nstringData:\n  token: {CANARY_SOPS}\n"
+                ),
+            ),
+            (
+                "apps/settings.yaml",
+                format!(
+                    "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\n  namespace: {ns}\ndata:\n  mode: {CANARY_SOPS_CM}\n"
+                ),
+            ),
+        ],
+    );
+    for file in ["apps/secret.yaml", "apps/settings.yaml"] {
+        peer::encrypt(
+            &dir.join(file),
+            &recipient,
+            &["--encrypted-regex", "^(data|stringData)$"],
+        );
+    }
+    let keys = tempfile::tempdir().expect("temp dir").keep();
+    peer::key_file(&keys, "age.txt", &secret)
+}
+
+#[tokio::test]
+async fn decrypted_sops_values_never_appear_in_any_output() {
+    let shared = cluster().await;
+    let kc = shared.kubeconfig().to_path_buf();
+    let kc = kc.as_path();
+    let work = tempfile::tempdir().expect("temp dir");
+    let ns = unique_name("canary-sops");
+    let repo = work.path().join("repo");
+    let key = sops_repo(&repo, &ns);
+    let (repo, key) = (repo.to_str().expect("utf-8"), key.to_str().expect("utf-8"));
+    let inv = ["--inventory", "canary-sops", "--age-key-file", key];
+
+    // Offline: plan never decrypts; explain decrypts (it validates) and prints no value.
+    for output in ["text", "json"] {
+        run_clean(None, &["plan", repo, "-o", output], 0);
+    }
+    let sealed = format!("ConfigMap/{ns}/settings");
+    run_clean(None, &["explain", &sealed, repo, "--offline"], 0);
+
+    // Rebuild with its reports: the cluster holds the plaintext, no output does.
+    let report = work.path().join("report.html");
+    let report = report.to_str().expect("utf-8");
+    let mut rebuild = vec!["rebuild", repo, "--timeout", "120s", "--report", report];
+    rebuild.extend_from_slice(&inv);
+    run_clean(Some(kc), &rebuild, 0);
+    assert_clean(
+        "the rebuild report",
+        &std::fs::read_to_string(report).unwrap_or_default(),
+    );
+    let live = kubectl(
+        kc,
+        &[
+            "get",
+            "configmap",
+            "settings",
+            "-n",
+            &ns,
+            "-o",
+            "jsonpath={.data.mode}",
+        ],
+    );
+    assert_eq!(
+        stdout(&live),
+        CANARY_SOPS_CM,
+        "the cluster holds the decrypted value"
+    );
+
+    // The decrypted ConfigMap field changed by hand: diff and drift show a difference, never a value.
+    kubectl(
+        kc,
+        &[
+            "patch",
+            "configmap",
+            "settings",
+            "-n",
+            &ns,
+            "--type",
+            "merge",
+            "-p",
+            &format!("{{\"data\": {{\"mode\": \"{CANARY_SOPS_LIVE}\"}}}}"),
+        ],
+    );
+    for output in ["text", "json"] {
+        let mut diff = vec!["diff", repo, "-o", output];
+        diff.extend_from_slice(&inv);
+        run_clean(Some(kc), &diff, 1);
+    }
+    for output in ["text", "json", "junit"] {
+        let mut drift = vec!["drift", repo, "-o", output];
+        drift.extend_from_slice(&inv);
+        run_clean(Some(kc), &drift, 1);
+    }
+    run_clean(
+        Some(kc),
+        &["explain", &sealed, repo, "--age-key-file", key],
+        0,
+    );
+    let mut apply = vec!["apply", repo, "--timeout", "120s"];
+    apply.extend_from_slice(&inv);
+    run_clean(Some(kc), &apply, 0);
+
+    // A drill of the same repository, its report in a file.
+    let drill_report = work.path().join("drill.xml");
+    let drill_report = drill_report.to_str().expect("utf-8");
+    let args = [
+        "drill",
+        repo,
+        "--fresh",
+        "local",
+        "-o",
+        "json",
+        "--report",
+        drill_report,
+        "--age-key-file",
+        key,
+    ];
+    run_clean(None, &args, 0);
+    assert_clean(
+        "the drill report",
+        &std::fs::read_to_string(drill_report).unwrap_or_default(),
+    );
 }
