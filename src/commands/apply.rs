@@ -3,7 +3,7 @@
 //! refused (`--max-prune`: then nothing is applied).
 
 use crate::apply::{Action, ApplyOptions};
-use crate::cli::{ApplyArgs, ApplyOpts};
+use crate::cli::{ApplyArgs, ApplyOpts, ClusterArgs, SourceArgs};
 use crate::inventory::{LockOptions, PruneOptions};
 use crate::ops::apply::{Applied, ApplyRunOptions, apply};
 use crate::ops::prune::PruneRunOptions;
@@ -12,29 +12,39 @@ use crate::source::Identity;
 use super::{CommandError, EXIT_ERROR, EXIT_OK, common, render_error, target};
 
 pub async fn run(args: ApplyArgs) -> Result<i32, CommandError> {
-    let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
-    let dag = common::dependencies(&manifest, args.source.strict)?;
-    let (inventory, owner) =
-        common::inventory(args.apply.inventory.as_deref(), &manifest, &args.source);
-    let target = target::connect(&args.cluster).await?;
-    let (manifest, dag) =
-        target::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
-    target.prepare(&manifest, args.apply.timeout).await?;
-    let mut opts = options(&args.apply, usize::from(args.cluster.concurrency));
-    opts.apply.simulated = target.simulated;
-    set_inventory(&mut opts, inventory, &owner, "rekube apply");
-    let mut progress = common::progress(&manifest);
-    let applied = apply(&target.cluster, &manifest, &dag, &opts, |e| {
+    let (p, opts) = start(&args.source, &args.cluster, &args.apply, "rekube apply").await?;
+    let mut progress = common::progress(&p.manifest);
+    let applied = apply(&p.target.cluster, &p.manifest, &p.dag, &opts, |e| {
         progress.event(e)
     })
     .await?;
     render(&applied);
-    target.finish().await;
+    p.target.finish().await;
     Ok(if applied.succeeded() {
         EXIT_OK
     } else {
         EXIT_ERROR
     })
+}
+
+/// What apply and rebuild share: the repository prepared for its target ([`target::prepare`]), a
+/// simulated cluster given what a real one would have, and the run options with the inventory and its
+/// owner.
+///
+/// # Errors
+/// As [`target::prepare`]; a simulated cluster that cannot be prepared.
+pub async fn start(
+    source: &SourceArgs,
+    cluster: &ClusterArgs,
+    apply: &ApplyOpts,
+    what: &str,
+) -> Result<(target::Prepared, ApplyRunOptions), CommandError> {
+    let p = target::prepare(source, cluster, apply.inventory.as_deref(), true).await?;
+    p.target.prepare(&p.manifest, apply.timeout).await?;
+    let mut opts = options(apply, usize::from(cluster.concurrency));
+    opts.apply.simulated = p.target.simulated;
+    set_inventory(&mut opts, p.inventory.clone(), &p.owner, what);
+    Ok((p, opts))
 }
 
 /// Failures, deletions, the inventory error and the summary line, on stderr.

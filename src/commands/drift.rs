@@ -7,20 +7,12 @@ use crate::cli::{DriftArgs, DriftClass, ReportOutput};
 use crate::drift::{Class, render_junit, render_text};
 use crate::ops::drift::{DriftOptions, drift};
 
-use super::{CommandError, common, target};
+use super::{CommandError, target};
 
 pub async fn run(args: DriftArgs) -> Result<i32, CommandError> {
-    let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
-    let (inventory, _) = common::inventory(args.inventory.as_deref(), &manifest, &args.source);
-    let target = target::connect(&args.cluster).await?;
-    let (manifest, _) = target::for_cluster(
-        manifest,
-        Default::default(),
-        &args.source,
-        &args.cluster,
-        &target,
-    )
-    .await?;
+    let inventory = args.inventory.as_deref();
+    let p = target::prepare(&args.source, &args.cluster, inventory, false).await?;
+    let (manifest, inventory, target) = (p.manifest, p.inventory, p.target);
     let opts = DriftOptions {
         inventory,
         concurrency: usize::from(args.cluster.concurrency),

@@ -7,29 +7,21 @@ use crate::cli::RebuildArgs;
 use crate::ops::rebuild::{RebuildOptions, rebuild};
 use crate::report::{DriftCheck, Evidence};
 
-use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common, target};
+use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common};
 
 pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
     let started = Instant::now();
     let format = common::report_format(args.report.as_deref())?;
-    let manifest = common::load_for_cluster(&args.source, &args.cluster)?;
-    let dag = common::dependencies(&manifest, args.source.strict)?;
-    let (inventory, owner) =
-        common::inventory(args.apply.inventory.as_deref(), &manifest, &args.source);
-    let target = target::connect(&args.cluster).await?;
-    let (manifest, dag) =
-        target::for_cluster(manifest, dag, &args.source, &args.cluster, &target).await?;
-    // Preparing a simulated cluster (CRDs a real cluster would have) is not part of the recovery either.
-    target.prepare(&manifest, args.apply.timeout).await?;
-    // With --fresh, building the cluster is not part of the recovery: its start time was printed apart.
+    let (p, run) =
+        super::apply::start(&args.source, &args.cluster, &args.apply, "rekube rebuild").await?;
+    let (manifest, dag, target) = (p.manifest, p.dag, p.target);
+    // With --fresh, building the cluster (and preparing a simulated one) is not part of the recovery:
+    // its start time was printed apart.
     let started = if target.fresh.is_some() {
         Instant::now()
     } else {
         started
     };
-    let mut run = super::apply::options(&args.apply, usize::from(args.cluster.concurrency));
-    run.apply.simulated = target.simulated;
-    super::apply::set_inventory(&mut run, inventory, &owner, "rekube rebuild");
     let opts = RebuildOptions {
         run,
         adopt: args.adopt,

@@ -12,7 +12,9 @@ use crate::helm::template::Lookup;
 use crate::manifest::{HelmOptions, Manifest};
 
 use super::CommandError;
-use super::common::{decrypting, dependencies, invalid, load_with, print_warnings, scope_lookup};
+use super::common::{
+    self, decrypting, dependencies, invalid, load_with, print_warnings, scope_lookup,
+};
 
 /// A connected cluster, and the fresh control plane behind it when `--fresh local` started one.
 pub struct Target {
@@ -179,4 +181,46 @@ pub async fn resolve_scopes(
         }
         Err(diags) => Err(invalid(&diags)),
     }
+}
+
+/// A repository ready for a cluster command: loaded, its inventory named, the cluster connected, and the
+/// repository prepared for it ([`for_cluster`]).
+pub struct Prepared {
+    pub manifest: Manifest,
+    /// Empty unless asked for (`ordered`).
+    pub dag: crate::apply::Dag,
+    pub inventory: String,
+    /// The repository, recorded as the inventory's owner.
+    pub owner: crate::source::Identity,
+    pub target: Target,
+}
+
+/// The start every cluster command shares: load for the cluster, name the inventory (`--inventory`, else
+/// rekube.yaml's, else the repository's), connect, render and place for the target; `ordered` builds the
+/// DAG (apply, rebuild), which diff and drift do not need.
+///
+/// # Errors
+/// As [`common::load_for_cluster`], [`connect`] and [`for_cluster`].
+pub async fn prepare(
+    source: &SourceArgs,
+    cluster: &ClusterArgs,
+    inventory: Option<&str>,
+    ordered: bool,
+) -> Result<Prepared, CommandError> {
+    let manifest = common::load_for_cluster(source, cluster)?;
+    let dag = if ordered {
+        dependencies(&manifest, source.strict)?
+    } else {
+        crate::apply::Dag::default()
+    };
+    let (inventory, owner) = common::inventory(inventory, &manifest, source);
+    let target = connect(cluster).await?;
+    let (manifest, dag) = for_cluster(manifest, dag, source, cluster, &target).await?;
+    Ok(Prepared {
+        manifest,
+        dag,
+        inventory,
+        owner,
+        target,
+    })
 }

@@ -1,9 +1,7 @@
 //! `diff`: observe every desired object (live + server-side dry-run) and compare.
 
 use serde::Serialize;
-use serde_json::Value;
 
-use crate::apply::desired;
 use crate::cluster::Cluster;
 use crate::diff::{self as d, DiffOptions, DryRun, ObjectDiff};
 use crate::manifest::Manifest;
@@ -77,20 +75,8 @@ impl DiffReport {
 
 /// Compares the manifest with the cluster.
 pub async fn diff(cluster: &Cluster, manifest: &Manifest, opts: &DiffRunOptions) -> DiffReport {
-    let revision = manifest.revision.commit.as_deref();
-    let bodies: Vec<Value> = manifest
-        .objects
-        .iter()
-        .map(|o| desired(o, revision, &opts.labels))
-        .collect();
-    let observations = super::observe::observe(
-        cluster,
-        &manifest.objects,
-        &bodies,
-        &manifest.rules.ignore,
-        opts.concurrency,
-    )
-    .await;
+    let (bodies, observations) =
+        super::observe::observe_manifest(cluster, manifest, &opts.labels, opts.concurrency).await;
     let entries = manifest
         .objects
         .iter()

@@ -4,9 +4,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::time::Instant;
 
-use serde_json::Value;
 
-use crate::apply::desired;
 use crate::cluster::Cluster;
 use crate::diff::DiffOptions;
 use crate::drift::{self, Class, DriftReport, Finding, InSync, classify};
@@ -103,20 +101,8 @@ async fn observe(
     concurrency: usize,
 ) -> (Vec<InSync>, Vec<Finding>) {
     let labels = set.member_labels();
-    let revision = manifest.revision.commit.as_deref();
-    let bodies: Vec<Value> = manifest
-        .objects
-        .iter()
-        .map(|o| desired(o, revision, &labels))
-        .collect();
-    let observations = super::observe::observe(
-        cluster,
-        &manifest.objects,
-        &bodies,
-        &manifest.rules.ignore,
-        concurrency,
-    )
-    .await;
+    let (_, observations) =
+        super::observe::observe_manifest(cluster, manifest, &labels, concurrency).await;
     let mut in_sync = Vec::new();
     let mut findings = Vec::new();
     // Secret values are never shown in drift reports, whatever the flags.

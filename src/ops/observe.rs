@@ -51,6 +51,31 @@ impl PlanContext {
     }
 }
 
+/// The repository's objects as rekube would apply them (provenance and `labels`), each observed:
+/// `(desired bodies, observations)`, in the manifest's order. What diff and drift share.
+pub async fn observe_manifest(
+    cluster: &Cluster,
+    manifest: &crate::manifest::Manifest,
+    labels: &std::collections::BTreeMap<String, String>,
+    concurrency: usize,
+) -> (Vec<Value>, Vec<Observation>) {
+    let revision = manifest.revision.commit.as_deref();
+    let bodies: Vec<Value> = manifest
+        .objects
+        .iter()
+        .map(|o| crate::apply::desired(o, revision, labels))
+        .collect();
+    let observations = observe(
+        cluster,
+        &manifest.objects,
+        &bodies,
+        &manifest.rules.ignore,
+        concurrency,
+    )
+    .await;
+    (bodies, observations)
+}
+
 /// Observes every object (`bodies[i]` is what would be applied for `objects[i]`), `concurrency` at a
 /// time, in input order.
 pub async fn observe(
