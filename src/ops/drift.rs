@@ -4,7 +4,6 @@
 use std::collections::{BTreeSet, HashSet};
 use std::time::Instant;
 
-
 use crate::cluster::Cluster;
 use crate::diff::DiffOptions;
 use crate::drift::{self, Class, DriftReport, Finding, InSync, classify};

@@ -3,7 +3,8 @@
 
 use serde_json::json;
 
-use super::{listed, object};
+use super::object;
+use super::outside::listed;
 use crate::drift::classify::unmanaged;
 use crate::object::ObjectId;
 
