@@ -6,9 +6,7 @@
 //! single source of truth for the cache layout and for deciding whether a build is needed; it
 //! answers at once when the binaries for these exact sources are already in the cache.
 
-use std::io::{BufRead as _, BufReader, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use super::ControlPlaneError;
 
@@ -52,9 +50,6 @@ pub(crate) const SOURCES: &[(&str, &str)] = &[
         include_str!("../../tests/control-plane/kwok/main.go"),
     ),
 ];
-
-/// Exit code of build.sh when Go is missing or too old.
-const EXIT_GO_MISSING: i32 = 3;
 
 /// The binaries every control plane needs.
 const REQUIRED: [&str; 2] = ["etcd", "kube-apiserver"];
@@ -118,70 +113,17 @@ pub fn locate(explicit: Option<&Path>) -> Result<Assets, ControlPlaneError> {
 /// The script's progress goes to stderr as it happens (a cold build takes many minutes, and the
 /// user should see why); its last lines are kept for the error.
 fn build() -> Result<PathBuf, ControlPlaneError> {
-    let sources = tempfile::Builder::new()
-        .prefix("rekube-control-plane-src-")
-        .tempdir()
-        .map_err(|source| ControlPlaneError::io("creating a temp folder", "", source))?;
-    for (name, text) in SOURCES {
-        let path = sources.path().join(name);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent)
-                .map_err(|source| ControlPlaneError::io("creating", parent, source))?;
-        }
-        std::fs::write(&path, text)
-            .map_err(|source| ControlPlaneError::io("writing", &path, source))?;
-    }
-    let script = sources.path().join("build.sh");
-    let mut command = Command::new("bash");
-    command
-        .arg(&script)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = super::process::spawn(command)
-        .map_err(|source| ControlPlaneError::io("running bash", &script, source))?;
-
-    let stderr = child.stderr.take();
-    let forward = std::thread::spawn(move || {
-        let mut tail = Vec::new();
-        if let Some(stderr) = stderr {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                let _ = writeln!(std::io::stderr(), "{line}");
-                tail.push(line);
-                if tail.len() > 20 {
-                    tail.remove(0);
-                }
-            }
-        }
-        tail.join("\n")
-    });
-    let mut stdout = String::new();
-    if let Some(out) = child.stdout.take() {
-        for line in BufReader::new(out).lines().map_while(Result::ok) {
-            stdout.push_str(&line);
-            stdout.push('\n');
-        }
-    }
-    let status = child
-        .wait()
-        .map_err(|source| ControlPlaneError::io("running", &script, source))?;
-    let tail = forward.join().unwrap_or_default();
-    if status.code() == Some(EXIT_GO_MISSING) {
-        let message = tail.lines().last().unwrap_or_default();
-        let message = message
-            .strip_prefix("control-plane build: ")
-            .unwrap_or(message);
-        return Err(ControlPlaneError::GoMissing {
-            message: message.to_owned(),
-        });
-    }
-    if !status.success() {
-        return Err(ControlPlaneError::Build { status, tail });
-    }
-    match stdout.lines().last() {
-        Some(dir) if !dir.is_empty() => Ok(PathBuf::from(dir)),
-        _ => Err(ControlPlaneError::Build { status, tail }),
-    }
+    use super::build_script::{Failure, run};
+    run(
+        "rekube-control-plane-src-",
+        SOURCES,
+        "control-plane build: ",
+    )
+    .map_err(|f| match f {
+        Failure::Io(what, path, source) => ControlPlaneError::io(what, path, source),
+        Failure::GoMissing(message) => ControlPlaneError::GoMissing { message },
+        Failure::Build(status, tail) => ControlPlaneError::Build { status, tail },
+    })
 }
 
 #[cfg(test)]
@@ -192,28 +134,7 @@ mod tests {
     #[test]
     fn every_control_plane_source_is_embedded() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/control-plane");
-        let mut on_disk = Vec::new();
-        let mut stack = vec![root.clone()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir).unwrap() {
-                let path = entry.unwrap().path();
-                if path.is_dir() {
-                    stack.push(path);
-                } else {
-                    let rel = path
-                        .strip_prefix(&root)
-                        .unwrap()
-                        .to_string_lossy()
-                        .into_owned();
-                    on_disk.push(rel);
-                }
-            }
-        }
-        on_disk.sort();
-        let mut embedded: Vec<String> =
-            SOURCES.iter().map(|(name, _)| (*name).to_owned()).collect();
-        embedded.sort();
-        assert_eq!(on_disk, embedded);
+        crate::controlplane::build_script::assert_all_embedded(&root, SOURCES);
     }
 
     #[test]

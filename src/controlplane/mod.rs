@@ -39,6 +39,7 @@
 //! ```
 
 mod assets;
+pub(crate) mod build_script;
 mod components;
 mod error;
 mod etcd;
