@@ -137,6 +137,11 @@ async fn encrypted_objects_rebuild_with_their_plaintext_in_the_cluster() {
         "{plan_text}"
     );
     assert_no_plaintext("plan", &plan_text);
+    for format in ["json", "dot", "mermaid"] {
+        let out = rekube.run_env(&["plan", repo_s, "-o", format], &keys_env);
+        assert_eq!(code(&out), 0, "plan -o {format}");
+        assert_no_plaintext(&format!("plan -o {format}"), &text(&out));
+    }
     let with_key = rekube.run_env(&["plan", repo_s], &keys_env);
     let digest = |t: &str| {
         t.lines()
