@@ -19,6 +19,9 @@ pub const ANNOTATION_RELEASES: &str = "rekube.dev/releases";
 pub const ANNOTATION_IGNORE_FIELDS: &str = "rekube.dev/ignore-fields";
 /// `RULE=reason` entries, comma-separated: rules of `rekube audit` this object breaks on purpose.
 pub const ANNOTATION_AUDIT_IGNORE: &str = "rekube.dev/audit-ignore";
+/// On a Deployment or StatefulSet of a warm standby: the replicas Git declares, held at zero until
+/// `rekube promote`.
+pub const ANNOTATION_STANDBY_REPLICAS: &str = "rekube.dev/standby-replicas";
 
 /// The provenance annotations rekube adds to every applied object: not part of what Git declares, so
 /// diffs and digests leave them out.

@@ -3,7 +3,7 @@
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
 
-use super::{ClusterArgs, Fresh, SourceArgs, parse_duration, parse_percent};
+use super::{ClusterArgs, ClusterSelect, Fresh, SourceArgs, parse_duration, parse_percent};
 
 #[derive(Debug, Clone, Args)]
 pub struct ApplyOpts {
@@ -47,6 +47,8 @@ pub struct ApplyArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
     #[command(flatten)]
+    pub select: ClusterSelect,
+    #[command(flatten)]
     pub apply: ApplyOpts,
 }
 
@@ -56,6 +58,8 @@ pub struct RebuildArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub select: ClusterSelect,
     #[command(flatten)]
     pub apply: ApplyOpts,
 

@@ -2,12 +2,14 @@
 
 use clap::{Args, ValueEnum};
 
-use super::{ClusterArgs, SourceArgs};
+use super::{ClusterArgs, ClusterSelect, SourceArgs};
 
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     #[command(flatten)]
     pub source: SourceArgs,
+    #[command(flatten)]
+    pub select: ClusterSelect,
 
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = PlanOutput::Text)]
@@ -28,6 +30,8 @@ pub struct DiffArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub select: ClusterSelect,
 
     /// Show Secret values instead of masking them.
     #[arg(long)]
@@ -56,6 +60,8 @@ pub struct DriftArgs {
     pub source: SourceArgs,
     #[command(flatten)]
     pub cluster: ClusterArgs,
+    #[command(flatten)]
+    pub select: ClusterSelect,
 
     /// Inventory (ApplySet) name: one per repository applied to a cluster [default: `inventory:` in
     /// rekube.yaml, else derived from the repository's remote URL and folder, or the folder's name].

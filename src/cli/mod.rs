@@ -21,7 +21,7 @@ pub use local::{LocalArgs, LocalCommand, LocalDownArgs, LocalServeArgs, LocalUpA
 pub use parse::{MAX_DURATION, parse_duration, parse_kube_version, parse_namespace, parse_percent};
 pub use reconcile::{ReconcileArgs, ReconcileMode};
 pub use repo::{ExportArgs, InitArgs, LockArgs};
-pub use source::{ClusterArgs, Fresh, SourceArgs, TrustArgs, VerifyCommit};
+pub use source::{ClusterArgs, ClusterSelect, Fresh, SourceArgs, TrustArgs, VerifyCommit};
 
 /// rekube rebuilds and keeps Kubernetes clusters from Git.
 ///

@@ -37,6 +37,24 @@ pub struct SourceArgs {
 
     #[command(flatten)]
     pub trust: TrustArgs,
+
+    /// The cluster of rekube.yaml the repository is shaped for (set per run by `--cluster`).
+    #[arg(skip)]
+    pub cluster: Option<crate::manifest::clusters::ClusterChoice>,
+}
+
+/// Which clusters of rekube.yaml's `clusters:` a command runs for.
+#[derive(Debug, Clone, Default, Args)]
+pub struct ClusterSelect {
+    /// A cluster of rekube.yaml's `clusters:` (repeatable): reached by its kubeconfig and context, the
+    /// repository shaped for it (its folders, values files, namespace, standby model). Output is grouped
+    /// per cluster; the exit code is the worst of them.
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub clusters: Vec<String>,
+
+    /// Every cluster of rekube.yaml's `clusters:`, in declaration order (as --cluster for each).
+    #[arg(long, conflicts_with = "clusters")]
+    pub all_clusters: bool,
 }
 
 /// Secrets and signatures: SOPS keys and `--verify-commit`.

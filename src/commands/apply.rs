@@ -9,10 +9,16 @@ use crate::ops::apply::{Applied, ApplyRunOptions, apply};
 use crate::ops::prune::PruneRunOptions;
 use crate::source::Identity;
 
+use super::clusters::{self, Run};
 use super::{CommandError, EXIT_ERROR, EXIT_OK, common, render_error, target};
 
 pub async fn run(args: ApplyArgs) -> Result<i32, CommandError> {
-    let (p, opts) = start(&args.source, &args.cluster, &args.apply, "rekube apply").await?;
+    let runs = clusters::runs(&args.select, &args.source, Some(&args.cluster))?;
+    clusters::each(runs, clusters::Format::Text, |run| one(&args, run)).await
+}
+
+async fn one(args: &ApplyArgs, run: Run) -> Result<(i32, String), CommandError> {
+    let (p, opts) = start(&run.source, &run.cluster, &args.apply, "rekube apply").await?;
     let mut progress = common::progress(&p.manifest);
     let applied = apply(&p.target.cluster, &p.manifest, &p.dag, &opts, |e| {
         progress.event(e)
@@ -20,11 +26,12 @@ pub async fn run(args: ApplyArgs) -> Result<i32, CommandError> {
     .await?;
     render(&applied);
     p.target.finish().await;
-    Ok(if applied.succeeded() {
+    let code = if applied.succeeded() {
         EXIT_OK
     } else {
         EXIT_ERROR
-    })
+    };
+    Ok((code, String::new()))
 }
 
 /// What apply and rebuild share: the repository prepared for its target ([`target::prepare`]), a

@@ -156,6 +156,7 @@ pub fn load_with(
         strict: args.strict,
         sops,
         helm,
+        cluster: args.cluster.clone(),
         ..LoadOptions::default()
     };
     match manifest::load(&snapshot, &options) {

@@ -25,6 +25,7 @@ pub async fn run(args: ExportArgs) -> Result<i32, CommandError> {
                 kube_version: None,
                 helm_lookup: false,
                 trust: Default::default(),
+                cluster: None,
             };
             Some(common::load_for_cluster(&source, &args.cluster)?)
         }

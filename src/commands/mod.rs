@@ -4,6 +4,7 @@ use crate::cli::{Cli, Command};
 
 pub mod apply;
 pub mod audit;
+pub mod clusters;
 pub mod common;
 pub mod diff;
 pub mod drift;

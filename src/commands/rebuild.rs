@@ -7,13 +7,21 @@ use crate::cli::RebuildArgs;
 use crate::ops::rebuild::{RebuildOptions, rebuild};
 use crate::report::{DriftCheck, Evidence};
 
+use super::clusters::{self, Run};
 use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common};
 
 pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
+    common::report_format(args.report.as_deref())?;
+    let runs = clusters::runs(&args.select, &args.source, Some(&args.cluster))?;
+    clusters::each(runs, clusters::Format::Text, |run| one(&args, run)).await
+}
+
+async fn one(args: &RebuildArgs, cluster: Run) -> Result<(i32, String), CommandError> {
     let started = Instant::now();
     let format = common::report_format(args.report.as_deref())?;
     let (p, run) =
-        super::apply::start(&args.source, &args.cluster, &args.apply, "rekube rebuild").await?;
+        super::apply::start(&cluster.source, &cluster.cluster, &args.apply, "rekube rebuild")
+            .await?;
     let (manifest, dag, target) = (p.manifest, p.dag, p.target);
     // With --fresh, building the cluster (and preparing a simulated one) is not part of the recovery:
     // its start time was printed apart.
@@ -42,6 +50,7 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
     .await?;
     eprint!("{}", report.render_text());
     if let (Some(path), Some(format)) = (&args.report, format) {
+        let path = &cluster.report_path(path);
         let generated = common::now();
         let evidence = Evidence {
             command: "rebuild",
@@ -69,5 +78,5 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
         EXIT_OK
     };
     target.finish().await;
-    Ok(code)
+    Ok((code, String::new()))
 }

@@ -30,8 +30,8 @@ pub const DEFAULT_LAYER: &str = "default";
 
 const LAYER_KEYS: [&str; 5] = ["name", "path", "dependsOn", "namespace", "charts"];
 /// Top-level keys of `rekube.yaml`; `health:` and `ignore:` are read by [`super::rules`], `inventory:`
-/// by [`super::inventory`].
-const TOP_KEYS: [&str; 4] = ["layers", "health", "ignore", "inventory"];
+/// by [`super::inventory`], `clusters:` by [`super::clusters`].
+const TOP_KEYS: [&str; 5] = ["layers", "health", "ignore", "inventory", "clusters"];
 const CONFIG_LIMIT: u64 = 1024 * 1024;
 
 /// The layers of the repository at `root` (canonical), in dependency order (declaration order among
@@ -101,20 +101,21 @@ fn from_config(root: &Path, config: &Path) -> Result<Option<Vec<Layer>>, Vec<Dia
     Ok(layers.map(|layers| topological(layers.into_iter().map(|(l, _)| l).collect())))
 }
 
-struct Parser<'a> {
-    tree: &'a yaml::Tree,
-    root: &'a Path,
-    errors: Vec<Diagnostic>,
+/// Reads layers (and, for [`super::clusters`], a cluster's extra layers and folders) of `rekube.yaml`.
+pub(super) struct Parser<'a> {
+    pub(super) tree: &'a yaml::Tree,
+    pub(super) root: &'a Path,
+    pub(super) errors: Vec<Diagnostic>,
 }
 
 impl Parser<'_> {
-    fn error(&mut self, at: &FieldPath, message: String) {
+    pub(super) fn error(&mut self, at: &FieldPath, message: String) {
         let pos = self.tree.locate(at).unwrap_or(self.tree.pos());
         self.errors
             .push(Diagnostic::new(CONFIG_FILE, message).at(pos.line, Some(pos.column)));
     }
 
-    fn line(&self, at: &FieldPath) -> usize {
+    pub(super) fn line(&self, at: &FieldPath) -> usize {
         self.tree.locate(at).map_or(1, |p| p.line)
     }
 
@@ -171,7 +172,7 @@ impl Parser<'_> {
         Some(layers)
     }
 
-    fn layer(&mut self, item: &Value, at: &FieldPath) -> Option<Layer> {
+    pub(super) fn layer(&mut self, item: &Value, at: &FieldPath) -> Option<Layer> {
         let Some(map) = item.as_object() else {
             self.error(
                 at,
@@ -251,7 +252,7 @@ impl Parser<'_> {
     }
 
     /// A relative folder inside the repository, normalised (`./apps/` → `apps`).
-    fn folder(&mut self, raw: &str, at: &FieldPath) -> Option<String> {
+    pub(super) fn folder(&mut self, raw: &str, at: &FieldPath) -> Option<String> {
         let parts: Vec<&str> = raw
             .split('/')
             .filter(|p| !p.is_empty() && *p != ".")
@@ -372,7 +373,7 @@ fn dfs(
 }
 
 /// Dependencies first; among layers ready at the same time, declaration order. Input must be acyclic.
-fn topological(layers: Vec<Layer>) -> Vec<Layer> {
+pub(super) fn topological(layers: Vec<Layer>) -> Vec<Layer> {
     let mut done: BTreeSet<String> = BTreeSet::new();
     let mut left = layers;
     let mut out = Vec::with_capacity(left.len());

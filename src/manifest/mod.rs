@@ -20,6 +20,7 @@
 //! as `path:line:col: Kind/namespace/name: message`.
 
 pub mod charts;
+pub mod clusters;
 pub mod diagnostics;
 pub mod documents;
 pub mod field;
@@ -90,6 +91,9 @@ pub struct LoadOptions {
     pub sops: sops::Sops,
     /// How long one Kustomize render may take before it is killed (remote bases are fetched by it).
     pub kustomize_timeout: std::time::Duration,
+    /// A cluster of `rekube.yaml` to shape the repository for (its folders, values, namespace, standby
+    /// model); the repository as declared when absent.
+    pub cluster: Option<clusters::ClusterChoice>,
 }
 
 impl Default for LoadOptions {
@@ -104,6 +108,7 @@ impl Default for LoadOptions {
             strict: false,
             sops: sops::Sops::default(),
             kustomize_timeout: DEFAULT_KUSTOMIZE_TIMEOUT,
+            cluster: None,
         }
     }
 }
@@ -129,6 +134,17 @@ pub struct Manifest {
     /// The inventory name `rekube.yaml` declares (`inventory:`), if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub inventory: Option<String>,
+    /// The cluster of `rekube.yaml` the repository was shaped for ([`LoadOptions::cluster`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ForCluster>,
+}
+
+/// The cluster a manifest was loaded for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ForCluster {
+    pub spec: clusters::ClusterSpec,
+    /// A standby loaded as promoted: the whole repository, nothing held.
+    pub promoted: bool,
 }
 
 impl Manifest {
@@ -194,6 +210,23 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         )])
     })?;
     let layers = layers::resolve(&root).map_err(fail)?;
+    let cluster = match &options.cluster {
+        Some(choice) => {
+            let declared = clusters::declared(&root).map_err(fail)?;
+            let spec = clusters::find(&declared, &choice.name).map_err(|d| fail(vec![d]))?;
+            Some((spec.clone(), choice.promoted))
+        }
+        None => None,
+    };
+    let layers = match &cluster {
+        Some((spec, promoted)) => clusters::shape_layers(layers, spec, *promoted).map_err(fail)?,
+        None => layers,
+    };
+    // `-n` wins over the cluster's namespace, as an object's own wins over its layer's.
+    let namespace = options
+        .namespace
+        .clone()
+        .or_else(|| cluster.as_ref().and_then(|(c, _)| c.namespace.clone()));
     if let Some(ns) = &options.namespace
         && let Err(e) = names::dns1123_label(ns)
     {
@@ -249,6 +282,11 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         }
         specs.extend(declared.iter().filter(|c| c.layer == layer.name).cloned());
         walks.push(walk);
+    }
+    if let Some((spec, _)) = &cluster
+        && let Err(diags) = clusters::add_values(&mut specs, spec)
+    {
+        errors.extend(diags);
     }
     let mut charts_out = charts::render::render_all(&root, &specs, &options.helm).into_iter();
     let mut specs = specs.into_iter();
@@ -366,7 +404,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         warnings,
     };
     let defaults =
-        resolve::Defaults::new(&layers, options.namespace.as_deref()).with_objects(&own_namespaces);
+        resolve::Defaults::new(&layers, namespace.as_deref()).with_objects(&own_namespaces);
     let unresolved = resolve::apply_scopes(
         &mut objects,
         &defaults,
@@ -383,7 +421,12 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         mut warnings,
         ..
     } = reporter;
-    let (objects, releases, kept_from) = charts::finish(objects, drafts, &mut warnings);
+    let (mut objects, releases, kept_from) = charts::finish(objects, drafts, &mut warnings);
+    if let Some((spec, false)) = &cluster
+        && spec.role == clusters::Role::Standby(clusters::Standby::Warm)
+    {
+        clusters::hold_replicas(&mut objects);
+    }
     let unresolved = charts::reindex(unresolved, &kept_from);
     let rules = rules::load(&root, &objects, &scopes, &mut errors);
     diagnostics::sort(&mut errors);
@@ -400,6 +443,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         unresolved,
         rules,
         inventory,
+        cluster: cluster.map(|(spec, promoted)| ForCluster { spec, promoted }),
     })
 }
 

@@ -1,0 +1,328 @@
+//! `--cluster NAME` and `--all-clusters`: one run of a command per cluster of `rekube.yaml`, each with the
+//! cluster's kubeconfig and context and the repository shaped for it; their outputs grouped per cluster
+//! and the worst exit code returned.
+
+use std::fmt::Write;
+use std::future::Future;
+use std::path::PathBuf;
+
+use serde_json::{Value, json};
+
+use crate::cli::{ClusterArgs, ClusterSelect, SourceArgs};
+use crate::manifest::clusters::{self, ClusterChoice, ClusterSpec};
+use crate::source::{Source, SourceOptions};
+
+use super::{CommandError, EXIT_ERROR, common, render_error};
+
+/// One run of a command: for a cluster of `rekube.yaml`, or (`name` none) for the kubeconfig's cluster
+/// as before clusters existed.
+#[derive(Debug, Clone)]
+pub struct Run {
+    pub name: Option<String>,
+    /// The cluster as declared (none for an unnamed run).
+    pub spec: Option<ClusterSpec>,
+    /// The source, shaped for the cluster.
+    pub source: SourceArgs,
+    /// How to reach the cluster: its kubeconfig and context.
+    pub cluster: ClusterArgs,
+}
+
+impl Run {
+    /// `rebuild --report` of several clusters writes one file each: `report-NAME.html`.
+    pub fn report_path(&self, path: &std::path::Path) -> PathBuf {
+        let Some(name) = &self.name else {
+            return path.to_path_buf();
+        };
+        let stem = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let file = match path.extension() {
+            Some(ext) => format!("{stem}-{name}.{}", ext.to_string_lossy()),
+            None => format!("{stem}-{name}"),
+        };
+        path.with_file_name(file)
+    }
+}
+
+/// The runs `select` asks for: none selected gives one unnamed run with the flags as given.
+///
+/// # Errors
+/// An unknown cluster, invalid `clusters:` (printed, exit 2), `--context` together with `--cluster`, or
+/// (`connect`) a cluster whose context its kubeconfig does not have.
+pub fn runs(
+    select: &ClusterSelect,
+    source: &SourceArgs,
+    cluster: Option<&ClusterArgs>,
+) -> Result<Vec<Run>, CommandError> {
+    let unnamed = ClusterArgs {
+        kubeconfig: None,
+        context: None,
+        fresh: None,
+        concurrency: 32,
+    };
+    if select.clusters.is_empty() && !select.all_clusters {
+        return Ok(vec![Run {
+            name: None,
+            spec: None,
+            source: source.clone(),
+            cluster: cluster.cloned().unwrap_or(unnamed),
+        }]);
+    }
+    if cluster.is_some_and(|c| c.context.is_some()) {
+        return Err("--context and --cluster exclude each other: a cluster's context is in rekube.yaml".into());
+    }
+    let declared = read(source)?;
+    let chosen: Vec<&ClusterSpec> = if select.all_clusters {
+        if declared.is_empty() {
+            return Err("--all-clusters: rekube.yaml declares no `clusters:`".into());
+        }
+        declared.iter().collect()
+    } else {
+        let mut chosen: Vec<&ClusterSpec> = Vec::new();
+        for name in &select.clusters {
+            let spec = clusters::find(&declared, name)
+                .map_err(|d| invalid(vec![d]))?;
+            if !chosen.iter().any(|c| c.name == spec.name) {
+                chosen.push(spec);
+            }
+        }
+        chosen
+    };
+    let mut out = Vec::new();
+    for spec in chosen {
+        let mut args = cluster.cloned().unwrap_or_else(|| unnamed.clone());
+        if args.fresh.is_none() {
+            if let Some(file) = &spec.kubeconfig {
+                args.kubeconfig = Some(expand_home(file));
+            }
+            args.context.clone_from(&spec.context);
+            if cluster.is_some() {
+                check_context(spec, &args)?;
+            }
+        }
+        let mut source = source.clone();
+        source.cluster = Some(ClusterChoice {
+            name: spec.name.clone(),
+            promoted: false,
+        });
+        out.push(Run {
+            name: Some(spec.name.clone()),
+            spec: Some(spec.clone()),
+            source,
+            cluster: args,
+        });
+    }
+    Ok(out)
+}
+
+/// The clusters `rekube.yaml` of the source declares.
+fn read(source: &SourceArgs) -> Result<Vec<ClusterSpec>, CommandError> {
+    let snapshot = Source::new(&source.repository, source.reference.as_deref())
+        .snapshot(&SourceOptions::default())?;
+    clusters::declared(&snapshot.root)
+        .map_err(invalid)
+}
+
+fn invalid(errors: Vec<crate::manifest::Diagnostic>) -> CommandError {
+    common::invalid(&crate::manifest::Diagnostics {
+        errors,
+        warnings: Vec::new(),
+    })
+}
+
+fn expand_home(file: &str) -> PathBuf {
+    match (file.strip_prefix("~/"), std::env::var_os("HOME")) {
+        (Some(rest), Some(home)) => PathBuf::from(home).join(rest),
+        _ => PathBuf::from(file),
+    }
+}
+
+/// A context that the kubeconfig does not have is a configuration error, said before anything runs.
+fn check_context(spec: &ClusterSpec, args: &ClusterArgs) -> Result<(), CommandError> {
+    let Some(context) = &args.context else {
+        return Ok(());
+    };
+    let (config, file) = match &args.kubeconfig {
+        Some(path) => (
+            kube::config::Kubeconfig::read_from(path),
+            path.display().to_string(),
+        ),
+        None => (kube::config::Kubeconfig::read(), "KUBECONFIG / ~/.kube/config".into()),
+    };
+    let config = config.map_err(|e| {
+        format!(
+            "cluster {:?} (rekube.yaml:{}): cannot read the kubeconfig {file}: {e}",
+            spec.name, spec.line
+        )
+    })?;
+    if config.contexts.iter().any(|c| &c.name == context) {
+        return Ok(());
+    }
+    let known: Vec<&str> = config.contexts.iter().map(|c| c.name.as_str()).collect();
+    Err(format!(
+        "cluster {:?} (rekube.yaml:{}): context {context:?} is not in the kubeconfig {file} (contexts: {})",
+        spec.name,
+        spec.line,
+        known.join(", ")
+    )
+    .into())
+}
+
+/// How a command's outputs of several clusters are put together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One after the other under a `# cluster NAME (role)` line.
+    Text,
+    /// `{"clusters": [{"cluster", "role", "exitCode", "report"}]}`.
+    Json,
+    /// One `<testsuites>` document holding every cluster's suites, named after their cluster.
+    Junit,
+    /// Graphviz / Mermaid: one after the other under a comment line.
+    Comment(&'static str),
+}
+
+/// Runs `one` for every run, in order; a failing cluster does not stop the others. Returns the worst exit
+/// code. An unnamed run behaves as the command did before clusters: its output as it is, its error
+/// returned.
+///
+/// # Errors
+/// The error of an unnamed run.
+pub async fn each<F, Fut>(runs: Vec<Run>, format: Format, mut one: F) -> Result<i32, CommandError>
+where
+    F: FnMut(Run) -> Fut,
+    Fut: Future<Output = Result<(i32, String), CommandError>>,
+{
+    if let [run] = runs.as_slice()
+        && run.name.is_none()
+    {
+        let (code, out) = one(run.clone()).await?;
+        print!("{out}");
+        return Ok(code);
+    }
+    let mut worst = 0;
+    let mut parts = Vec::new();
+    for run in runs {
+        let name = run.name.clone().unwrap_or_default();
+        let role = run.spec.as_ref().map_or_else(String::new, |s| s.role.describe());
+        eprintln!("cluster {name}: {role}");
+        let (code, out, error) = match one(run).await {
+            Ok((code, out)) => (code, out, None),
+            Err(e) => {
+                let message = render_error(e.as_ref());
+                eprintln!("error: cluster {name}: {message}");
+                (EXIT_ERROR, String::new(), Some(message))
+            }
+        };
+        worst = worst.max(code);
+        match format {
+            Format::Text => print!("# cluster {name} ({role})\n{out}"),
+            Format::Comment(mark) => print!("{mark} cluster {name} ({role})\n{out}"),
+            Format::Json | Format::Junit => parts.push((name, role, code, out, error)),
+        }
+    }
+    match format {
+        Format::Json => {
+            let clusters: Vec<Value> = parts
+                .into_iter()
+                .map(|(name, role, code, out, error)| {
+                    let report = serde_json::from_str::<Value>(&out).unwrap_or(Value::Null);
+                    let mut v = json!({"cluster": name, "role": role, "exitCode": code, "report": report});
+                    if let Some(e) = error {
+                        v["error"] = Value::String(e);
+                    }
+                    v
+                })
+                .collect();
+            println!("{}", serde_json::to_string_pretty(&json!({ "clusters": clusters }))?);
+        }
+        Format::Junit => print!("{}", junit(&parts)),
+        Format::Text | Format::Comment(_) => {}
+    }
+    Ok(worst)
+}
+
+type Part = (String, String, i32, String, Option<String>);
+
+/// The `<testsuite>` elements of every cluster's document in one `<testsuites>`, each suite's name
+/// prefixed with its cluster; a cluster that failed to run is a suite with one error.
+fn junit(parts: &[Part]) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rekube\">\n");
+    for (name, _, _, doc, error) in parts {
+        if let Some(e) = error {
+            let _ = writeln!(
+                out,
+                "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\">\n    <testcase name=\"{}\"><error message=\"{}\"/></testcase>\n  </testsuite>",
+                xml(name),
+                xml(name),
+                xml(e)
+            );
+            continue;
+        }
+        let mut rest = doc.as_str();
+        while let Some(start) = rest.find("<testsuite ") {
+            let Some(len) = rest[start..].find("</testsuite>") else {
+                break;
+            };
+            let end = start + len + "</testsuite>".len();
+            let suite = rest[start..end].replacen(
+                "<testsuite name=\"",
+                &format!("<testsuite name=\"{}: ", xml(name)),
+                1,
+            );
+            let _ = writeln!(out, "  {suite}");
+            rest = &rest[end..];
+        }
+    }
+    out.push_str("</testsuites>\n");
+    out
+}
+
+fn xml(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn junit_suites_of_clusters_go_in_one_document() {
+        let doc = "<?xml version=\"1.0\"?>\n<testsuites name=\"rekube drift\">\n  <testsuite name=\"drift inv\" tests=\"1\">\n    <testcase name=\"a\"/>\n  </testsuite>\n</testsuites>\n";
+        let parts = vec![
+            ("eu".into(), "primary".into(), 0, doc.to_string(), None),
+            ("us".into(), "standby".into(), 2, String::new(), Some("no <route>".into())),
+        ];
+        let out = junit(&parts);
+        assert!(out.contains("<testsuite name=\"eu: drift inv\" tests=\"1\">"), "{out}");
+        assert!(out.contains("<error message=\"no &lt;route&gt;\"/>"), "{out}");
+        assert_eq!(out.matches("<testsuites").count(), 1, "{out}");
+    }
+
+    fn source_args() -> SourceArgs {
+        use clap::Parser;
+        match crate::cli::Cli::try_parse_from(["rekube", "plan", "."]).map(|c| c.command) {
+            Ok(crate::cli::Command::Plan(args)) => args.source,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn reports_of_several_clusters_get_their_names() {
+        let run = Run {
+            name: Some("us".into()),
+            spec: None,
+            source: source_args(),
+            cluster: ClusterArgs {
+                kubeconfig: None,
+                context: None,
+                fresh: None,
+                concurrency: 32,
+            },
+        };
+        assert_eq!(
+            run.report_path(std::path::Path::new("out/dr.html")),
+            PathBuf::from("out/dr-us.html")
+        );
+    }
+}
