@@ -26,8 +26,10 @@ pub use source::{ClusterArgs, ClusterSelect, Fresh, SourceArgs, TrustArgs, Verif
 /// rekube rebuilds and keeps Kubernetes clusters from Git.
 ///
 /// rekube.yaml at the repository root may declare `layers:`, `health:` (readiness of custom resources
-/// as CEL expressions, in the shape of Flux's healthCheckExprs) and `ignore:` (fields other controllers
-/// own, by JSON pointer or field manager, in the shape of Argo CD's ignoreDifferences). See the README.
+/// as CEL expressions, in the shape of Flux's healthCheckExprs), `ignore:` (fields other controllers
+/// own, by JSON pointer or field manager, in the shape of Argo CD's ignoreDifferences) and `clusters:`
+/// (the clusters it serves, their roles and standby models, for --cluster / --all-clusters). See the
+/// README.
 ///
 /// Exit codes: 0 success / in sync, 1 differences or drift, 2 error (invalid input, failed apply).
 #[derive(Debug, Parser)]

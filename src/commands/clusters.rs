@@ -33,7 +33,9 @@ impl Run {
         let Some(name) = &self.name else {
             return path.to_path_buf();
         };
-        let stem = path.file_stem().map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        let stem = path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         let file = match path.extension() {
             Some(ext) => format!("{stem}-{name}.{}", ext.to_string_lossy()),
             None => format!("{stem}-{name}"),
@@ -67,7 +69,10 @@ pub fn runs(
         }]);
     }
     if cluster.is_some_and(|c| c.context.is_some()) {
-        return Err("--context and --cluster exclude each other: a cluster's context is in rekube.yaml".into());
+        return Err(
+            "--context and --cluster exclude each other: a cluster's context is in rekube.yaml"
+                .into(),
+        );
     }
     let declared = read(source)?;
     let chosen: Vec<&ClusterSpec> = if select.all_clusters {
@@ -78,8 +83,7 @@ pub fn runs(
     } else {
         let mut chosen: Vec<&ClusterSpec> = Vec::new();
         for name in &select.clusters {
-            let spec = clusters::find(&declared, name)
-                .map_err(|d| invalid(vec![d]))?;
+            let spec = clusters::find(&declared, name).map_err(|d| invalid(vec![d]))?;
             if !chosen.iter().any(|c| c.name == spec.name) {
                 chosen.push(spec);
             }
@@ -117,8 +121,7 @@ pub fn runs(
 fn read(source: &SourceArgs) -> Result<Vec<ClusterSpec>, CommandError> {
     let snapshot = Source::new(&source.repository, source.reference.as_deref())
         .snapshot(&SourceOptions::default())?;
-    clusters::declared(&snapshot.root)
-        .map_err(invalid)
+    clusters::declared(&snapshot.root).map_err(invalid)
 }
 
 fn invalid(errors: Vec<crate::manifest::Diagnostic>) -> CommandError {
@@ -145,7 +148,10 @@ fn check_context(spec: &ClusterSpec, args: &ClusterArgs) -> Result<(), CommandEr
             kube::config::Kubeconfig::read_from(path),
             path.display().to_string(),
         ),
-        None => (kube::config::Kubeconfig::read(), "KUBECONFIG / ~/.kube/config".into()),
+        None => (
+            kube::config::Kubeconfig::read(),
+            "KUBECONFIG / ~/.kube/config".into(),
+        ),
     };
     let config = config.map_err(|e| {
         format!(
@@ -201,7 +207,10 @@ where
     let mut parts = Vec::new();
     for run in runs {
         let name = run.name.clone().unwrap_or_default();
-        let role = run.spec.as_ref().map_or_else(String::new, |s| s.role.describe());
+        let role = run
+            .spec
+            .as_ref()
+            .map_or_else(String::new, |s| s.role.describe());
         eprintln!("cluster {name}: {role}");
         let (code, out, error) = match one(run).await {
             Ok((code, out)) => (code, out, None),
@@ -224,14 +233,18 @@ where
                 .into_iter()
                 .map(|(name, role, code, out, error)| {
                     let report = serde_json::from_str::<Value>(&out).unwrap_or(Value::Null);
-                    let mut v = json!({"cluster": name, "role": role, "exitCode": code, "report": report});
+                    let mut v =
+                        json!({"cluster": name, "role": role, "exitCode": code, "report": report});
                     if let Some(e) = error {
                         v["error"] = Value::String(e);
                     }
                     v
                 })
                 .collect();
-            println!("{}", serde_json::to_string_pretty(&json!({ "clusters": clusters }))?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({ "clusters": clusters }))?
+            );
         }
         Format::Junit => print!("{}", junit(&parts)),
         Format::Text | Format::Comment(_) => {}
@@ -244,7 +257,8 @@ type Part = (String, String, i32, String, Option<String>);
 /// The `<testsuite>` elements of every cluster's document in one `<testsuites>`, each suite's name
 /// prefixed with its cluster; a cluster that failed to run is a suite with one error.
 fn junit(parts: &[Part]) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rekube\">\n");
+    let mut out =
+        String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rekube\">\n");
     for (name, _, _, doc, error) in parts {
         if let Some(e) = error {
             let _ = writeln!(
@@ -291,11 +305,23 @@ mod tests {
         let doc = "<?xml version=\"1.0\"?>\n<testsuites name=\"rekube drift\">\n  <testsuite name=\"drift inv\" tests=\"1\">\n    <testcase name=\"a\"/>\n  </testsuite>\n</testsuites>\n";
         let parts = vec![
             ("eu".into(), "primary".into(), 0, doc.to_string(), None),
-            ("us".into(), "standby".into(), 2, String::new(), Some("no <route>".into())),
+            (
+                "us".into(),
+                "standby".into(),
+                2,
+                String::new(),
+                Some("no <route>".into()),
+            ),
         ];
         let out = junit(&parts);
-        assert!(out.contains("<testsuite name=\"eu: drift inv\" tests=\"1\">"), "{out}");
-        assert!(out.contains("<error message=\"no &lt;route&gt;\"/>"), "{out}");
+        assert!(
+            out.contains("<testsuite name=\"eu: drift inv\" tests=\"1\">"),
+            "{out}"
+        );
+        assert!(
+            out.contains("<error message=\"no &lt;route&gt;\"/>"),
+            "{out}"
+        );
         assert_eq!(out.matches("<testsuites").count(), 1, "{out}");
     }
 

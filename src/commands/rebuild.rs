@@ -19,9 +19,13 @@ pub async fn run(args: RebuildArgs) -> Result<i32, CommandError> {
 async fn one(args: &RebuildArgs, cluster: Run) -> Result<(i32, String), CommandError> {
     let started = Instant::now();
     let format = common::report_format(args.report.as_deref())?;
-    let (p, run) =
-        super::apply::start(&cluster.source, &cluster.cluster, &args.apply, "rekube rebuild")
-            .await?;
+    let (p, run) = super::apply::start(
+        &cluster.source,
+        &cluster.cluster,
+        &args.apply,
+        "rekube rebuild",
+    )
+    .await?;
     let (manifest, dag, target) = (p.manifest, p.dag, p.target);
     // With --fresh, building the cluster (and preparing a simulated one) is not part of the recovery:
     // its start time was printed apart.

@@ -176,7 +176,10 @@ fn cluster(p: &mut Parser<'_>, item: &Value, at: &FieldPath) -> Option<ClusterSp
         return None;
     };
     for key in map.keys().filter(|k| !KEYS.contains(&k.as_str())) {
-        let msg = format!("unknown key {key:?} in cluster (expected: {})", KEYS.join(", "));
+        let msg = format!(
+            "unknown key {key:?} in cluster (expected: {})",
+            KEYS.join(", ")
+        );
         p.error(&at.key(key), msg);
     }
     let name = match map.get("name") {
@@ -443,7 +446,11 @@ pub fn shape_layers(
         }
         let kept: BTreeSet<&str> = names.iter().map(String::as_str).collect();
         for layer in layers.iter().filter(|l| kept.contains(l.name.as_str())) {
-            for dep in layer.depends_on.iter().filter(|d| !kept.contains(d.as_str())) {
+            for dep in layer
+                .depends_on
+                .iter()
+                .filter(|d| !kept.contains(d.as_str()))
+            {
                 errors.push(err(format!(
                     "cluster {:?}: pilot-light layer {:?} depends on layer {dep:?}, which the pilot light leaves out: add it to `layers:`",
                     spec.name, layer.name

@@ -5,8 +5,10 @@ use crate::manifest::{LoadOptions, Manifest, load_dir};
 
 const DEPLOY: &str = "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: web}\nspec:\n  replicas: 3\n  selector: {matchLabels: {app: web}}\n  template:\n    metadata: {labels: {app: web}}\n    spec: {containers: [{name: web, image: nginx}]}\n";
 const NS: &str = "apiVersion: v1\nkind: Namespace\nmetadata: {name: web}\n";
-const CM: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {region: eu}\n";
-const CM_US: &str = "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {region: us}\n";
+const CM: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {region: eu}\n";
+const CM_US: &str =
+    "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {region: us}\n";
 
 const CONFIG: &str = "layers:
   - {name: cluster, path: cluster}
@@ -58,7 +60,11 @@ fn clusters_are_read_with_their_roles() {
     let roles: Vec<String> = clusters.iter().map(|c| c.role.describe()).collect();
     assert_eq!(
         roles,
-        ["primary", "standby (warm)", "standby (pilot light: cluster)"]
+        [
+            "primary",
+            "standby (warm)",
+            "standby (pilot light: cluster)"
+        ]
     );
     assert_eq!(clusters[1].paths["apps"], "apps/us");
     assert_eq!(clusters[0].line, 5);
@@ -68,9 +74,17 @@ fn clusters_are_read_with_their_roles() {
 fn a_primary_gets_the_repository_as_declared() {
     let dir = repo(CONFIG);
     let m = load_for(dir.path(), "eu", false).expect("loads");
-    let cm = m.objects.iter().find(|o| o.kind() == "ConfigMap").expect("cm");
+    let cm = m
+        .objects
+        .iter()
+        .find(|o| o.kind() == "ConfigMap")
+        .expect("cm");
     assert_eq!(cm.body["data"]["region"], "eu");
-    let d = m.objects.iter().find(|o| o.kind() == "Deployment").expect("d");
+    let d = m
+        .objects
+        .iter()
+        .find(|o| o.kind() == "Deployment")
+        .expect("d");
     assert_eq!(d.body["spec"]["replicas"], 3);
     assert_eq!(m.cluster.as_ref().map(|c| c.spec.name.as_str()), Some("eu"));
 }
@@ -79,9 +93,17 @@ fn a_primary_gets_the_repository_as_declared() {
 fn a_warm_standby_holds_workloads_at_zero_and_records_git_replicas() {
     let dir = repo(CONFIG);
     let m = load_for(dir.path(), "us", false).expect("loads");
-    let cm = m.objects.iter().find(|o| o.kind() == "ConfigMap").expect("cm");
+    let cm = m
+        .objects
+        .iter()
+        .find(|o| o.kind() == "ConfigMap")
+        .expect("cm");
     assert_eq!(cm.body["data"]["region"], "us", "its own folder for apps");
-    let d = m.objects.iter().find(|o| o.kind() == "Deployment").expect("d");
+    let d = m
+        .objects
+        .iter()
+        .find(|o| o.kind() == "Deployment")
+        .expect("d");
     assert_eq!(d.body["spec"]["replicas"], 0);
     assert_eq!(
         d.body["metadata"]["annotations"][crate::keys::ANNOTATION_STANDBY_REPLICAS],
@@ -89,7 +111,11 @@ fn a_warm_standby_holds_workloads_at_zero_and_records_git_replicas() {
     );
     // Promoted, it gets Git's replicas and no record.
     let m = load_for(dir.path(), "us", true).expect("loads");
-    let d = m.objects.iter().find(|o| o.kind() == "Deployment").expect("d");
+    let d = m
+        .objects
+        .iter()
+        .find(|o| o.kind() == "Deployment")
+        .expect("d");
     assert_eq!(d.body["spec"]["replicas"], 3);
     assert!(d.body["metadata"].get("annotations").is_none());
 }
@@ -144,7 +170,10 @@ fn bad_clusters_are_errors_with_their_lines() {
             "clusters:\n  - {name: a, values: {podinfo: [missing.yaml]}}\n",
             "rekube.yaml:2:24: values file \"missing.yaml\" of release \"podinfo\"",
         ),
-        ("clusters: []\n", "rekube.yaml:1:1: `clusters:` must be a non-empty list"),
+        (
+            "clusters: []\n",
+            "rekube.yaml:1:1: `clusters:` must be a non-empty list",
+        ),
     ];
     for (config, want) in cases {
         let dir = repo(config);
@@ -191,7 +220,10 @@ clusters:
     ];
     for (name, want) in cases {
         let errors = load_for(dir.path(), name, false).expect_err(name);
-        assert!(errors.iter().any(|e| e.starts_with(want)), "{name}: {errors:?}");
+        assert!(
+            errors.iter().any(|e| e.starts_with(want)),
+            "{name}: {errors:?}"
+        );
     }
 }
 
@@ -205,7 +237,11 @@ clusters:
 ";
     let dir = repo(config);
     let m = load_for(dir.path(), "a", false).expect("loads");
-    let cm = m.objects.iter().find(|o| o.kind() == "ConfigMap").expect("cm");
+    let cm = m
+        .objects
+        .iter()
+        .find(|o| o.kind() == "ConfigMap")
+        .expect("cm");
     assert_eq!(cm.namespace(), Some("web"));
 }
 
@@ -221,4 +257,33 @@ clusters:
     let layers: Vec<&str> = m.layers.iter().map(|l| l.name.as_str()).collect();
     assert_eq!(layers, ["cluster", "more"]);
     assert_eq!(m.objects.len(), 3);
+}
+
+#[test]
+fn values_files_go_after_the_charts_own_and_must_name_a_release() {
+    let layer = Layer {
+        name: "apps".into(),
+        path: "apps".into(),
+        depends_on: Vec::new(),
+        namespace: None,
+    };
+    let mut charts = vec![crate::manifest::charts::ChartSpec::found(
+        &layer,
+        "apps/podinfo",
+    )];
+    charts[0].values_files.push("apps/podinfo/prod.yaml".into());
+    let mut spec = declared(repo(CONFIG).path()).expect("valid")[1].clone();
+    spec.values
+        .insert("podinfo".into(), vec!["clusters/us/podinfo.yaml".into()]);
+    add_values(&mut charts, &spec).expect("a known release");
+    assert_eq!(
+        charts[0].values_files,
+        ["apps/podinfo/prod.yaml", "clusters/us/podinfo.yaml"]
+    );
+    spec.values.insert("nginx".into(), Vec::new());
+    let errors = add_values(&mut charts, &spec).expect_err("unknown release");
+    assert_eq!(
+        errors[0].to_string(),
+        "rekube.yaml:6: cluster \"us\": values for release \"nginx\", which no chart of its layers declares (releases: podinfo)"
+    );
 }

@@ -77,6 +77,27 @@ pub async fn cluster() -> &'static Shared {
     }
 }
 
+/// A second control plane for the tests of one binary that need two clusters (a primary and a standby,
+/// two active sites): started on first use, like [`cluster`].
+///
+/// # Panics
+/// If it cannot start.
+pub async fn second() -> &'static Shared {
+    static SECOND: OnceCell<Result<Shared, String>> = OnceCell::const_new();
+    let started = SECOND
+        .get_or_init(|| async {
+            match ControlPlane::start(ControlPlaneOptions::default()).await {
+                Ok(control_plane) => Ok(Shared { control_plane }),
+                Err(err) => Err(chain(&err)),
+            }
+        })
+        .await;
+    match started {
+        Ok(shared) => shared,
+        Err(message) => panic!("the second local control plane did not start: {message}"),
+    }
+}
+
 /// A client and a fresh Namespace named `<prefix>-<n>`, whose `default` ServiceAccount exists (so
 /// pods can be created at once).
 pub async fn test_namespace(prefix: &str) -> (Client, String) {

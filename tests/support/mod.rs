@@ -26,7 +26,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 pub use bin::{Background, Rekube, rekube, run_logged};
-pub use control_plane::{assets, cluster, test_namespace};
+pub use control_plane::{assets, cluster, second, test_namespace};
 pub use corpus::{corpus, corpus_repo, three_projects};
 pub use kubectl::{exists, jsonpath, kubectl, kubectl_piped, kubectl_with, recorded};
 pub use manifests::{annotate, app, config_map, deployment, namespace};
