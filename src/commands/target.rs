@@ -7,7 +7,6 @@ use std::io::IsTerminal;
 use crate::cli::{ClusterArgs, Fresh, SourceArgs};
 use crate::cluster::{Cluster, ClusterOptions};
 use crate::controlplane::{ControlPlane, ControlPlaneOptions};
-use crate::graph::GraphOptions;
 use crate::helm::template::Lookup;
 use crate::manifest::{HelmOptions, Manifest};
 
@@ -109,53 +108,35 @@ pub async fn connect(args: &ClusterArgs) -> Result<Target, CommandError> {
     }
 }
 
-/// Prepares the repository for the target: with Helm charts, renders them again for it (its Kubernetes
-/// version and API versions unless `--kube-version`, its kubeconfig for `--helm-lookup`); then places the
-/// objects whose scope only its discovery can tell ([`resolve_scopes`]). Returns the manifest and its
-/// DAG, built again when either changed anything.
+/// How charts render for the target: its Kubernetes version (unless `--kube-version`) and API versions,
+/// its kubeconfig for `--helm-lookup`.
 ///
 /// # Errors
-/// The cluster's version cannot be read, the charts do not render for it, or a kind is served by neither
-/// the repository nor the cluster.
-pub async fn for_cluster(
-    mut manifest: Manifest,
-    mut dag: crate::apply::Dag,
+/// The cluster's version cannot be read.
+async fn helm_for(
     args: &SourceArgs,
     cluster: &ClusterArgs,
     target: &Target,
-) -> Result<(Manifest, crate::apply::Dag), CommandError> {
-    let rendered = !manifest.releases.is_empty();
-    if rendered {
-        let (version, api_versions) = target
-            .cluster
-            .resources()
-            .capabilities()
-            .await
-            .map_err(|e| format!("cannot read the cluster's version for Helm: {e}"))?;
-        let kubeconfig = match &target.fresh {
-            Some(cp) => Some(cp.kubeconfig().to_path_buf()),
-            None => cluster.kubeconfig.clone(),
-        };
-        let helm = HelmOptions {
-            kube_version: Some(args.kube_version.clone().unwrap_or(version)),
-            api_versions,
-            lookup: args.helm_lookup.then(|| Lookup {
-                kubeconfig,
-                context: cluster.context.clone(),
-            }),
-            ..HelmOptions::default()
-        };
-        let sops = decrypting(&args.trust)?;
-        manifest = load_with(args, scope_lookup(cluster), sops, helm, false)?;
-    }
-    if resolve_scopes(target, &mut manifest).await? {
-        dag = dependencies(&manifest, args.strict)?;
-    } else if rendered {
-        // Built quietly: external references were printed with the offline rendering.
-        let graph = crate::graph::of_manifest(&manifest, &GraphOptions::default())?;
-        dag = crate::apply::Dag::from_graph(&graph);
-    }
-    Ok((manifest, dag))
+) -> Result<HelmOptions, CommandError> {
+    let (version, api_versions) = target
+        .cluster
+        .resources()
+        .capabilities()
+        .await
+        .map_err(|e| format!("cannot read the cluster's version for Helm: {e}"))?;
+    let kubeconfig = match &target.fresh {
+        Some(cp) => Some(cp.kubeconfig().to_path_buf()),
+        None => cluster.kubeconfig.clone(),
+    };
+    Ok(HelmOptions {
+        kube_version: Some(args.kube_version.clone().unwrap_or(version)),
+        api_versions,
+        lookup: args.helm_lookup.then(|| Lookup {
+            kubeconfig,
+            context: cluster.context.clone(),
+        }),
+        ..HelmOptions::default()
+    })
 }
 
 /// Places the objects whose scope only the cluster's discovery can tell (see
@@ -195,27 +176,50 @@ pub struct Prepared {
     pub target: Target,
 }
 
-/// The start every cluster command shares: load for the cluster, name the inventory (`--inventory`, else
-/// rekube.yaml's, else the repository's), connect, render and place for the target; `ordered` builds the
-/// DAG (apply, rebuild), which diff and drift do not need.
+/// The start every cluster command shares: connect, load the repository for the cluster (charts rendered
+/// for it, scopes its discovery tells), name the inventory (`--inventory`, else rekube.yaml's, else the
+/// repository's); `ordered` builds the DAG (apply, rebuild), which diff and drift do not need. Invalid
+/// input is reported first whatever the cluster: when it cannot be reached, and before a `--fresh`
+/// control plane is built (charts then render twice: offline, then for it).
 ///
 /// # Errors
-/// As [`common::load_for_cluster`], [`connect`] and [`for_cluster`].
+/// As [`common::load_for_cluster`], [`connect`] and [`resolve_scopes`].
 pub async fn prepare(
     source: &SourceArgs,
     cluster: &ClusterArgs,
     inventory: Option<&str>,
     ordered: bool,
 ) -> Result<Prepared, CommandError> {
-    let manifest = common::load_for_cluster(source, cluster)?;
+    let offline = if cluster.fresh.is_some() {
+        Some(common::load_for_cluster(source, cluster)?)
+    } else {
+        None
+    };
+    let target = match connect(cluster).await {
+        Ok(target) => target,
+        Err(e) => {
+            if offline.is_none() {
+                common::load_for_cluster(source, cluster)?;
+            }
+            return Err(e);
+        }
+    };
+    let mut manifest = match offline {
+        Some(m) if m.releases.is_empty() => m,
+        loaded => {
+            // Rendered once, for this cluster: `lookup` reads it only then.
+            let helm = helm_for(source, cluster, &target).await?;
+            let sops = decrypting(&source.trust)?;
+            load_with(source, scope_lookup(cluster), sops, helm, loaded.is_none())?
+        }
+    };
+    resolve_scopes(&target, &mut manifest).await?;
     let dag = if ordered {
         dependencies(&manifest, source.strict)?
     } else {
         crate::apply::Dag::default()
     };
     let (inventory, owner) = common::inventory(inventory, &manifest, source);
-    let target = connect(cluster).await?;
-    let (manifest, dag) = for_cluster(manifest, dag, source, cluster, &target).await?;
     Ok(Prepared {
         manifest,
         dag,
