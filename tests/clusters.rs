@@ -134,42 +134,37 @@ async fn bad_cluster_configuration_is_refused_before_anything_is_applied() {
     let repo_s = dir.path().to_str().expect("utf-8");
     let rekube = Rekube::new().inventory(&ns);
 
-    let unknown = rekube.run(&["apply", repo_s, "--cluster", "ap"]);
-    assert_eq!(code(&unknown), 2, "{}", text(&unknown));
-    assert!(
-        stderr(&unknown).contains("unknown cluster \"ap\" (rekube.yaml declares: eu, us)"),
-        "{}",
-        text(&unknown)
-    );
-
-    let config = format!(
-        "clusters:\n  - {{name: eu, kubeconfig: {}, context: nowhere}}\n",
-        eu.display()
-    );
-    support::write(dir.path(), "rekube.yaml", &config);
-    let context = rekube.run(&["apply", repo_s, "--cluster", "eu"]);
-    assert_eq!(code(&context), 2, "{}", text(&context));
-    assert!(
-        stderr(&context).contains(
-            "cluster \"eu\" (rekube.yaml:2): context \"nowhere\" is not in the kubeconfig"
+    // Each configuration, then the cluster asked for, then what stderr must say.
+    let eu_s = eu.display();
+    let cases = [
+        (
+            None,
+            "ap",
+            "unknown cluster \"ap\" (rekube.yaml declares: eu, us)".to_string(),
         ),
-        "{}",
-        text(&context)
-    );
-
-    let config = format!(
-        "clusters:\n  - {{name: eu, kubeconfig: {}, standby: pilot-light, layers: [tools]}}\n",
-        eu.display()
-    );
-    support::write(dir.path(), "rekube.yaml", &config);
-    let layer = rekube.run(&["apply", repo_s, "--cluster", "eu"]);
-    assert_eq!(code(&layer), 2, "{}", text(&layer));
-    assert!(
-        stderr(&layer)
-            .contains("pilot-light layer \"tools\" does not exist (layers: cluster, apps)"),
-        "{}",
-        text(&layer)
-    );
+        (
+            Some(format!(
+                "clusters:\n  - {{name: eu, kubeconfig: {eu_s}, context: nowhere}}\n"
+            )),
+            "eu",
+            "cluster \"eu\" (rekube.yaml:2): context \"nowhere\" is not in the kubeconfig".into(),
+        ),
+        (
+            Some(format!(
+                "clusters:\n  - {{name: eu, kubeconfig: {eu_s}, standby: pilot-light, layers: [tools]}}\n"
+            )),
+            "eu",
+            "pilot-light layer \"tools\" does not exist (layers: cluster, apps)".into(),
+        ),
+    ];
+    for (config, name, want) in cases {
+        if let Some(config) = config {
+            support::write(dir.path(), "rekube.yaml", &config);
+        }
+        let out = rekube.run(&["apply", repo_s, "--cluster", name]);
+        assert_eq!(code(&out), 2, "{}", text(&out));
+        assert!(stderr(&out).contains(&want), "{want}: {}", text(&out));
+    }
     assert!(
         !support::exists(eu, &["get", "namespace", &ns])
             && !support::exists(us, &["get", "namespace", &ns]),

@@ -10,6 +10,10 @@ const CM: &str =
 const CM_US: &str =
     "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: settings}\ndata: {region: us}\n";
 
+const LAYERS: &str = "layers:
+  - {name: cluster, path: cluster}
+  - {name: apps, path: apps/eu, dependsOn: [cluster]}
+";
 const CONFIG: &str = "layers:
   - {name: cluster, path: cluster}
   - {name: apps, path: apps/eu, dependsOn: [cluster], namespace: web}
@@ -190,15 +194,14 @@ fn bad_clusters_are_errors_with_their_lines() {
 
 #[test]
 fn layers_a_cluster_names_must_exist() {
-    let config = "layers:
-  - {name: cluster, path: cluster}
-  - {name: apps, path: apps/eu, dependsOn: [cluster]}
-clusters:
-  - {name: a, standby: pilot-light, layers: [tools]}
-  - {name: b, standby: pilot-light, layers: [apps]}
-  - {name: c, paths: {tool: apps/us}}
-  - {name: d, extraLayers: [{name: more, path: apps/us, dependsOn: [tools]}]}
-";
+    let config = &format!(
+        "{LAYERS}clusters:
+  - {{name: a, standby: pilot-light, layers: [tools]}}
+  - {{name: b, standby: pilot-light, layers: [apps]}}
+  - {{name: c, paths: {{tool: apps/us}}}}
+  - {{name: d, extraLayers: [{{name: more, path: apps/us, dependsOn: [tools]}}]}}
+"
+    );
     let dir = repo(config);
     let cases = [
         (
@@ -229,12 +232,11 @@ clusters:
 
 #[test]
 fn a_cluster_namespace_is_the_default_after_the_layers() {
-    let config = "layers:
-  - {name: cluster, path: cluster}
-  - {name: apps, path: apps/eu, dependsOn: [cluster]}
-clusters:
-  - {name: a, namespace: web}
-";
+    let config = &format!(
+        "{LAYERS}clusters:
+  - {{name: a, namespace: web}}
+"
+    );
     let dir = repo(config);
     let m = load_for(dir.path(), "a", false).expect("loads");
     let cm = m
