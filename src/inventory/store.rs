@@ -169,13 +169,22 @@ impl Inventory {
         let kinds = self.contents().union(also).group_kinds;
         let served = served_kinds(cluster).await;
         let selector = self.set.selector();
-        let mut members = Vec::new();
-        for gk in &kinds {
-            let Some(resolved) = served.get(gk) else {
+        let resolved = kinds.iter().filter_map(|gk| {
+            let found = served.get(gk);
+            if found.is_none() {
                 tracing::debug!("{gk} is not served: no member of that kind can exist");
-                continue;
-            };
-            for listed in list_meta(cluster, resolved, None, Some(&selector)).await? {
+            }
+            found
+        });
+        // One list per kind, several in flight: a round trip each would add up on a remote cluster.
+        let lists: Vec<_> = futures::stream::iter(resolved)
+            .map(|r| list_meta(cluster, r, None, Some(&selector)))
+            .buffered(8)
+            .collect()
+            .await;
+        let mut members = Vec::new();
+        for listed in lists {
+            for listed in listed? {
                 members.push(Member {
                     uid: listed.meta.uid.clone(),
                     annotations: listed.meta.annotations.clone().unwrap_or_default(),

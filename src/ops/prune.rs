@@ -107,7 +107,17 @@ async fn plan_and_record(
     let current = Contents::of_objects(&manifest.objects);
     // Two inventories holding one object would delete it as soon as either repository drops it.
     let ids: Vec<ObjectId> = manifest.objects.iter().map(|o| o.id.clone()).collect();
-    let held = inventory.held_elsewhere(cluster, &ids).await?;
+    // Charts need the members too: which hooks run depends on what the set already holds. Both lists
+    // are read at once.
+    let want_members = opts.enabled || !manifest.releases.is_empty();
+    let (held, members) = tokio::join!(inventory.held_elsewhere(cluster, &ids), async {
+        if want_members {
+            inventory.members(cluster, &current).await
+        } else {
+            Ok(Vec::new())
+        }
+    });
+    let (held, members) = (held?, members?);
     if !held.is_empty() {
         let objects: String = held
             .iter()
@@ -125,12 +135,6 @@ async fn plan_and_record(
             inventory.set.parent()
         );
     }
-    // Charts need the members too: which hooks run depends on what the set already holds.
-    let members = if opts.enabled || !manifest.releases.is_empty() {
-        inventory.members(cluster, &current).await?
-    } else {
-        Vec::new()
-    };
     let plan = if opts.enabled {
         let desired: BTreeSet<ObjectId> = manifest.objects.iter().map(|o| o.id.clone()).collect();
         let plan = inventory::plan(&members, &desired, &opts.prune);
