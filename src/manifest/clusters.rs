@@ -383,8 +383,8 @@ pub fn find<'a>(clusters: &'a [ClusterSpec], name: &str) -> Result<&'a ClusterSp
     })
 }
 
-/// The layers of the repository as `spec` gets them: its folders and extra layers; a pilot-light standby
-/// (not `promoted`) only its named layers.
+/// Every layer of the repository for `spec`: its folders and extra layers, checked (what it holds before
+/// a promotion is [`standing`]).
 ///
 /// # Errors
 /// A layer named by the cluster that does not exist, a pilot light missing a layer its layers depend on,
@@ -392,7 +392,6 @@ pub fn find<'a>(clusters: &'a [ClusterSpec], name: &str) -> Result<&'a ClusterSp
 pub fn shape_layers(
     mut layers: Vec<Layer>,
     spec: &ClusterSpec,
-    promoted: bool,
 ) -> Result<Vec<Layer>, Vec<Diagnostic>> {
     let err = |msg: String| Diagnostic::new(CONFIG_FILE, msg).at(spec.line, None);
     let mut errors = Vec::new();
@@ -457,14 +456,19 @@ pub fn shape_layers(
                 )));
             }
         }
-        if !promoted {
-            layers.retain(|l| kept.contains(l.name.as_str()));
-        }
     }
     if !errors.is_empty() {
         return Err(errors);
     }
     Ok(topological(layers))
+}
+
+/// The layers a cluster holds now: a pilot-light standby (not `promoted`) only its named ones.
+pub fn standing(mut layers: Vec<Layer>, spec: &ClusterSpec, promoted: bool) -> Vec<Layer> {
+    if let (Role::Standby(Standby::PilotLight(names)), false) = (&spec.role, promoted) {
+        layers.retain(|l| names.contains(&l.name));
+    }
+    layers
 }
 
 /// Adds the cluster's values files to its chart releases (after each chart's own).

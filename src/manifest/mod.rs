@@ -218,9 +218,13 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         }
         None => None,
     };
-    let layers = match &cluster {
-        Some((spec, promoted)) => clusters::shape_layers(layers, spec, *promoted).map_err(fail)?,
-        None => layers,
+    // Every layer of the cluster, and those it holds now (a pilot light: its own until promoted).
+    let (all_layers, layers) = match &cluster {
+        Some((spec, promoted)) => {
+            let all = clusters::shape_layers(layers, spec).map_err(fail)?;
+            (all.clone(), clusters::standing(all, spec, *promoted))
+        }
+        None => (layers.clone(), layers),
     };
     // `-n` wins over the cluster's namespace, as an object's own wins over its layer's.
     let namespace = options
@@ -241,7 +245,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
     } = charts::declared(&root, &layers);
 
     let mut warnings = Vec::new();
-    let left_out = survey::left_out(&root, &layers);
+    let left_out = survey::left_out(&root, &all_layers);
     if options.strict {
         errors.extend(left_out);
     } else {
