@@ -28,13 +28,17 @@ clusters:
 ";
 
 fn repo(config: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (rel, content) in [
+    files(&[
         ("rekube.yaml", config),
         ("cluster/ns.yaml", NS),
         ("apps/eu/app.yaml", &format!("{DEPLOY}---\n{CM}")),
         ("apps/us/app.yaml", &format!("{DEPLOY}---\n{CM_US}")),
-    ] {
+    ])
+}
+
+fn files(files: &[(&str, &str)]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (rel, content) in files {
         let path = dir.path().join(rel);
         std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
         std::fs::write(path, content).expect("write");
@@ -292,19 +296,14 @@ fn values_files_go_after_the_charts_own_and_must_name_a_release() {
 
 #[test]
 fn the_layers_a_pilot_light_waits_for_are_not_left_out_folders() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    for (rel, content) in [
+    let dir = files(&[
         (
             "rekube.yaml",
             "clusters:\n  - {name: dr, standby: pilot-light, layers: [cluster]}\n",
         ),
         ("cluster/ns.yaml", NS),
         ("apps/app.yaml", DEPLOY),
-    ] {
-        let path = dir.path().join(rel);
-        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
-        std::fs::write(path, content).expect("write");
-    }
+    ]);
     let m = load_for(dir.path(), "dr", false).expect("loads");
     assert_eq!(names(&m), ["Namespace/web"]);
     assert!(m.warnings.is_empty(), "{:?}", m.warnings);
