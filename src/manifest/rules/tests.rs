@@ -174,7 +174,7 @@ fn each_bad_rule_is_one_error_with_its_line() {
         (
             "unknown top-level key",
             "health: []\nhealthChecks: []\n".into(),
-            "rekube.yaml:2:1: unknown key \"healthChecks\" (expected: layers, health, ignore, inventory)",
+            "rekube.yaml:2:1: unknown key \"healthChecks\" (expected: layers, health, ignore, inventory, clusters)",
         ),
     ];
     for (name, config, want) in cases {
