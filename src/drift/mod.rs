@@ -20,6 +20,7 @@ use serde::Serialize;
 use crate::diff::{Attribution, FieldPath};
 use crate::object::ObjectId;
 
+pub mod across;
 pub mod classify;
 pub mod generated;
 mod junit;
