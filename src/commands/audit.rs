@@ -11,7 +11,8 @@ use super::{CommandError, common, target};
 pub async fn run(args: AuditArgs) -> Result<i32, CommandError> {
     let c = &args.cluster;
     let named = args.select.all_clusters || !args.select.clusters.is_empty();
-    if !args.live && !named && (c.kubeconfig.is_some() || c.context.is_some() || c.fresh.is_some()) {
+    if !args.live && !named && (c.kubeconfig.is_some() || c.context.is_some() || c.fresh.is_some())
+    {
         return Err(
             "--kubeconfig, --context and --fresh choose the cluster of --live: add --live".into(),
         );

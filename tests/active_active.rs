@@ -1,0 +1,202 @@
+//! Active/active on two real local control planes: two primary clusters of one repository, applied with
+//! `apply --all-clusters`, compared by `drift --all-clusters` (text, JSON, JUnit): alike after the apply;
+//! a ConfigMap patched by hand in one cluster is named with its cluster; an annotation Git does not set,
+//! added by hand in one cluster, is a difference between the clusters though each is in sync with Git.
+
+mod support;
+
+use std::path::Path;
+
+use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
+use serde_json::{Value, json};
+use support::{
+    Rekube, app, assets, cluster, code, kubectl, stderr, stdout, text, unique_name, write,
+};
+
+/// A second control plane, the first being the shared one of this test binary.
+async fn second() -> ControlPlane {
+    let opts = ControlPlaneOptions {
+        assets: Some(assets().to_path_buf()),
+        ..ControlPlaneOptions::default()
+    };
+    match ControlPlane::start(opts).await {
+        Ok(cp) => cp,
+        Err(e) => panic!("a second control plane: {}", rekube::error::render(&e)),
+    }
+}
+
+/// `app` (Namespace, ConfigMap, Secret, Deployment, Service) for two primary clusters `eu` and `us`.
+fn repository(dir: &Path, ns: &str, eu: &Path, us: &Path) {
+    app(dir, ns, "registry.example/web:1.0");
+    write(
+        dir,
+        "rekube.yaml",
+        &format!(
+            "inventory: {ns}\nclusters:\n  - {{name: eu, kubeconfig: {}}}\n  - {{name: us, kubeconfig: {}}}\n",
+            eu.display(),
+            us.display()
+        ),
+    );
+}
+
+#[tokio::test]
+async fn two_active_clusters_differ_where_one_was_changed_by_hand() {
+    let eu = cluster().await;
+    let us = second().await;
+    let ns = unique_name("active");
+    let dir = tempfile::tempdir().expect("temp dir");
+    repository(dir.path(), &ns, eu.kubeconfig(), us.kubeconfig());
+    let repo = dir.path().display().to_string();
+    let rekube = Rekube::new();
+
+    let out = rekube.run(&["apply", "--all-clusters", &repo]);
+    assert_eq!(code(&out), 0, "apply --all-clusters: {}", text(&out));
+
+    // Alike: the Services' cluster IPs, the uids and the Deployments' revisions differ, nothing else.
+    let out = rekube.run(&["drift", "--all-clusters", &repo]);
+    assert_eq!(code(&out), 0, "drift after apply: {}", text(&out));
+    let shown = stdout(&out);
+    assert!(shown.contains("# cluster eu (primary)"), "{shown}");
+    assert!(shown.contains("# cluster us (primary)"), "{shown}");
+    assert!(
+        shown.contains(
+            "# clusters of role primary compared: eu, us\nalike: 5 object(s) compared, none differs"
+        ),
+        "{shown}"
+    );
+
+    // A value Git sets, changed by hand in us.
+    kubectl(
+        us.kubeconfig(),
+        &[
+            "patch",
+            "configmap",
+            "web-config",
+            "-n",
+            &ns,
+            "--type",
+            "merge",
+            "-p",
+            r#"{"data":{"value":"slow"}}"#,
+        ],
+    );
+    let object = format!("ConfigMap/{ns}/web-config");
+    let out = rekube.run(&["drift", "--all-clusters", &repo]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let shown = stdout(&out);
+    let row = shown
+        .lines()
+        .find(|l| l.starts_with(&object))
+        .unwrap_or_else(|| panic!("no row for {object}:\n{shown}"));
+    let cells: Vec<&str> = row
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect();
+    assert_eq!(cells, [object.as_str(), "in sync", "modified"], "{shown}");
+    assert!(
+        shown.contains("    data.value: live content differs; set in us by kubectl-patch (Update)"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("CLUSTERS DIFFER: 1 of 5 object(s) differ between clusters of role primary"),
+        "{shown}"
+    );
+    assert!(
+        stderr(&out).contains("clusters compared: 1 of 5 differ (primary)"),
+        "{}",
+        stderr(&out)
+    );
+
+    let out = rekube.run(&["drift", "--all-clusters", "-o", "json", &repo]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("JSON on stdout");
+    let exit: Vec<(&str, i64)> = doc["clusters"]
+        .as_array()
+        .expect("clusters")
+        .iter()
+        .map(|c| {
+            (
+                c["cluster"].as_str().unwrap_or(""),
+                c["exitCode"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    assert_eq!(exit, [("eu", 0), ("us", 1)]);
+    let group = &doc["comparison"][0];
+    assert_eq!(group["role"], "primary");
+    assert_eq!(group["clusters"], json!(["eu", "us"]));
+    assert_eq!(group["compared"], 5);
+    let differing = group["differing"].as_array().expect("differing");
+    assert_eq!(differing.len(), 1, "{group}");
+    assert_eq!(differing[0]["id"]["kind"], "ConfigMap");
+    assert_eq!(differing[0]["id"]["name"], "web-config");
+    assert_eq!(
+        differing[0]["states"],
+        json!({"eu": "in-sync", "us": "modified"})
+    );
+    assert_eq!(differing[0]["fields"][0]["path"], "data.value");
+    assert_eq!(
+        differing[0]["fields"][0]["changedBy"]["us"]["manager"],
+        "kubectl-patch"
+    );
+
+    let out = rekube.run(&["drift", "--all-clusters", "-o", "junit", &repo]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    let xml = stdout(&out);
+    assert_eq!(xml.matches("<testsuites").count(), 1, "{xml}");
+    assert!(
+        xml.contains("<testsuite name=\"clusters of role primary\" tests=\"5\" failures=\"1\""),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(&format!(
+            "message=\"{object} differs between clusters: eu in sync, us modified; data.value\""
+        )),
+        "{xml}"
+    );
+    assert!(
+        !xml.contains("hunter2"),
+        "a Secret value in the JUnit report"
+    );
+
+    // Healed in us; then an annotation Git does not set, added by hand in eu: each cluster is in sync
+    // with Git, but they differ from each other.
+    let out = rekube.run(&["apply", "--cluster", "us", &repo]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    kubectl(
+        eu.kubeconfig(),
+        &[
+            "annotate",
+            "deployment",
+            "web",
+            "-n",
+            &ns,
+            "team=night-shift",
+        ],
+    );
+    let out = rekube.run(&["drift", "--all-clusters", &repo]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let shown = stdout(&out);
+    assert!(
+        shown.contains("in sync: 5 of 5 object(s) match Git"),
+        "{shown}"
+    );
+    let row = shown
+        .lines()
+        .find(|l| l.starts_with(&format!("Deployment/{ns}/web")))
+        .unwrap_or_else(|| panic!("no row for the Deployment:\n{shown}"));
+    assert!(
+        row.contains("in sync") && !row.contains("modified"),
+        "{row}"
+    );
+    assert!(
+        shown.contains("    metadata.annotations.team: live content differs; set in eu by kubectl-annotate (Update)"),
+        "{shown}"
+    );
+    assert!(
+        !shown.contains("hunter2"),
+        "a Secret value in the text report"
+    );
+    drop(us);
+}
