@@ -7,23 +7,8 @@ mod support;
 
 use std::path::Path;
 
-use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
 use serde_json::{Value, json};
-use support::{
-    Rekube, app, assets, cluster, code, kubectl, stderr, stdout, text, unique_name, write,
-};
-
-/// A second control plane, the first being the shared one of this test binary.
-async fn second() -> ControlPlane {
-    let opts = ControlPlaneOptions {
-        assets: Some(assets().to_path_buf()),
-        ..ControlPlaneOptions::default()
-    };
-    match ControlPlane::start(opts).await {
-        Ok(cp) => cp,
-        Err(e) => panic!("a second control plane: {}", rekube::error::render(&e)),
-    }
-}
+use support::{Rekube, app, cluster, code, kubectl, stderr, stdout, text, unique_name, write};
 
 /// `app` (Namespace, ConfigMap, Secret, Deployment, Service) for two primary clusters `eu` and `us`.
 fn repository(dir: &Path, ns: &str, eu: &Path, us: &Path) {
@@ -42,7 +27,7 @@ fn repository(dir: &Path, ns: &str, eu: &Path, us: &Path) {
 #[tokio::test]
 async fn two_active_clusters_differ_where_one_was_changed_by_hand() {
     let eu = cluster().await;
-    let us = second().await;
+    let us = support::second().await;
     let ns = unique_name("active");
     let dir = tempfile::tempdir().expect("temp dir");
     repository(dir.path(), &ns, eu.kubeconfig(), us.kubeconfig());
@@ -198,5 +183,4 @@ async fn two_active_clusters_differ_where_one_was_changed_by_hand() {
         !shown.contains("hunter2"),
         "a Secret value in the text report"
     );
-    drop(us);
 }
