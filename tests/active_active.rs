@@ -24,6 +24,29 @@ fn repository(dir: &Path, ns: &str, eu: &Path, us: &Path) {
     );
 }
 
+/// `examples/ci/drift.sh REPO` with `REKUBE_CLUSTERS=all`, writing its JUnit report to `report`.
+fn ci_script(repo: &str, inventory: &str, report: &Path) -> std::process::Output {
+    let bin = Path::new(env!("CARGO_BIN_EXE_rekube"))
+        .parent()
+        .expect("a folder");
+    let path = format!(
+        "{}:{}",
+        bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    std::process::Command::new("sh")
+        .arg(support::root().join("examples/ci/drift.sh"))
+        .arg(repo)
+        .env("PATH", path)
+        .env_remove("KUBECONFIG")
+        .env("REKUBE_CLUSTERS", "all")
+        .env("REKUBE_INVENTORY", inventory)
+        .env("REKUBE_REPORT", report)
+        .env("REKUBE_CACHE_DIR", report.with_extension("cache"))
+        .output()
+        .expect("sh runs")
+}
+
 #[tokio::test]
 async fn two_active_clusters_differ_where_one_was_changed_by_hand() {
     let eu = cluster().await;
