@@ -23,7 +23,7 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Class, DriftReport};
-use crate::diff::{Attribution, FieldPath, changed_paths, normalize};
+use crate::diff::{Attribution, FieldPath, Segment, changed_paths, normalize};
 use crate::object::ObjectId;
 
 pub mod mask;
@@ -320,16 +320,35 @@ fn content(declared: &[(&str, &Entry)]) -> Vec<Differing> {
         .collect()
 }
 
-/// [`changed_paths`], a map present on one side only named by its keys: a label added by hand is
-/// `metadata.labels.team`, whose manager can be named, not `metadata.labels`.
+/// [`changed_paths`], a map or a list of named items present on one side only named by its keys or
+/// items: a label added by hand is `metadata.labels.team`, an env var set by hand
+/// `…containers[name=web].env[name=DEBUG]`, whose manager can be named.
 fn differing_paths(a: &Value, b: &Value) -> Vec<FieldPath> {
     let empty = Value::Object(serde_json::Map::new());
     let mut out = Vec::new();
     for p in changed_paths(a, b) {
+        let child = |segment: Segment| {
+            let mut segments = p.segments().to_vec();
+            segments.push(segment);
+            FieldPath(segments)
+        };
         match (mask::at(a, &p), mask::at(b, &p)) {
             (None, Some(m @ Value::Object(_))) | (Some(m @ Value::Object(_)), None) => {
                 out.extend(changed_paths(&empty, m).into_iter().map(|sub| {
                     FieldPath(p.segments().iter().chain(sub.segments()).cloned().collect())
+                }));
+            }
+            (None, Some(Value::Array(items))) | (Some(Value::Array(items)), None)
+                if !items.is_empty()
+                    && items
+                        .iter()
+                        .all(|i| i.get("name").is_some_and(Value::is_string)) =>
+            {
+                out.extend(items.iter().map(|item| {
+                    child(Segment::Item {
+                        name: item["name"].as_str().unwrap_or_default().to_string(),
+                        item: item.clone(),
+                    })
                 }));
             }
             _ => out.push(p),

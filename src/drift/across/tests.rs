@@ -301,3 +301,43 @@ fn fields_git_sets_differently_are_left_out_whole_lists_by_position() {
     );
     assert_eq!(out, mask::without(&b, &paths));
 }
+
+#[test]
+fn an_env_var_set_by_hand_in_one_cluster_names_its_manager() {
+    let deployment = |env: Option<Value>| {
+        let mut c = json!({"name": "web", "image": "web:1"});
+        if let Some(e) = env {
+            c["env"] = e;
+        }
+        json!({"apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "web"},
+            "spec": {"template": {"spec": {"containers": [c]}}}})
+    };
+    let i = ObjectId::new("apps", "Deployment", Some("web"), "web");
+    let mut set = deployment(Some(json!([{"name": "DEBUG", "value": "1"}])));
+    set["metadata"]["managedFields"] = json!([{"manager": "kubectl-set", "operation": "Update",
+        "time": "2026-01-02T00:00:00Z", "fieldsType": "FieldsV1",
+        "fieldsV1": {"f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"web\"}": {
+            "f:env": {".": {}, "k:{\"name\":\"DEBUG\"}": {".": {}, "f:name": {}, "f:value": {}}}}}}}}}}]);
+    let view = |c: &str, live: Value| {
+        let seen = vec![Seen {
+            id: i.clone(),
+            desired: deployment(None),
+            live: Some(live),
+        }];
+        View::new(
+            c,
+            "primary",
+            &report(std::slice::from_ref(&i), Vec::new()),
+            seen,
+        )
+    };
+    let groups = compare(&[view("eu", deployment(None)), view("us", set)], &[]);
+    let f = &groups[0].differing[0].fields;
+    assert_eq!(f.len(), 1, "{f:?}");
+    assert_eq!(
+        f[0].path.to_string(),
+        "spec.template.spec.containers[name=web].env[name=DEBUG]"
+    );
+    assert_eq!(f[0].changed_by["us"].manager, "kubectl-set");
+}
