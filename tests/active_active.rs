@@ -168,6 +168,18 @@ async fn two_active_clusters_differ_where_one_was_changed_by_hand() {
         "a Secret value in the JUnit report"
     );
 
+    // The example CI script, for every cluster of rekube.yaml, no KUBECONFIG.
+    let reports = tempfile::tempdir().expect("temp dir");
+    let report = reports.path().join("report.xml");
+    let out = ci_script(&repo, &ns, &report);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    assert!(stderr(&out).contains("DRIFT found"), "{}", stderr(&out));
+    let xml = std::fs::read_to_string(&report).expect("the report is written");
+    assert!(
+        xml.contains("<testsuite name=\"clusters of role primary\" tests=\"5\" failures=\"1\""),
+        "{xml}"
+    );
+
     // Healed in us; then an annotation Git does not set, added by hand in eu: each cluster is in sync
     // with Git, but they differ from each other.
     let out = rekube.run(&["apply", "--cluster", "us", &repo]);
