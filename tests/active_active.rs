@@ -60,8 +60,8 @@ async fn two_active_clusters_differ_where_one_was_changed_by_hand() {
     let out = rekube.run(&["apply", "--all-clusters", &repo]);
     assert_eq!(code(&out), 0, "apply --all-clusters: {}", text(&out));
 
-    // Alike: the Services' cluster IPs, the uids and the Deployments' revisions differ, nothing else.
-    let out = rekube.run(&["drift", "--all-clusters", &repo]);
+    // Alike (`--cluster` twice is as `--all-clusters`): the Services' cluster IPs, the uids and the Deployments' revisions differ, nothing else.
+    let out = rekube.run(&["drift", "--cluster", "eu", "--cluster", "us", &repo]);
     assert_eq!(code(&out), 0, "drift after apply: {}", text(&out));
     let shown = stdout(&out);
     assert!(shown.contains("# cluster eu (primary)"), "{shown}");
