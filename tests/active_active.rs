@@ -219,3 +219,89 @@ async fn two_active_clusters_differ_where_one_was_changed_by_hand() {
         "a Secret value in the text report"
     );
 }
+
+/// What Git sets differently per cluster (a layer's folder for one cluster, `paths:`) is not a difference
+/// between the clusters; a change by hand next to it still is.
+#[tokio::test]
+async fn what_git_sets_per_cluster_is_not_a_difference() {
+    let eu = cluster().await;
+    let us = support::second().await;
+    let ns = unique_name("overlay");
+    let dir = tempfile::tempdir().expect("temp dir");
+    write(
+        dir.path(),
+        "cluster/namespace.yaml",
+        &support::namespace(&ns),
+    );
+    write(
+        dir.path(),
+        "apps/config.yaml",
+        &support::config_map(&ns, "tuning", "fast"),
+    );
+    write(
+        dir.path(),
+        "sites/us/config.yaml",
+        &support::config_map(&ns, "tuning", "slow"),
+    );
+    write(
+        dir.path(),
+        "rekube.yaml",
+        &format!(
+            "inventory: {ns}\nclusters:\n  - {{name: eu, kubeconfig: {}}}\n  - {{name: us, kubeconfig: {}, paths: {{apps: sites/us}}}}\n",
+            eu.kubeconfig().display(),
+            us.kubeconfig().display()
+        ),
+    );
+    let repo = dir.path().display().to_string();
+    let rekube = Rekube::new();
+    let out = rekube.run(&["apply", "--all-clusters", &repo]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    let value = |kubeconfig: &Path| {
+        let out = kubectl(
+            kubeconfig,
+            &[
+                "get",
+                "configmap",
+                "tuning",
+                "-n",
+                &ns,
+                "-o",
+                "jsonpath={.data.value}",
+            ],
+        );
+        stdout(&out)
+    };
+    assert_eq!(
+        (value(eu.kubeconfig()), value(us.kubeconfig())),
+        ("fast".into(), "slow".into())
+    );
+
+    let out = rekube.run(&["drift", "--all-clusters", &repo]);
+    assert_eq!(code(&out), 0, "{}", text(&out));
+    assert!(
+        stdout(&out).contains("alike: 2 object(s) compared, none differs"),
+        "{}",
+        stdout(&out)
+    );
+
+    kubectl(
+        us.kubeconfig(),
+        &["label", "configmap", "tuning", "-n", &ns, "tier=gold"],
+    );
+    let out = rekube.run(&["drift", "--all-clusters", "-o", "json", &repo]);
+    assert_eq!(code(&out), 1, "{}", text(&out));
+    let doc: Value = serde_json::from_str(&stdout(&out)).expect("JSON on stdout");
+    let row = &doc["comparison"][0]["differing"][0];
+    assert_eq!(row["id"]["name"], "tuning");
+    let fields: Vec<&str> = row["fields"]
+        .as_array()
+        .expect("fields")
+        .iter()
+        .filter_map(|f| f["path"].as_str())
+        .collect();
+    assert_eq!(fields, ["metadata.labels.tier"], "{row}");
+    assert_eq!(
+        row["fields"][0]["changedBy"]["us"]["manager"],
+        "kubectl-label"
+    );
+}
