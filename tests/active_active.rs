@@ -1,7 +1,8 @@
 //! Active/active on two real local control planes: two primary clusters of one repository, applied with
 //! `apply --all-clusters`, compared by `drift --all-clusters` (text, JSON, JUnit): alike after the apply;
 //! a ConfigMap patched by hand in one cluster is named with its cluster; an annotation Git does not set,
-//! added by hand in one cluster, is a difference between the clusters though each is in sync with Git.
+//! added by hand in one cluster, is a difference between the clusters though each is in sync with Git;
+//! what Git sets per cluster (`paths:`) is not.
 
 mod support;
 
