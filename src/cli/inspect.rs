@@ -124,6 +124,10 @@ pub struct AuditArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
 
+    // --cluster NAME / --all-clusters: the repository shaped for each cluster and its live control plane.
+    #[command(flatten)]
+    pub select: ClusterSelect,
+
     /// Output format.
     #[arg(long, short = 'o', value_enum, default_value_t = ReportOutput::Text)]
     pub output: ReportOutput,

@@ -65,6 +65,15 @@ pub enum Command {
     ///
     /// Changes to ignored fields (`ignore:` in rekube.yaml, rekube.dev/ignore-fields, an autoscaler's
     /// replicas) are not drift.
+    ///
+    /// Active/active: with several clusters (--all-clusters, or --cluster more than once), those of one
+    /// role are also compared with each other, object by object: where the object's state differs
+    /// (in sync, modified, missing…) among the clusters Git declares it for, or its live content does
+    /// (a field changed by hand in one cluster, even one Git does not set), leaving out status, server
+    /// metadata, ignored fields, what each cluster allocates (cluster IPs, node ports, volumes,
+    /// caBundles) and what Git sets differently per cluster. Text: a table object × cluster after the
+    /// reports; JSON: `comparison` next to `clusters`; JUnit: a suite `clusters of role ROLE`. Exit 1
+    /// when clusters differ.
     Drift(DriftArgs),
     /// Show where an object is declared, what it depends on, and its status.
     ///
@@ -95,7 +104,8 @@ pub enum Command {
     ///
     /// Rules: single-replica, no-disruption-budget, budget-blocks-eviction, no-spread,
     /// no-readiness-probe, no-resource-requests, image-not-pinned, no-snapshot-class; with --live also
-    /// apiserver-endpoints and nodes-one-zone. Each finding names the rule, the object and its file:line.
+    /// apiserver-endpoints and nodes-one-zone (--cluster NAME / --all-clusters: the repository shaped for
+    /// each cluster of rekube.yaml, and its live control plane). Each finding names the rule, the object and its file:line.
     /// An object suppresses a rule with a reason: annotation `rekube.dev/audit-ignore: RULE=reason[,
     /// RULE=reason]` (no reason, or an unknown rule, is an error). Exit 0 clean, 1 findings, 2 bad input.
     Audit(AuditArgs),

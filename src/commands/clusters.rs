@@ -185,6 +185,26 @@ pub enum Format {
     Comment(&'static str),
 }
 
+/// What a comparison of the clusters' results adds after their outputs ([`each_with`]).
+#[derive(Debug, Clone)]
+pub struct Epilogue {
+    /// Its exit code, folded into the worst.
+    pub code: i32,
+    /// Printed after the clusters' text outputs.
+    pub text: String,
+    /// A key next to `clusters` in the JSON document.
+    pub json: (&'static str, Value),
+    /// `<testsuite>` elements added to the JUnit document.
+    pub junit: String,
+}
+
+/// A run and what it handed back (`None` when it failed).
+#[derive(Debug)]
+pub struct Done<T> {
+    pub run: Run,
+    pub value: Option<T>,
+}
+
 /// Runs `one` for every run, in order; a failing cluster does not stop the others. Returns the worst exit
 /// code. An unnamed run behaves as the command did before clusters: its output as it is, its error
 /// returned.
@@ -196,15 +216,39 @@ where
     F: FnMut(Run) -> Fut,
     Fut: Future<Output = Result<(i32, String), CommandError>>,
 {
+    let with_unit = |run| {
+        let fut = one(run);
+        async move { fut.await.map(|(code, out)| (code, out, ())) }
+    };
+    each_with(runs, format, with_unit, |_: Vec<Done<()>>| None).await
+}
+
+/// [`each`], where each run also hands back a value, and `after` turns the values of the named runs
+/// into an [`Epilogue`] (drift compares the clusters with each other).
+///
+/// # Errors
+/// The error of an unnamed run.
+pub async fn each_with<T, F, Fut, A>(
+    runs: Vec<Run>,
+    format: Format,
+    mut one: F,
+    after: A,
+) -> Result<i32, CommandError>
+where
+    F: FnMut(Run) -> Fut,
+    Fut: Future<Output = Result<(i32, String, T), CommandError>>,
+    A: FnOnce(Vec<Done<T>>) -> Option<Epilogue>,
+{
     if let [run] = runs.as_slice()
         && run.name.is_none()
     {
-        let (code, out) = one(run.clone()).await?;
+        let (code, out, _) = one(run.clone()).await?;
         print!("{out}");
         return Ok(code);
     }
     let mut worst = 0;
     let mut parts = Vec::new();
+    let mut done = Vec::new();
     for run in runs {
         let name = run.name.clone().unwrap_or_default();
         let role = run
@@ -212,20 +256,25 @@ where
             .as_ref()
             .map_or_else(String::new, |s| s.role.describe());
         eprintln!("cluster {name}: {role}");
-        let (code, out, error) = match one(run).await {
-            Ok((code, out)) => (code, out, None),
+        let (code, out, error, value) = match one(run.clone()).await {
+            Ok((code, out, value)) => (code, out, None, Some(value)),
             Err(e) => {
                 let message = render_error(e.as_ref());
                 eprintln!("error: cluster {name}: {message}");
-                (EXIT_ERROR, String::new(), Some(message))
+                (EXIT_ERROR, String::new(), Some(message), None)
             }
         };
+        done.push(Done { run, value });
         worst = worst.max(code);
         match format {
             Format::Text => print!("# cluster {name} ({role})\n{out}"),
             Format::Comment(mark) => print!("{mark} cluster {name} ({role})\n{out}"),
             Format::Json | Format::Junit => parts.push((name, role, code, out, error)),
         }
+    }
+    let epilogue = after(done);
+    if let Some(e) = &epilogue {
+        worst = worst.max(e.code);
     }
     match format {
         Format::Json => {
@@ -241,13 +290,25 @@ where
                     v
                 })
                 .collect();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&json!({ "clusters": clusters }))?
-            );
+            let mut doc = json!({ "clusters": clusters });
+            if let Some(Epilogue {
+                json: (key, value), ..
+            }) = epilogue
+            {
+                doc[key] = value;
+            }
+            println!("{}", serde_json::to_string_pretty(&doc)?);
         }
-        Format::Junit => print!("{}", junit(&parts)),
-        Format::Text | Format::Comment(_) => {}
+        Format::Junit => {
+            let extra = epilogue.map(|e| e.junit).unwrap_or_default();
+            print!("{}", junit(&parts, &extra));
+        }
+        Format::Text => {
+            if let Some(e) = epilogue {
+                print!("{}", e.text);
+            }
+        }
+        Format::Comment(_) => {}
     }
     Ok(worst)
 }
@@ -255,8 +316,9 @@ where
 type Part = (String, String, i32, String, Option<String>);
 
 /// The `<testsuite>` elements of every cluster's document in one `<testsuites>`, each suite's name
-/// prefixed with its cluster; a cluster that failed to run is a suite with one error.
-fn junit(parts: &[Part]) -> String {
+/// prefixed with its cluster; a cluster that failed to run is a suite with one error; then `extra`
+/// suites.
+fn junit(parts: &[Part], extra: &str) -> String {
     let mut out =
         String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"rekube\">\n");
     for (name, _, _, doc, error) in parts {
@@ -285,6 +347,7 @@ fn junit(parts: &[Part]) -> String {
             rest = &rest[end..];
         }
     }
+    out.push_str(extra);
     out.push_str("</testsuites>\n");
     out
 }
@@ -313,7 +376,7 @@ mod tests {
                 Some("no <route>".into()),
             ),
         ];
-        let out = junit(&parts);
+        let out = junit(&parts, "");
         assert!(
             out.contains("<testsuite name=\"eu: drift inv\" tests=\"1\">"),
             "{out}"

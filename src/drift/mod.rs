@@ -11,6 +11,8 @@
 //!
 //! Exit codes follow `kubectl diff`: 0 in sync, 1 drift, 2 when a failing object could not be
 //! verified. `--fail-on` chooses the classes that fail; the others are reported only.
+//!
+//! [`across`] compares clusters of one role with each other (active/active), from their reports.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
@@ -20,6 +22,7 @@ use serde::Serialize;
 use crate::diff::{Attribution, FieldPath};
 use crate::object::ObjectId;
 
+pub mod across;
 pub mod classify;
 pub mod generated;
 mod junit;

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use crate::cluster::Cluster;
 use crate::diff::DiffOptions;
+use crate::drift::across::Seen;
 use crate::drift::{self, Class, DriftReport, Finding, InSync, classify};
 use crate::inventory::{
     self, ApplySet, Contents, Inventory, InventoryError, LABEL_PART_OF, Listed, Member,
@@ -44,9 +45,32 @@ pub async fn drift(
     manifest: &Manifest,
     opts: &DriftOptions,
 ) -> Result<DriftReport, InventoryError> {
+    Ok(run(cluster, manifest, opts, false).await?.0)
+}
+
+/// [`drift`], and each object of Git as the cluster holds it (its ignored fields left out), for
+/// comparing clusters with each other ([`crate::drift::across`]).
+///
+/// # Errors
+/// As [`drift`].
+pub async fn drift_seen(
+    cluster: &Cluster,
+    manifest: &Manifest,
+    opts: &DriftOptions,
+) -> Result<(DriftReport, Vec<Seen>), InventoryError> {
+    run(cluster, manifest, opts, true).await
+}
+
+async fn run(
+    cluster: &Cluster,
+    manifest: &Manifest,
+    opts: &DriftOptions,
+    keep: bool,
+) -> Result<(DriftReport, Vec<Seen>), InventoryError> {
     let started = Instant::now();
     let set = ApplySet::new(&opts.inventory)?;
-    let (in_sync, mut findings) = observe(cluster, manifest, &set, opts.concurrency).await;
+    let (in_sync, mut findings, seen) =
+        observe(cluster, manifest, &set, opts.concurrency, keep).await;
     let inventory = Inventory::load(cluster, set).await?;
     let current = Contents::of_objects(&manifest.objects);
     let mut members = inventory.members(cluster, &current).await?;
@@ -77,7 +101,7 @@ pub async fn drift(
         .collect();
     findings.extend(classify::unmanaged(&scanned, &accounted));
     findings.sort_by(|a, b| (a.class, &a.id).cmp(&(b.class, &b.id)));
-    Ok(DriftReport {
+    let report = DriftReport {
         origin: manifest.revision.origin.clone(),
         revision: manifest.revision.commit.clone(),
         dirty: manifest.revision.dirty,
@@ -89,24 +113,36 @@ pub async fn drift(
         fail_on: opts.fail_on.clone(),
         warnings,
         seconds: (started.elapsed().as_secs_f64() * 1000.0).round() / 1000.0,
-    })
+    };
+    Ok((report, seen))
 }
 
-/// Every object of Git, observed with the labels an apply would add, classified.
+/// Every object of Git, observed with the labels an apply would add, classified; with `keep`, also as
+/// the cluster holds it.
 async fn observe(
     cluster: &Cluster,
     manifest: &Manifest,
     set: &ApplySet,
     concurrency: usize,
-) -> (Vec<InSync>, Vec<Finding>) {
+    keep: bool,
+) -> (Vec<InSync>, Vec<Finding>, Vec<Seen>) {
     let labels = set.member_labels();
     let (_, observations) =
         super::observe::observe_manifest(cluster, manifest, &labels, concurrency).await;
     let mut in_sync = Vec::new();
     let mut findings = Vec::new();
+    let mut seen = Vec::new();
     // Secret values are never shown in drift reports, whatever the flags.
     let diff_opts = DiffOptions::default();
     for (obj, obs) in manifest.objects.iter().zip(&observations) {
+        if keep {
+            let ignored = manifest.rules.ignore.for_object(&obj.id, &obj.body);
+            seen.push(Seen {
+                id: obj.id.clone(),
+                desired: obj.body.clone(),
+                live: ignored.strip_pair(obs.live.as_ref(), None).0,
+            });
+        }
         match drift::classify::desired(obj, obs, &diff_opts) {
             Some(f) => findings.push(f),
             None => in_sync.push(InSync {
@@ -115,7 +151,7 @@ async fn observe(
             }),
         }
     }
-    (in_sync, findings)
+    (in_sync, findings, seen)
 }
 
 /// Lists every listable namespaced kind in each managed namespace (metadata only). Kinds that cannot be
