@@ -22,6 +22,9 @@ pub const ANNOTATION_AUDIT_IGNORE: &str = "rekube.dev/audit-ignore";
 /// On a Deployment or StatefulSet of a warm standby: the replicas Git declares, held at zero until
 /// `rekube promote`.
 pub const ANNOTATION_STANDBY_REPLICAS: &str = "rekube.dev/standby-replicas";
+/// On the inventory parent of a standby cluster: when `rekube promote` made it serve (RFC 3339). From
+/// then on the cluster gets the whole repository, nothing held, as a primary.
+pub const ANNOTATION_PROMOTED: &str = "rekube.dev/promoted";
 
 /// The provenance annotations rekube adds to every applied object: not part of what Git declares, so
 /// diffs and digests leave them out.

@@ -1,4 +1,4 @@
-//! Commands that write: apply, rebuild, drill.
+//! Commands that write: apply, rebuild, promote, drill.
 
 use clap::{Args, ValueEnum};
 use std::path::PathBuf;
@@ -111,6 +111,50 @@ pub struct DrillArgs {
     /// critical path, simulated objects, drift check), .json, or .xml (JUnit).
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
+
+    /// Failover drill: one fresh local control plane per cluster of rekube.yaml's `clusters:`; the
+    /// primary rebuilt cold (its recovery time measured), each standby built by its model, the primary
+    /// destroyed, a standby promoted and checked for zero drift. Reports the failover recovery time
+    /// next to the cold-rebuild one.
+    #[arg(long)]
+    pub failover: bool,
+
+    /// The standby a failover drill promotes [default: the first standby of `clusters:`].
+    #[arg(long, value_name = "NAME", requires = "failover")]
+    pub promote: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PromoteArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+
+    /// The standby of rekube.yaml's `clusters:` to promote (reached by its kubeconfig and context).
+    #[arg(long = "cluster", value_name = "NAME")]
+    pub cluster: String,
+
+    /// Take the promotion back (failback): remove the record from the cluster's inventory, so that the
+    /// next `apply --cluster NAME` applies it as a standby again (workloads held at zero, or only the
+    /// pilot light's layers, the rest pruned within --max-prune). Applies nothing itself.
+    #[arg(long)]
+    pub undo: bool,
+
+    /// How long each object may take to be written and to become ready (e.g. 5m, 90s).
+    #[arg(long, default_value = "5m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+
+    /// Inventory (ApplySet) name, as given to apply [default: `inventory:` in rekube.yaml, else derived
+    /// from the repository].
+    #[arg(long, env = "REKUBE_INVENTORY")]
+    pub inventory: Option<String>,
+
+    /// Maximum number of concurrent API requests.
+    #[arg(long, default_value_t = 32, value_parser = clap::value_parser!(u16).range(1..=512))]
+    pub concurrency: u16,
+
+    /// Output format of the report: text on stderr, or JSON on stdout.
+    #[arg(long, short = 'o', value_enum, default_value_t = DrillOutput::Text)]
+    pub output: DrillOutput,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -13,7 +13,7 @@ mod reconcile;
 mod repo;
 mod source;
 
-pub use apply::{ApplyArgs, ApplyOpts, DrillArgs, DrillOutput, RebuildArgs};
+pub use apply::{ApplyArgs, ApplyOpts, DrillArgs, DrillOutput, PromoteArgs, RebuildArgs};
 pub use inspect::{
     AuditArgs, DiffArgs, DriftArgs, DriftClass, ExplainArgs, PlanArgs, PlanOutput, ReportOutput,
 };
@@ -82,7 +82,19 @@ pub enum Command {
     /// and the fields ignored in it and why.
     Explain(ExplainArgs),
     /// DR rehearsal: rebuild into a fresh cluster, prove zero drift, report the recovery time, tear down.
+    ///
+    /// With --failover: one fresh control plane per cluster of rekube.yaml, the primary rebuilt cold,
+    /// the standbys built by their models, the primary destroyed, a standby promoted; the failover
+    /// recovery time next to the cold-rebuild one.
     Drill(DrillArgs),
+    /// Make a standby cluster of rekube.yaml serve: apply the whole repository to it, nothing held.
+    ///
+    /// A warm standby's workloads get Git's replicas; a pilot light gets the layers it lacked; in
+    /// dependency order, waiting for readiness, with the recovery time reported (stderr, or -o json).
+    /// Nothing is pruned or re-created. The promotion is recorded on the cluster's inventory
+    /// (annotation rekube.dev/promoted): later apply, diff, drift and rebuild --cluster NAME treat the
+    /// cluster as a primary, until `promote --undo`. A primary or an unknown cluster is exit 2.
+    Promote(PromoteArgs),
     /// Follow a branch in-cluster: apply new commits, heal or report drift, with leader election and /metrics.
     ///
     /// A heal never fights another controller: ignored fields (an autoscaler's replicas included) are

@@ -15,6 +15,7 @@ pub mod init;
 pub mod local;
 pub mod lock;
 pub mod plan;
+pub mod promote;
 pub mod rebuild;
 pub mod reconcile;
 pub mod target;
@@ -39,6 +40,7 @@ pub async fn run(cli: Cli) -> i32 {
         Command::Explain(args) => explain::run(args).await,
         Command::Drift(args) => drift::run(args).await,
         Command::Drill(args) => drill::run(args).await,
+        Command::Promote(args) => promote::run(args).await,
         Command::Reconcile(args) => reconcile::run(args).await,
         Command::Lock(args) => lock::run(args).await,
         Command::Export(args) => export::run(args).await,

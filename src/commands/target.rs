@@ -8,7 +8,8 @@ use crate::cli::{ClusterArgs, Fresh, SourceArgs};
 use crate::cluster::{Cluster, ClusterOptions};
 use crate::controlplane::{ControlPlane, ControlPlaneOptions};
 use crate::helm::template::Lookup;
-use crate::manifest::{HelmOptions, Manifest};
+use crate::manifest::clusters::{ClusterChoice, Role};
+use crate::manifest::{ForCluster, HelmOptions, Manifest};
 
 use super::CommandError;
 use super::common::{
@@ -213,13 +214,23 @@ pub async fn prepare(
             load_with(source, scope_lookup(cluster), sops, helm, loaded.is_none())?
         }
     };
+    let (inventory, owner) = common::inventory(inventory, &manifest, source);
+    let promoted = promoted_source(source, &manifest, &inventory, &target).await?;
+    let source = match &promoted {
+        Some(promoted) => {
+            let helm = helm_for(promoted, cluster, &target).await?;
+            let sops = decrypting(&promoted.trust)?;
+            manifest = load_with(promoted, scope_lookup(cluster), sops, helm, false)?;
+            promoted
+        }
+        None => source,
+    };
     resolve_scopes(&target, &mut manifest).await?;
     let dag = if ordered {
         dependencies(&manifest, source.strict)?
     } else {
         crate::apply::Dag::default()
     };
-    let (inventory, owner) = common::inventory(inventory, &manifest, source);
     Ok(Prepared {
         manifest,
         dag,
@@ -227,4 +238,41 @@ pub async fn prepare(
         owner,
         target,
     })
+}
+
+/// A standby that `rekube promote` promoted (its inventory's parent records it) is loaded promoted: the
+/// source for that, said on stderr; `None` for any other cluster.
+///
+/// # Errors
+/// The inventory's parent cannot be read, or is not rekube's.
+async fn promoted_source(
+    source: &SourceArgs,
+    manifest: &Manifest,
+    inventory: &str,
+    target: &Target,
+) -> Result<Option<SourceArgs>, CommandError> {
+    let Some(ForCluster {
+        spec,
+        promoted: false,
+    }) = &manifest.cluster
+    else {
+        return Ok(None);
+    };
+    if spec.role == Role::Primary || target.fresh.is_some() {
+        return Ok(None);
+    }
+    let set = crate::inventory::ApplySet::new(inventory)?;
+    let Some(at) = crate::inventory::promoted(&target.cluster, &set).await? else {
+        return Ok(None);
+    };
+    eprintln!(
+        "cluster {}: promoted at {at} (rekube promote): applied as a primary, the whole repository and nothing held",
+        spec.name
+    );
+    let mut promoted = source.clone();
+    promoted.cluster = Some(ClusterChoice {
+        name: spec.name.clone(),
+        promoted: true,
+    });
+    Ok(Some(promoted))
 }

@@ -24,11 +24,13 @@ use crate::object::ObjectId;
 
 mod applyset;
 mod lock;
+mod promotion;
 mod prune;
 mod store;
 
 pub use applyset::{ApplySet, Contents, GroupKind, Lock, Recorded, applyset_id};
 pub use lock::LockOptions;
+pub use promotion::{PROMOTE_MANAGER, clear_promotion, promoted, record_promotion};
 pub use prune::{KeepReason, Kept, PruneOptions, PrunePlan, guard, is_protected, plan, rank};
 pub use store::{Inventory, Listed, list_many, list_meta, served_kinds};
 
@@ -110,6 +112,10 @@ pub enum InventoryError {
         "{parent}: the inventory's lock was taken over by {holder}; nothing more is pruned or recorded"
     )]
     LockLost { parent: String, holder: String },
+    #[error(
+        "{parent}: no such inventory parent: nothing was applied to this cluster with this inventory"
+    )]
+    NoParent { parent: String },
     #[error("{parent}: changed by another applier meanwhile")]
     Conflict { parent: String },
     #[error(transparent)]

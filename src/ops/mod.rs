@@ -10,6 +10,7 @@ pub mod drill;
 pub mod export;
 pub mod lock;
 pub mod observe;
+pub mod promote;
 pub mod prune;
 pub mod rebuild;
 pub mod simulation;

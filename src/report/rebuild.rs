@@ -164,6 +164,27 @@ impl RebuildReport {
 
     /// The human summary printed at the end of a rebuild.
     pub fn render_text(&self) -> String {
+        let mut out = self.render_details();
+        let verdict = if self.succeeded {
+            "rebuilt"
+        } else {
+            "rebuild FAILED"
+        };
+        out.push_str(&format!(
+            "{verdict}: recovery time {:.2}s",
+            self.rto_seconds
+        ));
+        if let Some(b) = self.rto_budget_seconds {
+            let word = if self.within_budget { "within" } else { "OVER" };
+            out.push_str(&format!(" ({word} the budget of {b:.0}s)"));
+        }
+        out.push('\n');
+        out
+    }
+
+    /// Everything but the verdict line: per-layer timings, the slowest objects, failures, the summary,
+    /// the simulated objects and the critical path (`promote` adds its own verdict).
+    pub fn render_details(&self) -> String {
         let mut out = String::new();
         for l in &self.layers {
             out.push_str(&format!(
@@ -194,20 +215,6 @@ impl RebuildReport {
             &self.parallelism,
             self.rto_seconds,
         ));
-        let verdict = if self.succeeded {
-            "rebuilt"
-        } else {
-            "rebuild FAILED"
-        };
-        out.push_str(&format!(
-            "{verdict}: recovery time {:.2}s",
-            self.rto_seconds
-        ));
-        if let Some(b) = self.rto_budget_seconds {
-            let word = if self.within_budget { "within" } else { "OVER" };
-            out.push_str(&format!(" ({word} the budget of {b:.0}s)"));
-        }
-        out.push('\n');
         out
     }
 }
