@@ -12,6 +12,9 @@ use crate::report::{DriftCheck, Evidence};
 use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, common, target};
 
 pub async fn run(args: DrillArgs) -> Result<i32, CommandError> {
+    if args.failover {
+        return super::failover::run(args).await;
+    }
     let format = common::report_format(args.report.as_deref())?;
     let manifest = common::load(&args.source)?;
     let dag = common::dependencies(&manifest, args.source.strict)?;

@@ -11,6 +11,7 @@ pub mod drift;
 pub mod drill;
 pub mod explain;
 pub mod export;
+pub mod failover;
 pub mod init;
 pub mod local;
 pub mod lock;

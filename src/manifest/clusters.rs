@@ -504,10 +504,15 @@ pub fn add_values(
 }
 
 /// Warm standby: every Deployment and StatefulSet at zero replicas, Git's replicas recorded in
-/// [`crate::keys::ANNOTATION_STANDBY_REPLICAS`] for the promotion. Returns how many were held.
+/// [`crate::keys::ANNOTATION_STANDBY_REPLICAS`] for the promotion, except those behind a webhook or an
+/// aggregated API ([`super::standby::api_backends`]). Returns how many were held.
 pub fn hold_replicas(objects: &mut [Object]) -> usize {
     let mut held = 0;
-    for o in objects.iter_mut().filter(|o| is_held_kind(o)) {
+    let serving = super::standby::api_backends(objects);
+    for o in objects
+        .iter_mut()
+        .filter(|o| is_held_kind(o) && !serving.contains(&o.id))
+    {
         let replicas = o
             .body
             .pointer("/spec/replicas")

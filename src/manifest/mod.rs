@@ -38,6 +38,7 @@ pub mod rules;
 pub mod schema;
 pub mod scope;
 pub mod sops;
+pub mod standby;
 pub mod survey;
 pub mod validate;
 pub mod versions;

@@ -149,7 +149,7 @@ where
     Ok(report)
 }
 
-type Rehearsal = (
+pub(super) type Rehearsal = (
     RebuildReport,
     Option<DriftReport>,
     Option<f64>,
@@ -157,7 +157,7 @@ type Rehearsal = (
 );
 
 /// Rebuild, then (when it succeeded) the drift check; failures diagnosed while the cluster is up.
-async fn rehearse<F>(
+pub(super) async fn rehearse<F>(
     cluster: &Cluster,
     manifest: &Manifest,
     dag: &Dag,
@@ -224,8 +224,8 @@ where
     ))
 }
 
-#[allow(clippy::too_many_arguments)] // One private assembly step, called once.
-fn assemble(
+#[allow(clippy::too_many_arguments)] // One assembly step, of a drill and of each failover site.
+pub(super) fn assemble(
     manifest: &Manifest,
     opts: &DrillOptions,
     cluster_seconds: f64,
@@ -286,7 +286,7 @@ fn assemble(
     }
 }
 
-fn round(s: f64) -> f64 {
+pub(super) fn round(s: f64) -> f64 {
     (s * 1000.0).round() / 1000.0
 }
 

@@ -8,6 +8,7 @@ pub mod diff;
 pub mod drift;
 pub mod drill;
 pub mod export;
+pub mod failover;
 pub mod lock;
 pub mod observe;
 pub mod promote;
