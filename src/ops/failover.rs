@@ -161,7 +161,7 @@ where
             .await
             .map_err(DrillError::from)?;
         let (rebuild, drift, drift_seconds, not_ready) =
-            rehearse(&cluster, site.manifest, site.dag, opts, |e| on_event(e)).await?;
+            rehearse(&cluster, site.manifest, site.dag, opts, &mut *on_event).await?;
         let mut report = assemble(
             site.manifest,
             opts,
