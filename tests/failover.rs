@@ -64,6 +64,8 @@ fn a_failover_drill_of_the_platform_passes_and_reports_both_recovery_times() {
         "a warm standby takes over faster than a cold rebuild: {report}"
     );
 
+    let junit = rekube.cache().join("failover.xml");
+    let junit_s = junit.display().to_string();
     let json_out = rekube.run(&[
         "drill",
         &repo,
@@ -74,6 +76,8 @@ fn a_failover_drill_of_the_platform_passes_and_reports_both_recovery_times() {
         "dr",
         "-o",
         "json",
+        "--report",
+        &junit_s,
     ]);
     assert_eq!(code(&json_out), 0, "{}", text(&json_out));
     let v: serde_json::Value = serde_json::from_str(&stdout(&json_out)).expect("JSON");
@@ -89,6 +93,12 @@ fn a_failover_drill_of_the_platform_passes_and_reports_both_recovery_times() {
     assert!(
         v["promotion"]["created"].as_u64().is_some_and(|n| n > 0),
         "a pilot light gets its missing layers: {v}"
+    );
+    let xml = std::fs::read_to_string(&junit).expect("the JUnit report");
+    assert!(xml.contains("<testsuites"), "{xml}");
+    assert!(
+        xml.contains("failover RTO") && xml.contains("cold-rebuild RTO"),
+        "{xml}"
     );
     assert_eq!(
         v["drift"]["checked"],

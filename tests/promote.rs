@@ -160,11 +160,19 @@ async fn a_promoted_pilot_light_gets_the_layers_it_lacked() {
     let repo_s = dir.path().to_str().expect("utf-8");
     let rekube = Rekube::new().inventory(&ns);
 
+    let extra = support::write(
+        dir.path(),
+        "cluster/extra.yaml",
+        &support::config_map(&ns, "extra", "x"),
+    );
     let apply = rekube.run(&["apply", repo_s, "--cluster", "us"]);
     assert_eq!(code(&apply), 0, "{}", text(&apply));
     assert!(exists(us, &["get", "namespace", &ns]));
+    assert!(exists(us, &["get", "-n", &ns, "configmap", "extra"]));
     assert!(!exists(us, &["get", "-n", &ns, "deployment", "web"]));
 
+    // Gone from Git meanwhile: a promotion never deletes it, the next ordinary apply prunes it.
+    std::fs::remove_file(&extra).expect("remove");
     let promote = rekube.run(&["promote", repo_s, "--cluster", "us"]);
     assert_eq!(code(&promote), 0, "{}", text(&promote));
     let err = stderr(&promote);
@@ -177,11 +185,23 @@ async fn a_promoted_pilot_light_gets_the_layers_it_lacked() {
     assert_eq!(replicas(us, &ns, "web").as_deref(), Some("2"));
     assert!(exists(us, &["get", "-n", &ns, "configmap", "web-config"]));
     assert!(promoted_record(us, &ns).is_some());
+    assert!(
+        exists(us, &["get", "-n", &ns, "configmap", "extra"]),
+        "a promotion prunes nothing: {}",
+        text(&promote)
+    );
+    assert!(!err.contains("deleted"), "{err}");
 
-    // A later apply keeps the applications (they are not pruned as outside the pilot light).
+    // A later apply keeps the applications (they are not pruned as outside the pilot light) and prunes
+    // what left Git.
     let apply = rekube.run(&["apply", repo_s, "--cluster", "us"]);
     assert_eq!(code(&apply), 0, "{}", text(&apply));
     assert!(exists(us, &["get", "-n", &ns, "deployment", "web"]));
+    assert!(
+        !exists(us, &["get", "-n", &ns, "configmap", "extra"]),
+        "{}",
+        text(&apply)
+    );
     assert!(
         !exists(eu, &["get", "namespace", &ns]),
         "the primary untouched"

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use crate::cli::{ClusterSelect, DrillArgs, DrillOutput};
 use crate::controlplane::ControlPlaneOptions;
 use crate::manifest::Manifest;
+use crate::manifest::ScopeLookup;
 use crate::manifest::clusters::{ClusterChoice, Role};
 use crate::ops::drill::DrillOptions;
 use crate::ops::failover::{FailoverPlan, FailoverReport, Site, failover};
@@ -16,6 +17,12 @@ use super::{CommandError, EXIT_DIFF, EXIT_ERROR, EXIT_OK, clusters, common, targ
 
 pub async fn run(args: DrillArgs) -> Result<i32, CommandError> {
     let format = common::report_format(args.report.as_deref())?;
+    if clusters::read(&args.source)?.is_empty() {
+        return Err(
+            "drill --failover: rekube.yaml declares no `clusters:` (a primary, and a standby to promote)"
+                .into(),
+        );
+    }
     let select = ClusterSelect {
         clusters: Vec::new(),
         all_clusters: true,
@@ -49,8 +56,15 @@ pub async fn run(args: DrillArgs) -> Result<i32, CommandError> {
         .into());
     }
     let mut loaded: Vec<(Manifest, crate::apply::Dag)> = Vec::new();
-    for run in &runs {
-        let manifest = common::load(&run.source)?;
+    for (i, run) in runs.iter().enumerate() {
+        // The revision and the warnings are said once.
+        let manifest = common::load_with(
+            &run.source,
+            ScopeLookup::Offline,
+            common::decrypting(&run.source.trust)?,
+            common::helm_options(&run.source),
+            i == 0,
+        )?;
         let dag = common::dependencies(&manifest, args.source.strict)?;
         loaded.push((manifest, dag));
     }
@@ -59,7 +73,13 @@ pub async fn run(args: DrillArgs) -> Result<i32, CommandError> {
         promoted: true,
         ..c
     });
-    let promoted = common::load(&source)?;
+    let promoted = common::load_with(
+        &source,
+        ScopeLookup::Offline,
+        common::decrypting(&source.trust)?,
+        common::helm_options(&source),
+        false,
+    )?;
     let promoted_dag = common::dependencies(&promoted, args.source.strict)?;
     let plan = FailoverPlan {
         sites: loaded
@@ -99,7 +119,7 @@ pub async fn run(args: DrillArgs) -> Result<i32, CommandError> {
         );
         let notes = vec![comparison(&report)];
         let evidence = Evidence {
-            command: "drill --failover",
+            command: "failover",
             passed: report.passed,
             origin: &report.origin,
             revision: report.revision.as_deref(),

@@ -118,7 +118,7 @@ pub fn runs(
 }
 
 /// The clusters `rekube.yaml` of the source declares.
-fn read(source: &SourceArgs) -> Result<Vec<ClusterSpec>, CommandError> {
+pub(super) fn read(source: &SourceArgs) -> Result<Vec<ClusterSpec>, CommandError> {
     let snapshot = Source::new(&source.repository, source.reference.as_deref())
         .snapshot(&SourceOptions::default())?;
     clusters::declared(&snapshot.root).map_err(invalid)
