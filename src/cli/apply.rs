@@ -115,7 +115,7 @@ pub struct DrillArgs {
     /// Failover drill: one fresh local control plane per cluster of rekube.yaml's `clusters:`; the
     /// primary rebuilt cold (its recovery time measured), each standby built by its model, the primary
     /// destroyed, a standby promoted and checked for zero drift. Reports the failover recovery time
-    /// next to the cold-rebuild one.
+    /// next to the cold-rebuild one; --rto-budget then applies to the failover.
     #[arg(long)]
     pub failover: bool,
 

@@ -140,6 +140,11 @@ where
         concurrency: opts.concurrency,
         ..ClusterOptions::default()
     };
+    // The budget is the failover's ([`finish`]), not each build's.
+    let opts = &DrillOptions {
+        rto_budget: None,
+        ..opts.clone()
+    };
     let mut out = Vec::new();
     for (i, site) in plan.sites.iter().enumerate() {
         let cp = ControlPlane::start(opts.control_plane.clone())
@@ -233,6 +238,15 @@ where
     })
     .await?;
     problems.extend(promotion.problems.iter().map(|p| format!("promotion: {p}")));
+    if let Some(budget) = opts.rto_budget
+        && promotion.recovery_seconds > budget.as_secs_f64()
+    {
+        problems.push(format!(
+            "failover recovery time {:.2}s is over the budget of {:.0}s",
+            promotion.recovery_seconds,
+            budget.as_secs_f64()
+        ));
+    }
     let (drift_report, drift_seconds) = if promotion.succeeded {
         let started = Instant::now();
         let dopts = DriftOptions {
