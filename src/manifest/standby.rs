@@ -145,6 +145,26 @@ mod tests {
     }
 
     #[test]
+    fn a_warm_standby_holds_everything_but_the_webhooks_backend() {
+        let mut objects = vec![
+            deployment("operator", "operator"),
+            deployment("web", "web"),
+            service("operator-webhook", "operator"),
+            object(json!({"apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": "ValidatingWebhookConfiguration", "metadata": {"name": "v"},
+                "webhooks": [{"name": "v.example.com",
+                    "clientConfig": {"service": {"namespace": "ops", "name": "operator-webhook"}}}]})),
+        ];
+        assert_eq!(super::super::clusters::hold_replicas(&mut objects), 1);
+        assert_eq!(objects[0].get("/spec/replicas"), Some(&json!(2)));
+        assert_eq!(objects[1].get("/spec/replicas"), Some(&json!(0)));
+        assert_eq!(
+            objects[1].annotation(crate::keys::ANNOTATION_STANDBY_REPLICAS),
+            Some("2")
+        );
+    }
+
+    #[test]
     fn a_service_without_selector_or_in_another_namespace_selects_nothing() {
         let mut other = service("operator-webhook", "operator");
         other.id.namespace = Some("elsewhere".into());
