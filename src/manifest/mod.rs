@@ -140,13 +140,7 @@ pub struct Manifest {
     pub cluster: Option<ForCluster>,
 }
 
-/// The cluster a manifest was loaded for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ForCluster {
-    pub spec: clusters::ClusterSpec,
-    /// A standby loaded as promoted: the whole repository, nothing held.
-    pub promoted: bool,
-}
+pub use clusters::ForCluster;
 
 impl Manifest {
     pub fn get(&self, id: &ObjectId) -> Option<&Object> {
@@ -211,27 +205,9 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         )])
     })?;
     let layers = layers::resolve(&root).map_err(fail)?;
-    let cluster = match &options.cluster {
-        Some(choice) => {
-            let declared = clusters::declared(&root).map_err(fail)?;
-            let spec = clusters::find(&declared, &choice.name).map_err(|d| fail(vec![d]))?;
-            Some((spec.clone(), choice.promoted))
-        }
-        None => None,
-    };
-    // Every layer of the cluster, and those it holds now (a pilot light: its own until promoted).
-    let (all_layers, layers) = match &cluster {
-        Some((spec, promoted)) => {
-            let all = clusters::shape_layers(layers, spec).map_err(fail)?;
-            (all.clone(), clusters::standing(all, spec, *promoted))
-        }
-        None => (layers.clone(), layers),
-    };
-    // `-n` wins over the cluster's namespace, as an object's own wins over its layer's.
-    let namespace = options
-        .namespace
-        .clone()
-        .or_else(|| cluster.as_ref().and_then(|(c, _)| c.namespace.clone()));
+    let shaped = clusters::shape(&root, options.cluster.as_ref(), layers).map_err(fail)?;
+    let layers = shaped.layers.clone();
+    let namespace = shaped.namespace(options.namespace.as_deref());
     if let Some(ns) = &options.namespace
         && let Err(e) = names::dns1123_label(ns)
     {
@@ -246,7 +222,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
     } = charts::declared(&root, &layers);
 
     let mut warnings = Vec::new();
-    let left_out = survey::left_out(&root, &all_layers);
+    let left_out = survey::left_out(&root, &shaped.all);
     if options.strict {
         errors.extend(left_out);
     } else {
@@ -288,11 +264,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         specs.extend(declared.iter().filter(|c| c.layer == layer.name).cloned());
         walks.push(walk);
     }
-    if let Some((spec, _)) = &cluster
-        && let Err(diags) = clusters::add_values(&mut specs, spec)
-    {
-        errors.extend(diags);
-    }
+    shaped.add_values(&mut specs, &mut errors);
     let mut charts_out = charts::render::render_all(&root, &specs, &options.helm).into_iter();
     let mut specs = specs.into_iter();
     let mut own_namespaces: Vec<Option<String>> = Vec::new();
@@ -427,11 +399,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         ..
     } = reporter;
     let (mut objects, releases, kept_from) = charts::finish(objects, drafts, &mut warnings);
-    if let Some((spec, false)) = &cluster
-        && spec.role == clusters::Role::Standby(clusters::Standby::Warm)
-    {
-        clusters::hold_replicas(&mut objects);
-    }
+    shaped.hold(&mut objects);
     let unresolved = charts::reindex(unresolved, &kept_from);
     let rules = rules::load(&root, &objects, &scopes, &mut errors);
     diagnostics::sort(&mut errors);
@@ -448,7 +416,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         unresolved,
         rules,
         inventory,
-        cluster: cluster.map(|(spec, promoted)| ForCluster { spec, promoted }),
+        cluster: shaped.cluster,
     })
 }
 
