@@ -6,7 +6,9 @@
 //!    and the [`Revision`] it came from.
 //! 2. [`manifest`] (`src/manifest/`): layers are found, files are parsed (YAML, JSON, `kind: List`,
 //!    Kustomize) and Helm charts rendered ([`manifest::charts`], with the pinned Helm of [`helm`]),
-//!    scoped and validated into a [`manifest::Manifest`]; every error names file and line.
+//!    scoped and validated into a [`manifest::Manifest`]; every error names file and line. A repository
+//!    serving several clusters is shaped for one of them ([`manifest::clusters`]: its folders, values,
+//!    namespace, and standby model: a pilot light's layers, a warm standby's workloads held at zero).
 //! 3. [`graph`] (`src/graph/`): objects are ordered in a dependency DAG, one function per rule (Helm
 //!    hooks are nodes around their chart's objects); the plan and its digest.
 //! 4. [`cluster`] (`src/cluster/`): the I/O edge: discovery, live state (one LIST per kind), server-side
@@ -22,7 +24,8 @@
 //!
 //! [`ops`] composes the stages into operations. [`ops::apply::apply`] is **the apply operation** (prepare
 //! the inventory, apply along the DAG, prune and record the revision) that `apply`, `rebuild`, `drill` and
-//! `reconcile` all run; [`ops::observe`] gathers what `diff` and `drift` compare. [`reconcile`] runs the
+//! `reconcile` all run (and `promote`, which releases a standby: [`ops::promote`]); [`ops::observe`]
+//! gathers what `diff` and `drift` compare, and [`drift::across`] compares clusters of one role. [`reconcile`] runs the
 //! pipeline in a loop in-cluster: follow a branch, heal drift, leader election. [`commands`] and the
 //! binary only parse arguments, call one operation and render its result.
 //!
