@@ -101,7 +101,7 @@ pub fn load_for_cluster(
     args: &SourceArgs,
     cluster: &ClusterArgs,
 ) -> Result<Manifest, CommandError> {
-    // Charts render again for the target in `target::for_cluster`: `lookup` reads it only then.
+    // Charts render for the target in `target::prepare` (with --fresh, again): `lookup` reads it only then.
     let helm = HelmOptions {
         lookup: None,
         ..helm_options(args)

@@ -165,8 +165,8 @@ pub async fn resolve_scopes(
     }
 }
 
-/// A repository ready for a cluster command: loaded, its inventory named, the cluster connected, and the
-/// repository prepared for it ([`for_cluster`]).
+/// A repository ready for a cluster command: the cluster connected, the repository loaded for it (charts
+/// rendered for it, scopes its discovery tells) and its inventory named ([`prepare`]).
 pub struct Prepared {
     pub manifest: Manifest,
     /// Empty unless asked for (`ordered`).
