@@ -2,6 +2,7 @@
 //! the plan touches few) instead of one GET per object.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Mutex;
 
 use futures::StreamExt;
 use kube::api::{Api, DynamicObject, ListParams};
@@ -15,42 +16,83 @@ use crate::object::{Object, ObjectId};
 const MAX_NAMESPACE_LISTS: usize = 8;
 const PAGE: u32 = 500;
 
-/// What the cluster held when the index was read.
+/// What the cluster held when the index was read. Each object is handed out once, by value
+/// ([`LiveIndex::take`]): the index never holds a copy of what its callers hold, and it empties as they
+/// go.
 #[derive(Debug, Default)]
 pub struct LiveIndex {
     listed: HashSet<(String, String)>,
-    objects: HashMap<ObjectId, Value>,
+    objects: Mutex<Entries>,
 }
 
-/// The answer of [`LiveIndex::lookup`].
-#[derive(Debug)]
-pub enum Live<'a> {
-    Present(&'a Value),
+#[derive(Debug, Default)]
+struct Entries {
+    held: HashMap<ObjectId, Value>,
+    /// Handed out already: asked again, the server is asked.
+    taken: HashSet<ObjectId>,
+}
+
+/// The answer of [`LiveIndex::take`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Live {
+    Present(Value),
     Absent,
-    /// The kind was not listed (not served yet, or the list failed): ask the server.
+    /// The kind was not listed (not served yet, or the list failed), or the object was taken already:
+    /// ask the server.
     Unknown,
 }
 
 impl LiveIndex {
-    pub fn lookup(&self, id: &ObjectId) -> Live<'_> {
+    /// An index of `kinds` (`(group, kind)`, listed completely) holding `objects`.
+    pub fn new(
+        kinds: impl IntoIterator<Item = (String, String)>,
+        objects: impl IntoIterator<Item = (ObjectId, Value)>,
+    ) -> LiveIndex {
+        LiveIndex {
+            listed: kinds.into_iter().collect(),
+            objects: Mutex::new(Entries {
+                held: objects.into_iter().collect(),
+                taken: HashSet::new(),
+            }),
+        }
+    }
+
+    /// Moves the object out of the index: a second call for the same id answers [`Live::Unknown`].
+    pub fn take(&self, id: &ObjectId) -> Live {
         if !self.listed.contains(&(id.group.clone(), id.kind.clone())) {
             return Live::Unknown;
         }
-        self.objects.get(id).map_or(Live::Absent, Live::Present)
+        let mut entries = self.entries();
+        match entries.held.remove(id) {
+            Some(v) => {
+                entries.taken.insert(id.clone());
+                Live::Present(v)
+            }
+            None if entries.taken.contains(id) => Live::Unknown,
+            None => Live::Absent,
+        }
     }
 
+    /// Objects still held (not taken yet).
     pub fn len(&self) -> usize {
-        self.objects.len()
+        self.entries().held.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.objects.is_empty()
+        self.len() == 0
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, Entries> {
+        // A panic while holding the lock leaves the maps consistent (single inserts and removes).
+        self.objects
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 impl Cluster {
-    /// `obj` as `index` holds it, or read from the server when its kind was not listed; `true` when it
-    /// was read just now (it cannot be stale).
+    /// `obj` as `index` held it (moved out of the index), or read from the server when its kind was not
+    /// listed; `true` when it was read just now (it cannot be stale).
     ///
     /// # Errors
     /// The read failed (an unknown kind among them).
@@ -59,8 +101,8 @@ impl Cluster {
         index: &LiveIndex,
         obj: &Object,
     ) -> Result<(Option<Value>, bool), ClusterError> {
-        match index.lookup(&obj.id) {
-            Live::Present(v) => Ok((Some(v.clone()), false)),
+        match index.take(&obj.id) {
+            Live::Present(v) => Ok((Some(v), false)),
             Live::Absent => Ok((None, false)),
             Live::Unknown => Ok((self.get(&obj.id, &obj.api_version).await?, true)),
         }
@@ -86,6 +128,7 @@ impl Cluster {
             };
             jobs.push((resolved, kind, namespaces));
         }
+        // Each page is converted as it arrives: a kind's typed items never pile up beside the index.
         let lists = futures::stream::iter(jobs)
             .map(|(resolved, kind, namespaces)| async move {
                 let scopes: Vec<Option<String>> =
@@ -96,52 +139,27 @@ impl Cluster {
                     };
                 let mut all = Vec::new();
                 for ns in scopes {
-                    match self.list_all(&resolved, &kind, ns.as_deref(), None).await {
-                        Ok(items) => all.extend(items),
-                        Err(e) => {
-                            tracing::debug!(
-                                "listing {kind}: {e}; falling back to one GET per object"
+                    let listed = self
+                        .list_pages(&resolved, &kind, ns.as_deref(), None, |items| {
+                            all.extend(
+                                items
+                                    .into_iter()
+                                    .filter_map(|i| as_get(&resolved, &kind, i)),
                             );
-                            return None;
-                        }
+                        })
+                        .await;
+                    if let Err(e) = listed {
+                        tracing::debug!("listing {kind}: {e}; falling back to one GET per object");
+                        return None;
                     }
                 }
-                Some((resolved, kind, all))
+                Some(((resolved.resource.group.clone(), kind), all))
             })
             .buffer_unordered(concurrency.clamp(1, 8))
             .collect::<Vec<_>>()
             .await;
-        let mut index = LiveIndex::default();
-        for (resolved, kind, items) in lists.into_iter().flatten() {
-            let group = resolved.resource.group.clone();
-            index.listed.insert((group.clone(), kind.clone()));
-            for item in items {
-                let ns = item
-                    .metadata
-                    .namespace
-                    .clone()
-                    .filter(|_| resolved.namespaced);
-                let name = item.metadata.name.clone().unwrap_or_default();
-                let id = ObjectId {
-                    group: group.clone(),
-                    kind: kind.clone(),
-                    namespace: ns,
-                    name,
-                };
-                if let Ok(mut v) = serde_json::to_value(item) {
-                    // LIST items carry no apiVersion/kind; put them back so they read like a GET.
-                    if let Some(m) = v.as_object_mut() {
-                        m.insert(
-                            "apiVersion".into(),
-                            Value::String(resolved.resource.api_version.clone()),
-                        );
-                        m.insert("kind".into(), Value::String(kind.clone()));
-                    }
-                    index.objects.insert(id, v);
-                }
-            }
-        }
-        index
+        let (kinds, items): (Vec<_>, Vec<_>) = lists.into_iter().flatten().unzip();
+        LiveIndex::new(kinds, items.into_iter().flatten())
     }
 
     /// Every object of one kind (in `namespace`, or everywhere; by label `selector`), as GET returns
@@ -155,38 +173,26 @@ impl Cluster {
         namespace: Option<&str>,
         selector: Option<&str>,
     ) -> Result<Vec<(ObjectId, Value)>, ClusterError> {
-        let r = &resolved.resource;
-        let items = self
-            .list_all(resolved, &r.kind, namespace, selector)
-            .await?;
-        Ok(items
-            .into_iter()
-            .filter_map(|item| {
-                let ns = item
-                    .metadata
-                    .namespace
-                    .clone()
-                    .filter(|_| resolved.namespaced);
-                let name = item.metadata.name.clone().unwrap_or_default();
-                let mut v = serde_json::to_value(item).ok()?;
-                let m = v.as_object_mut()?;
-                m.insert("apiVersion".into(), Value::String(r.api_version.clone()));
-                m.insert("kind".into(), Value::String(r.kind.clone()));
-                Some((ObjectId::new(&r.group, &r.kind, ns.as_deref(), &name), v))
-            })
-            .collect())
+        let kind = &resolved.resource.kind;
+        let mut all = Vec::new();
+        self.list_pages(resolved, kind, namespace, selector, |items| {
+            all.extend(items.into_iter().filter_map(|i| as_get(resolved, kind, i)));
+        })
+        .await?;
+        Ok(all)
     }
 
-    async fn list_all(
+    /// Lists page by page, handing each page's items to `page`.
+    async fn list_pages(
         &self,
         resolved: &Resolved,
         kind: &str,
         namespace: Option<&str>,
         selector: Option<&str>,
-    ) -> Result<Vec<DynamicObject>, ClusterError> {
+        mut page: impl FnMut(Vec<DynamicObject>),
+    ) -> Result<(), ClusterError> {
         let api: Api<DynamicObject> = self.api(resolved, namespace);
         let id = ObjectId::new(&resolved.resource.group, kind, namespace, "*");
-        let mut out = Vec::new();
         let mut token: Option<String> = None;
         loop {
             let mut params = ListParams::default().limit(PAGE);
@@ -196,12 +202,64 @@ impl Cluster {
             if let Some(t) = &token {
                 params = params.continue_token(t);
             }
-            let page = self.request(&id, "list", || api.list(&params)).await?;
-            token = page.metadata.continue_.clone().filter(|t| !t.is_empty());
-            out.extend(page.items);
+            let list = self.request(&id, "list", || api.list(&params)).await?;
+            token = list.metadata.continue_.clone().filter(|t| !t.is_empty());
+            page(list.items);
             if token.is_none() {
-                return Ok(out);
+                return Ok(());
             }
         }
+    }
+}
+
+/// A LIST item as GET returns it, keyed by id: LIST items carry no apiVersion and kind.
+fn as_get(resolved: &Resolved, kind: &str, item: DynamicObject) -> Option<(ObjectId, Value)> {
+    let ns = item
+        .metadata
+        .namespace
+        .clone()
+        .filter(|_| resolved.namespaced);
+    let name = item.metadata.name.clone().unwrap_or_default();
+    let id = ObjectId::new(&resolved.resource.group, kind, ns.as_deref(), &name);
+    let mut v = serde_json::to_value(item).ok()?;
+    let m = v.as_object_mut()?;
+    m.insert(
+        "apiVersion".into(),
+        Value::String(resolved.resource.api_version.clone()),
+    );
+    m.insert("kind".into(), Value::String(kind.to_string()));
+    Some((id, v))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn objects_are_moved_out_not_copied() {
+        let id = |name: &str| ObjectId::new("", "ConfigMap", Some("a"), name);
+        let index = LiveIndex::new(
+            [(String::new(), "ConfigMap".to_string())],
+            [
+                (id("c1"), json!({"data": {"k": "1"}})),
+                (id("c2"), json!({})),
+            ],
+        );
+        assert_eq!(
+            index.take(&id("c1")),
+            Live::Present(json!({"data": {"k": "1"}}))
+        );
+        assert_eq!(
+            index.len(),
+            1,
+            "the index keeps no copy of what it handed out"
+        );
+        // Asked again, the server is asked: never "absent" for an object that exists.
+        assert_eq!(index.take(&id("c1")), Live::Unknown);
+        assert_eq!(index.take(&id("c3")), Live::Absent);
+        let secret = ObjectId::new("", "Secret", Some("a"), "s");
+        assert_eq!(index.take(&secret), Live::Unknown, "a kind not listed");
     }
 }

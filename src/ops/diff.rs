@@ -75,14 +75,13 @@ impl DiffReport {
 
 /// Compares the manifest with the cluster.
 pub async fn diff(cluster: &Cluster, manifest: &Manifest, opts: &DiffRunOptions) -> DiffReport {
-    let (bodies, observations) =
+    let observations =
         super::observe::observe_manifest(cluster, manifest, &opts.labels, opts.concurrency).await;
     let entries = manifest
         .objects
         .iter()
-        .zip(bodies.iter())
         .zip(observations)
-        .map(|((obj, body), obs)| {
+        .map(|(obj, obs)| {
             let outcome = match obs.dry_run {
                 DryRun::InSync => Outcome::Unchanged,
                 DryRun::Ok(dry) => {
@@ -95,7 +94,8 @@ pub async fn diff(cluster: &Cluster, manifest: &Manifest, opts: &DiffRunOptions)
                     }
                 }
                 DryRun::Pending { reason } => {
-                    match d::compare(&obj.id, None, Some(body), &opts.diff) {
+                    let body = super::observe::desired_body(manifest, obj, &opts.labels);
+                    match d::compare(&obj.id, None, Some(&body), &opts.diff) {
                         Ok(diff) => Outcome::Pending { reason, diff },
                         Err(e) => Outcome::Error {
                             message: e.to_string(),

@@ -127,7 +127,7 @@ async fn observe(
     keep: bool,
 ) -> (Vec<InSync>, Vec<Finding>, Vec<Seen>) {
     let labels = set.member_labels();
-    let (_, observations) =
+    let observations =
         super::observe::observe_manifest(cluster, manifest, &labels, concurrency).await;
     let mut in_sync = Vec::new();
     let mut findings = Vec::new();

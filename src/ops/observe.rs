@@ -7,7 +7,7 @@ use futures::StreamExt;
 use serde_json::Value;
 
 use crate::cluster::{Cluster, ClusterError, LiveIndex};
-use crate::diff::{DryRun, IgnoreRules, Ignored, Observation, Sync, SyncOptions};
+use crate::diff::{DryRun, IgnoreRules, Ignored, Observation, SyncOptions};
 use crate::object::{Object, ObjectId};
 
 /// What the plan creates, to tell "not installed yet" from errors.
@@ -51,47 +51,51 @@ impl PlanContext {
     }
 }
 
-/// The repository's objects as rekube would apply them (provenance and `labels`), each observed:
-/// `(desired bodies, observations)`, in the manifest's order. What diff and drift share.
+/// The repository's objects as rekube would apply them (provenance and `labels`, [`desired_body`]),
+/// each observed, in the manifest's order. What diff and drift share.
 pub async fn observe_manifest(
     cluster: &Cluster,
     manifest: &crate::manifest::Manifest,
     labels: &std::collections::BTreeMap<String, String>,
     concurrency: usize,
-) -> (Vec<Value>, Vec<Observation>) {
-    let revision = manifest.revision.commit.as_deref();
-    let bodies: Vec<Value> = manifest
-        .objects
-        .iter()
-        .map(|o| crate::apply::desired(o, revision, labels))
-        .collect();
-    let observations = observe(
+) -> Vec<Observation> {
+    let body = |o: &Object| desired_body(manifest, o, labels);
+    observe(
         cluster,
         &manifest.objects,
-        &bodies,
+        body,
         &manifest.rules.ignore,
         concurrency,
     )
-    .await;
-    (bodies, observations)
+    .await
 }
 
-/// Observes every object (`bodies[i]` is what would be applied for `objects[i]`), `concurrency` at a
-/// time, in input order.
+/// What would be applied for `obj` of `manifest`: its body with provenance and `labels`.
+pub fn desired_body(
+    manifest: &crate::manifest::Manifest,
+    obj: &Object,
+    labels: &std::collections::BTreeMap<String, String>,
+) -> Value {
+    crate::apply::desired(obj, manifest.revision.commit.as_deref(), labels)
+}
+
+/// Observes every object (`body(obj)` is what would be applied for it, made when it is observed and
+/// dropped after), `concurrency` at a time, in input order. Each live object is moved out of the
+/// index as it is observed, and kept only when it is not in sync: the peak holds about one copy.
 pub async fn observe(
     cluster: &Cluster,
     objects: &[Object],
-    bodies: &[Value],
+    body: impl Fn(&Object) -> Value,
     ignore: &IgnoreRules,
     concurrency: usize,
 ) -> Vec<Observation> {
     let plan = PlanContext::from_objects(objects);
     let live = cluster.list_live(objects, concurrency).await;
-    let (plan, live) = (&plan, &live);
-    futures::stream::iter(objects.iter().zip(bodies))
-        .map(|(obj, body)| {
+    let (plan, live, body) = (&plan, &live, &body);
+    futures::stream::iter(objects)
+        .map(|obj| {
             let ignored = ignore.for_object(&obj.id, &obj.body);
-            async move { observe_one(cluster, obj, body, &ignored, plan, live).await }
+            async move { observe_one(cluster, obj, &body(obj), &ignored, plan, live).await }
         })
         .buffered(concurrency.max(1))
         .collect()
@@ -123,14 +127,7 @@ async fn observe_one(
         fresh,
     };
     match crate::apply::decide(cluster, obj, body, ignored, live, opts).await {
-        Ok(d) => Observation {
-            dry_run: match d.sync {
-                Sync::InSync(_) => DryRun::InSync,
-                Sync::Create(dry) => DryRun::Ok(dry.unwrap_or_else(|| body.clone())),
-                Sync::Update(dry) => DryRun::Ok(dry),
-            },
-            live: d.live,
-        },
+        Ok(d) => Observation::of(d, body),
         Err(e) if absent && namespace_missing(&e) && plan.has_namespace(obj) => {
             let ns = obj.namespace().unwrap_or_default();
             pending(format!("its Namespace {ns} is not created yet"))

@@ -131,8 +131,8 @@ impl Healer {
         let objects: Vec<Object> = target.objects.values().map(|m| m.object.clone()).collect();
         let live = self.cluster.list_live(&objects, 8).await;
         for id in target.objects.keys() {
-            let seen = match live.lookup(id) {
-                Live::Present(v) => Seen::Present(Arc::new(v.clone())),
+            let seen = match live.take(id) {
+                Live::Present(v) => Seen::Present(Arc::new(v)),
                 Live::Absent | Live::Unknown => Seen::Gone,
             };
             self.queue.push(id.clone(), seen);
