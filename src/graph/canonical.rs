@@ -11,45 +11,49 @@ pub fn digest(value: &Value) -> String {
     format!("sha256:{}", hex::encode(hasher.finalize()))
 }
 
-/// Feeds the canonical JSON of `value` to `hasher` without building the string.
+/// Feeds the canonical JSON of `value` to `hasher`. The text is built in one buffer and hashed at once:
+/// one hasher update per token cost more than the hashing itself.
 pub fn write(value: &Value, hasher: &mut Sha256) {
+    let mut buf = Vec::with_capacity(1024);
+    write_json(value, &mut buf);
+    hasher.update(&buf);
+}
+
+/// The canonical JSON of `value`: object keys sorted, no whitespace.
+fn write_json(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            hasher.update(b"{");
-            for (i, k) in keys.into_iter().enumerate() {
+            let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+            entries.sort_unstable_by(|a, b| a.0.cmp(b.0));
+            out.push(b'{');
+            for (i, (k, v)) in entries.into_iter().enumerate() {
                 if i > 0 {
-                    hasher.update(b",");
+                    out.push(b',');
                 }
-                write_string(k, hasher);
-                hasher.update(b":");
-                if let Some(v) = map.get(k) {
-                    write(v, hasher);
-                }
+                write_scalar(k, out);
+                out.push(b':');
+                write_json(v, out);
             }
-            hasher.update(b"}");
+            out.push(b'}');
         }
         Value::Array(items) => {
-            hasher.update(b"[");
+            out.push(b'[');
             for (i, v) in items.iter().enumerate() {
                 if i > 0 {
-                    hasher.update(b",");
+                    out.push(b',');
                 }
-                write(v, hasher);
+                write_json(v, out);
             }
-            hasher.update(b"]");
+            out.push(b']');
         }
-        Value::String(s) => write_string(s, hasher),
-        // null, booleans and numbers print the same whatever the map order.
-        other => hasher.update(other.to_string().as_bytes()),
+        // Strings, null, booleans and numbers print as serde_json prints them.
+        other => write_scalar(other, out),
     }
 }
 
-fn write_string(s: &str, hasher: &mut Sha256) {
-    // Serialising a &str cannot fail; an empty string would still be distinct from any other value.
-    let quoted = serde_json::to_string(s).unwrap_or_default();
-    hasher.update(quoted.as_bytes());
+fn write_scalar<T: serde::Serialize + ?Sized>(v: &T, out: &mut Vec<u8>) {
+    // Writing a string or a scalar into a Vec cannot fail.
+    let _ = serde_json::to_writer(&mut *out, v);
 }
 
 #[cfg(test)]
@@ -66,6 +70,16 @@ mod tests {
         assert_ne!(
             digest(&a),
             digest(&json!({"b": 2, "a": {"x": null, "y": [1, "x"]}}))
+        );
+    }
+
+    #[test]
+    fn digest_is_of_the_canonical_text() {
+        // Pinned: plan digests recorded anywhere stay valid whatever the implementation.
+        let v = json!({"c": true, "b": 1.5, "a": {"y": [1, "x\"\u{e9}"], "x": null}});
+        assert_eq!(
+            digest(&v),
+            "sha256:9b59024009c938a7598daede14594b25da3ca661a98603760007f4ef20b80cdb"
         );
     }
 

@@ -172,7 +172,7 @@ fn check_typed<T: DeserializeOwned + Serialize>(value: &Value) -> Vec<SchemaIssu
         return Vec::new();
     };
     let mut issues = Vec::new();
-    unknown_fields(value, &round_trip, &FieldPath::default(), &mut issues);
+    unknown_fields(value, &round_trip, &mut FieldPath::default(), &mut issues);
     issues
 }
 
@@ -214,25 +214,35 @@ fn value_at<'v>(value: &'v Value, path: &FieldPath) -> Option<&'v Value> {
         })
 }
 
-fn unknown_fields(input: &Value, typed: &Value, path: &FieldPath, out: &mut Vec<SchemaIssue>) {
+/// Walks `input` beside its typed round trip; `path` is the current field, extended in place (a path is
+/// only copied for an issue: most fields are known).
+fn unknown_fields(input: &Value, typed: &Value, path: &mut FieldPath, out: &mut Vec<SchemaIssue>) {
     match (input, typed) {
         (Value::Object(input), Value::Object(typed)) => {
             for (key, value) in input {
-                let child = path.child(Segment::Key(key.clone()));
                 match typed.get(key) {
                     // `field: null` means unset, as for the API server.
                     None if value.is_null() => {}
                     None => out.push(SchemaIssue {
                         problem: Problem::UnknownField,
-                        path: child,
+                        path: path.child(Segment::Key(key.clone())),
                     }),
-                    Some(t) => unknown_fields(value, t, &child, out),
+                    // A scalar holds no field of its own.
+                    Some(_) if !(value.is_object() || value.is_array()) => {}
+                    Some(t) => {
+                        path.0.push(Segment::Key(key.clone()));
+                        unknown_fields(value, t, path, out);
+                        path.0.pop();
+                    }
                 }
             }
         }
         (Value::Array(input), Value::Array(typed)) => {
-            for (i, (value, t)) in input.iter().zip(typed).enumerate() {
-                unknown_fields(value, t, &path.index(i), out);
+            let nested = input.iter().zip(typed).enumerate();
+            for (i, (value, t)) in nested.filter(|(_, (v, _))| v.is_object() || v.is_array()) {
+                path.0.push(Segment::Index(i));
+                unknown_fields(value, t, path, out);
+                path.0.pop();
             }
         }
         _ => {}
