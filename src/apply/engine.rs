@@ -1,7 +1,7 @@
 //! The scheduler loop and the work done for one object: get live → dry-run → write only on change →
 //! wait for readiness.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -16,7 +16,7 @@ use crate::cluster::wait::Verdict;
 use crate::cluster::{Cluster, ClusterError, Informers, LiveIndex};
 use crate::diff::{self, Decision, Ignored, Sync, SyncOptions};
 use crate::keys::ANNOTATION_RECREATE;
-use crate::object::Object;
+use crate::object::{Object, ObjectId};
 use crate::readiness;
 
 /// Progress, reported as it happens (the change set comes at the end).
@@ -77,7 +77,15 @@ where
             )
         })
         .collect();
-    let live = cluster.list_live(objects, 8).await;
+    // A write decision reads managedFields only for fields ignored by their manager.
+    let by_manager: HashSet<&ObjectId> = objects
+        .iter()
+        .filter(|o| opts.ignore.for_object(&o.id, &o.body).names_managers())
+        .map(|o| &o.id)
+        .collect();
+    let live = cluster
+        .list_live_with(objects, 8, |id| by_manager.contains(id))
+        .await;
     let (waiting, mut waiting_rx) = tokio::sync::mpsc::unbounded_channel::<(usize, String)>();
     let ctx = Arc::new(Ctx {
         waiting,

@@ -226,7 +226,9 @@ fn key_of(obj: &DynamicObject) -> Key {
 
 /// The object as JSON with its `apiVersion` and `kind`: items of a LIST response carry neither, and
 /// readiness dispatches on them (without, a Job would be judged by the generic rule: ready once it exists).
+/// managedFields are dropped: readiness never reads them, and they are most of what a store would hold.
 fn typed(mut o: DynamicObject, resource: &kube::discovery::ApiResource) -> Option<Arc<Value>> {
+    o.metadata.managed_fields = None;
     if o.types.is_none() {
         o.types = Some(kube::core::TypeMeta {
             api_version: resource.api_version.clone(),

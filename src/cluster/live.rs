@@ -111,6 +111,18 @@ impl Cluster {
     /// Lists every kind of `objects` that the cluster serves. Kinds it does not serve yet are left out
     /// ([`Live::Unknown`]); a failed list only loses the fast path for that kind.
     pub async fn list_live(&self, objects: &[Object], concurrency: usize) -> LiveIndex {
+        self.list_live_with(objects, concurrency, |_| true).await
+    }
+
+    /// [`Cluster::list_live`], keeping the managedFields only of the objects `managed_fields` names (they
+    /// are most of a listed object, and only attribution and ignore rules by field manager read them).
+    pub async fn list_live_with(
+        &self,
+        objects: &[Object],
+        concurrency: usize,
+        managed_fields: impl Fn(&ObjectId) -> bool,
+    ) -> LiveIndex {
+        let managed_fields = &managed_fields;
         // (apiVersion, kind) → namespaces touched (None: cluster-scoped or too many).
         let mut kinds: HashMap<(String, String), BTreeSet<String>> = HashMap::new();
         for o in objects {
@@ -144,7 +156,15 @@ impl Cluster {
                             all.extend(
                                 items
                                     .into_iter()
-                                    .filter_map(|i| as_get(&resolved, &kind, i)),
+                                    .filter_map(|i| as_get(&resolved, &kind, i))
+                                    .map(|(id, v)| {
+                                        let v = if managed_fields(&id) {
+                                            v
+                                        } else {
+                                            without_managed_fields(v)
+                                        };
+                                        (id, v)
+                                    }),
                             );
                         })
                         .await;
@@ -212,6 +232,13 @@ impl Cluster {
     }
 }
 
+fn without_managed_fields(mut v: Value) -> Value {
+    if let Some(m) = v.get_mut("metadata").and_then(Value::as_object_mut) {
+        m.shift_remove("managedFields");
+    }
+    v
+}
+
 /// A LIST item as GET returns it, keyed by id: LIST items carry no apiVersion and kind.
 fn as_get(resolved: &Resolved, kind: &str, item: DynamicObject) -> Option<(ObjectId, Value)> {
     let ns = item
@@ -260,6 +287,10 @@ mod tests {
         assert_eq!(index.take(&id("c1")), Live::Unknown);
         assert_eq!(index.take(&id("c3")), Live::Absent);
         let secret = ObjectId::new("", "Secret", Some("a"), "s");
+        let stripped = without_managed_fields(
+            json!({"metadata": {"name": "c", "managedFields": [{"manager": "m"}], "uid": "u"}}),
+        );
+        assert_eq!(stripped, json!({"metadata": {"name": "c", "uid": "u"}}));
         assert_eq!(index.take(&secret), Live::Unknown, "a kind not listed");
     }
 }

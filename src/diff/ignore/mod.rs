@@ -241,6 +241,12 @@ impl Ignored {
         self.fields.is_empty() && self.managers.is_empty()
     }
 
+    /// Whether fields are ignored by their manager: only then does a decision read the live object's
+    /// managedFields.
+    pub fn names_managers(&self) -> bool {
+        !self.managers.is_empty()
+    }
+
     /// Each ignored pointer or manager with the rule that asks for it.
     pub fn reasons(&self) -> &[String] {
         &self.reasons
