@@ -32,6 +32,7 @@ pub mod kustomize;
 pub mod layers;
 pub mod names;
 pub mod overlays;
+pub mod parallel;
 pub mod pending;
 pub mod resolve;
 pub mod rules;
@@ -265,6 +266,15 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         walks.push(walk);
     }
     shaped.add_values(&mut specs, &mut errors);
+    let plain: Vec<(String, std::path::PathBuf)> = walks
+        .iter()
+        .flat_map(|w| &w.inputs)
+        .filter_map(|input| match input {
+            Input::File { rel, abs } => Some((rel.clone(), abs.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut parsed_files = parallel::parse_files(plain, options.max_file_size, LOAD_STACK_SIZE);
     let mut charts_out = charts::render::render_all(&root, &specs, &options.helm).into_iter();
     let mut specs = specs.into_iter();
     let mut own_namespaces: Vec<Option<String>> = Vec::new();
@@ -285,23 +295,21 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         for input in inputs {
             let (rel, origin, parsed) = match input {
                 Input::File { rel, abs } => {
-                    let parsed = files::read_text(&abs, &rel, options.max_file_size).map(|text| {
-                        let json = rel.to_ascii_lowercase().ends_with(".json");
-                        let (docs, parse_errors) = if json {
-                            documents::parse_json_documents(&text, &rel)
-                        } else {
-                            documents::parse_yaml_documents(&text, &rel, Origin::File)
-                        };
+                    let parsed = match parsed_files.remove(&rel) {
+                        Some(p) => p,
+                        None => parallel::parse_one(&rel, &abs, options.max_file_size),
+                    };
+                    let parsed = parsed.map(|p| {
                         let docs = sops::file::prepare(
-                            &text,
+                            &p.text,
                             &rel,
-                            json,
-                            docs,
+                            p.json,
+                            p.docs,
                             pass,
                             &mut errors,
                             &mut warnings,
                         );
-                        (docs, parse_errors)
+                        (docs, p.errors)
                     });
                     (rel, Origin::File, parsed)
                 }

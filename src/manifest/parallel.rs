@@ -1,0 +1,91 @@
+//! The plain files of a load read and parsed on every core: YAML parsing is about half of loading a large
+//! repository, and files parse independently. The rest of the load stays in file order.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use super::diagnostics::Diagnostic;
+use super::documents::{self, Doc, Origin};
+use super::files::read_text;
+
+/// One file, read and split into documents.
+pub struct Parsed {
+    pub text: String,
+    pub json: bool,
+    pub docs: Vec<Doc>,
+    pub errors: Vec<Diagnostic>,
+}
+
+/// Files per worker below which a second thread is not worth starting.
+const MIN_PER_WORKER: usize = 32;
+
+/// Reads and parses `files` (relative path, absolute path), keyed by relative path. Workers run on
+/// threads of `stack` bytes: parsing recurses once per nesting level of a document.
+pub fn parse_files(
+    files: Vec<(String, PathBuf)>,
+    limit: u64,
+    stack: usize,
+) -> HashMap<String, Result<Parsed, Diagnostic>> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let workers = cores.min(files.len() / MIN_PER_WORKER).max(1);
+    if workers == 1 {
+        return files
+            .into_iter()
+            .map(|(rel, abs)| parse(rel, &abs, limit))
+            .collect();
+    }
+    // Interleaved, so that each worker gets files of every size.
+    let mut shares: Vec<Vec<(String, PathBuf)>> = (0..workers).map(|_| Vec::new()).collect();
+    for (i, file) in files.into_iter().enumerate() {
+        shares[i % workers].push(file);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = shares
+            .into_iter()
+            .map(|share| {
+                let work = move || {
+                    share
+                        .into_iter()
+                        .map(|(rel, abs)| parse(rel, &abs, limit))
+                        .collect::<Vec<_>>()
+                };
+                std::thread::Builder::new()
+                    .name("rekube-parse".into())
+                    .stack_size(stack)
+                    .spawn_scoped(scope, work)
+            })
+            .collect();
+        let mut out = HashMap::new();
+        // A worker that could not start leaves its files to be parsed where the load reaches them.
+        for h in handles.into_iter().flatten() {
+            out.extend(
+                h.join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            );
+        }
+        out
+    })
+}
+
+fn parse(rel: String, abs: &std::path::Path, limit: u64) -> (String, Result<Parsed, Diagnostic>) {
+    let parsed = read_text(abs, &rel, limit).map(|text| {
+        let json = rel.to_ascii_lowercase().ends_with(".json");
+        let (docs, errors) = if json {
+            documents::parse_json_documents(&text, &rel)
+        } else {
+            documents::parse_yaml_documents(&text, &rel, Origin::File)
+        };
+        Parsed {
+            text,
+            json,
+            docs,
+            errors,
+        }
+    });
+    (rel, parsed)
+}
+
+/// One file parsed where the load reaches it (its worker could not start).
+pub fn parse_one(rel: &str, abs: &std::path::Path, limit: u64) -> Result<Parsed, Diagnostic> {
+    parse(rel.to_string(), abs, limit).1
+}
