@@ -89,3 +89,41 @@ fn parse(rel: String, abs: &std::path::Path, limit: u64) -> (String, Result<Pars
 pub fn parse_one(rel: &str, abs: &std::path::Path, limit: u64) -> Result<Parsed, Diagnostic> {
     parse(rel.to_string(), abs, limit).1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_file_is_parsed_once_whatever_the_workers() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut files = Vec::new();
+        for i in 0..100 {
+            let rel = format!("f{i}.yaml");
+            let text = if i == 7 {
+                "a: [\n".to_string()
+            } else {
+                format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\n")
+            };
+            std::fs::write(dir.path().join(&rel), text).expect("write");
+            files.push((rel.clone(), dir.path().join(&rel)));
+        }
+        files.push(("missing.yaml".into(), dir.path().join("missing.yaml")));
+        let out = parse_files(files, 1 << 20, 8 << 20);
+        assert_eq!(out.len(), 101);
+        let ok = |rel: &str| {
+            out[rel]
+                .as_ref()
+                .ok()
+                .map(|p| (p.docs.len(), p.errors.len()))
+        };
+        assert_eq!(ok("f0.yaml"), Some((1, 0)));
+        assert_eq!(ok("f99.yaml"), Some((1, 0)));
+        assert_eq!(
+            ok("f7.yaml").map(|(_, e)| e),
+            Some(1),
+            "a syntax error is kept"
+        );
+        assert!(out["missing.yaml"].is_err());
+    }
+}
