@@ -1,4 +1,4 @@
-//! Benchmark: rekube against kubectl and kpt on one local control plane, with the API server's own write
+//! Benchmark: rekube against kubectl, kpt and Flux's apply engine on one local control plane, with the API server's own write
 //! rate (the floor) as the baseline.
 //!
 //! `cargo run --release --example bench -- [--objects 100,1000,5000] [--runs 3] [--smoke] [--out FILE]`
@@ -19,6 +19,8 @@
 
 #[path = "bench/cluster.rs"]
 mod cluster;
+#[path = "bench/flux.rs"]
+mod flux;
 #[path = "bench/load.rs"]
 mod load;
 #[path = "bench/procs.rs"]
@@ -70,10 +72,12 @@ struct Options {
     rekube: Option<PathBuf>,
     kubectl: Option<PathBuf>,
     skip_kpt: bool,
+    flux: Option<PathBuf>,
+    skip_flux: bool,
 }
 
 const USAGE: &str = "usage: bench [--objects 100,1000,5000] [--runs 3] [--smoke] [--serve] [--out FILE] \
-[--peers-once-above N] [--rekube PATH] [--kubectl PATH] [--skip-kpt]";
+[--peers-once-above N] [--rekube PATH] [--kubectl PATH] [--skip-kpt] [--flux PATH] [--skip-flux]";
 
 fn parse_args() -> Result<Options, String> {
     let mut o = Options {
@@ -86,6 +90,8 @@ fn parse_args() -> Result<Options, String> {
         rekube: None,
         kubectl: None,
         skip_kpt: false,
+        flux: None,
+        skip_flux: false,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -113,6 +119,8 @@ fn parse_args() -> Result<Options, String> {
             "--rekube" => o.rekube = Some(PathBuf::from(value()?)),
             "--kubectl" => o.kubectl = Some(PathBuf::from(value()?)),
             "--skip-kpt" => o.skip_kpt = true,
+            "--flux" => o.flux = Some(PathBuf::from(value()?)),
+            "--skip-flux" => o.skip_flux = true,
             "--smoke" => o.smoke = true,
             "--serve" => o.serve = true,
             "-h" | "--help" => return Err(USAGE.to_string()),
@@ -156,6 +164,8 @@ struct Bench {
     rekube: PathBuf,
     kubectl: PathBuf,
     kpt: Option<PathBuf>,
+    /// flux-apply (tests/flux), the Flux peer.
+    flux: Option<PathBuf>,
     /// Repositories, logs and rekube's cache folder (journals).
     work: PathBuf,
     /// Smoke run: deletions are not waited for (nothing is compared, and CI time counts).
@@ -177,6 +187,15 @@ async fn run(opts: Options) -> Result<bool, Error> {
         None
     } else {
         setup::which("kpt")
+    };
+    // The Flux peer is built by tests/flux/build.sh; a failed build fails the run (and the smoke).
+    let (flux, flux_error) = match (&opts.flux, opts.skip_flux) {
+        (_, true) => (None, None),
+        (Some(p), false) => (Some(p.clone()), None),
+        (None, false) => match flux::build().await {
+            Ok(p) => (Some(p), None),
+            Err(e) => (None, Some(e)),
+        },
     };
     let work = tempfile::Builder::new()
         .prefix("rekube-bench-")
@@ -203,10 +222,16 @@ async fn run(opts: Options) -> Result<bool, Error> {
         rekube,
         kubectl,
         kpt,
+        flux,
         work: work.clone(),
         smoke: opts.smoke,
         results: Results::default(),
     };
+    if let Some(e) = flux_error {
+        b.fail(format!(
+            "the Flux peer (flux-apply, tests/flux/build.sh) did not build: {e}"
+        ));
+    }
     let header = setup::environment(&b, &opts).await;
     if let Some(kpt) = b.kpt.clone() {
         let kc = b.kubeconfig_arg();
@@ -236,10 +261,14 @@ async fn run(opts: Options) -> Result<bool, Error> {
             b.tool(n, run, Tool::Floor, false).await;
             b.tool(n, run, Tool::Rekube, is_last && !peers).await;
             if peers {
-                let kpt_next = b.kpt.is_some();
-                b.tool(n, run, Tool::Kubectl, is_last && !kpt_next).await;
+                let (kpt_next, flux_next) = (b.kpt.is_some(), b.flux.is_some());
+                b.tool(n, run, Tool::Kubectl, is_last && !kpt_next && !flux_next)
+                    .await;
                 if kpt_next {
-                    b.tool(n, run, Tool::Kpt, is_last).await;
+                    b.tool(n, run, Tool::Kpt, is_last && !flux_next).await;
+                }
+                if flux_next {
+                    b.tool(n, run, Tool::Flux, is_last).await;
                 }
             }
         }
@@ -252,8 +281,10 @@ async fn run(opts: Options) -> Result<bool, Error> {
 
     let mut md = header;
     md.push_str(&b.results.render());
+    md.push_str(&flux::render(&b.results));
     md.push_str("\n#### Targets\n\n");
     md.push_str(&b.results.targets());
+    md.push_str(&flux::target_row(&b.results));
     if !b.results.notes.is_empty() {
         md.push_str("\nNotes:\n");
         for n in &b.results.notes {

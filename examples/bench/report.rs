@@ -97,7 +97,7 @@ impl Results {
         )
     }
 
-    fn rv(&self, n: usize, scenario: &str, tool: &str) -> Option<f64> {
+    pub fn rv(&self, n: usize, scenario: &str, tool: &str) -> Option<f64> {
         median(
             self.get(n, scenario, tool)
                 .iter()
@@ -107,7 +107,7 @@ impl Results {
         )
     }
 
-    fn sizes(&self) -> Vec<usize> {
+    pub fn sizes(&self) -> Vec<usize> {
         let mut v: Vec<usize> = self.samples.keys().map(|k| k.0).collect();
         v.dedup();
         v
@@ -338,7 +338,7 @@ impl Results {
         out
     }
 
-    fn cell(&self, n: usize, scenario: &str, tool: &str) -> String {
+    pub fn cell(&self, n: usize, scenario: &str, tool: &str) -> String {
         match self.secs(n, scenario, tool) {
             None => "–".into(),
             Some(v) => {
@@ -348,7 +348,7 @@ impl Results {
         }
     }
 
-    fn requests_cell(&self, n: usize, scenario: &str, tool: &str) -> String {
+    pub fn requests_cell(&self, n: usize, scenario: &str, tool: &str) -> String {
         let w = self.req(n, scenario, tool, |r| r.writes);
         let d = self.req(n, scenario, tool, |r| r.dry_runs);
         let r = self.req(n, scenario, tool, |r| r.reads);
@@ -358,7 +358,7 @@ impl Results {
         }
     }
 
-    fn mem_cell(&self, n: usize, scenario: &str, tool: &str) -> String {
+    pub fn mem_cell(&self, n: usize, scenario: &str, tool: &str) -> String {
         match (
             self.rss_mib(n, scenario, tool),
             self.rss_max_mib(n, scenario, tool),
@@ -369,7 +369,7 @@ impl Results {
     }
 }
 
-fn both(a: Option<f64>, b: Option<f64>) -> Option<(f64, f64)> {
+pub fn both(a: Option<f64>, b: Option<f64>) -> Option<(f64, f64)> {
     Some((a?, b?))
 }
 
@@ -377,12 +377,12 @@ fn s(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{v:.2} s"))
 }
 
-fn opt(v: Option<f64>, decimals: usize) -> String {
+pub fn opt(v: Option<f64>, decimals: usize) -> String {
     v.map_or("–".into(), |v| format!("{v:.decimals$}"))
 }
 
 /// `a / b` as "N.Nx".
-fn ratio(a: Option<f64>, b: Option<f64>) -> String {
+pub fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     match both(a, b) {
         Some((a, b)) if b > 0.0 => format!("{:.1}x", a / b),
         _ => "–".into(),

@@ -1,4 +1,4 @@
-//! Each tool's scenarios on a fresh workload: the floor, rekube, kubectl and kpt.
+//! Each tool's scenarios on a fresh workload: the floor, rekube, kubectl and kpt (Flux in flux.rs).
 
 use std::time::Duration;
 
@@ -19,6 +19,7 @@ pub enum Tool {
     Rekube,
     Kubectl,
     Kpt,
+    Flux,
 }
 
 impl Tool {
@@ -28,6 +29,7 @@ impl Tool {
             Tool::Rekube => "rekube",
             Tool::Kubectl => "kubectl",
             Tool::Kpt => "kpt",
+            Tool::Flux => "flux",
         }
     }
 }
@@ -47,6 +49,7 @@ impl Bench {
             Tool::Rekube => self.rekube(&mut w).await,
             Tool::Kubectl => self.kubectl(&mut w).await,
             Tool::Kpt => self.kpt(&w).await,
+            Tool::Flux => self.flux(&mut w).await,
         };
         if let Err(e) = result {
             self.fail(format!("{prefix}: {e}"));

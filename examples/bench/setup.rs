@@ -36,6 +36,9 @@ pub async fn environment(b: &Bench, opts: &Options) -> String {
     let kpt_version = b.kpt.as_ref().map_or("not measured".into(), |k| {
         procs::first_line(k, &["version"])
     });
+    let flux_version = b.flux.as_ref().map_or("not measured".into(), |f| {
+        procs::first_line(f, &["version"])
+    });
     let rekube_version = procs::first_line(&b.rekube, &["--version"]);
     let mut command = String::from(if cfg!(debug_assertions) {
         "cargo run --example bench --"
@@ -48,13 +51,14 @@ pub async fn environment(b: &Bench, opts: &Options) -> String {
     }
     let mut peers = String::new();
     if let Some(limit) = opts.peers_once_above {
-        peers = format!(" kubectl and kpt measured in the first run only above {limit} objects.");
+        peers =
+            format!(" kubectl, kpt and flux measured in the first run only above {limit} objects.");
     }
     format!(
         "### Run: `{command}`\n\n\
          - machine: {nproc} cores (`nproc`), {cpu}, {mem} RAM\n\
          - Kubernetes {k8s} (local control plane: etcd, kube-apiserver, controller manager, scheduler, kwok; 3 fake nodes)\n\
-         - {rekube_version} ({profile} build); kubectl: {kubectl_version}; kpt {kpt_version}\n\
+         - {rekube_version} ({profile} build); kubectl: {kubectl_version}; kpt {kpt_version}; {flux_version}\n\
          - sizes {sizes:?}, {runs} run(s) each, medians;{peers} floor: {FLOOR_IN_FLIGHT} requests in flight\n\n",
         profile = if cfg!(debug_assertions) {
             "debug"

@@ -5,8 +5,10 @@
 //
 // Usage:
 //
-//	flux-apply [--kubeconfig FILE] [--timeout 5m] [--interval 5s] [--concurrency 4] FOLDER
-//	flux-apply diff [--kubeconfig FILE] [--concurrency 4] FOLDER
+//	flux-apply [--kubeconfig FILE] [--timeout 5m] [--interval 5s] [--concurrency 4] FOLDER...
+//	flux-apply diff [--kubeconfig FILE] [--concurrency 4] FOLDER...
+//
+// Several folders are read as one set, as a kustomization listing them would be.
 //
 // Exit codes: 0 success (diff: no differences), 1 diff found differences, 2 any failure.
 // Timings go to stderr.
@@ -20,6 +22,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -44,6 +47,10 @@ const (
 
 func main() {
 	args := os.Args[1:]
+	if len(args) == 1 && (args[0] == "version" || args[0] == "--version") {
+		fmt.Println(version())
+		return
+	}
 	diff := len(args) > 0 && args[0] == "diff"
 	if diff {
 		args = args[1:]
@@ -57,12 +64,12 @@ func main() {
 	if err := flags.Parse(args); err != nil {
 		os.Exit(2)
 	}
-	if flags.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "flux-apply: exactly one folder is needed")
+	if flags.NArg() == 0 {
+		fmt.Fprintln(os.Stderr, "flux-apply: a folder is needed")
 		os.Exit(2)
 	}
 	started := time.Now()
-	code, err := run(*kubeconfig, flags.Arg(0), diff, *timeout, *interval, *concurrency, *name, started)
+	code, err := run(*kubeconfig, flags.Args(), diff, *timeout, *interval, *concurrency, *name, started)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "flux-apply: %v\n", err)
 		os.Exit(2)
@@ -70,11 +77,15 @@ func main() {
 	os.Exit(code)
 }
 
-func run(kubeconfig, dir string, diff bool, timeout, interval time.Duration, concurrency int,
+func run(kubeconfig string, dirs []string, diff bool, timeout, interval time.Duration, concurrency int,
 	name string, started time.Time) (int, error) {
-	objects, err := readFolder(dir)
-	if err != nil {
-		return 2, err
+	var objects []*unstructured.Unstructured
+	for _, dir := range dirs {
+		objs, err := readFolder(dir)
+		if err != nil {
+			return 2, err
+		}
+		objects = append(objects, objs...)
 	}
 	loaded := time.Since(started)
 
@@ -198,6 +209,18 @@ func readFolder(dir string) ([]*unstructured.Unstructured, error) {
 		return nil, fmt.Errorf("%s: no Kubernetes objects", dir)
 	}
 	return objects, nil
+}
+
+// version names the engine this binary was built with, from its build information.
+func version() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/fluxcd/pkg/ssa" {
+				return fmt.Sprintf("flux-apply: %s %s (%s)", d.Path, d.Version, bi.GoVersion)
+			}
+		}
+	}
+	return "flux-apply: unknown engine version"
 }
 
 func summary(counts map[ssa.Action]int) string {
