@@ -1,7 +1,8 @@
-//! Benchmark: rekube against kubectl, kpt and Flux's apply engine on one local control plane, with the API server's own write
-//! rate (the floor) as the baseline.
+//! Benchmark: rekube against kubectl, kpt and Flux's apply engine (`flux-apply`, tests/flux) on one local
+//! control plane, with the API server's own write rate (the floor) as the baseline.
 //!
-//! `cargo run --release --example bench -- [--objects 100,1000,5000] [--runs 3] [--smoke] [--out FILE]`
+//! `cargo run --release --example bench -- [--objects 100,1000,5000] [--runs 3] [--smoke] [--out FILE]
+//! [--skip-flux] [--flux PATH]`
 //!
 //! For each size and run, every tool gets a fresh copy of a `rekube::synth` repository under its own
 //! name prefix (new Namespaces, CRD group and inventory), so each cold run is really cold; after a tool's
