@@ -1,12 +1,11 @@
 //! The Flux peer: `flux-apply` (tests/flux), Flux's apply engine `fluxcd/pkg/ssa` driven the way
 //! kustomize-controller drives it. Its build, its scenarios (cold rebuild with readiness, no-op apply,
-//! diff after the 1% change), its table of ratios and its verdict row.
+//! drift, diff after the 1% change), its table of ratios and its verdict row.
 
 use std::fmt::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Stdio;
+use std::path::PathBuf;
 
-use crate::report::{self, COLD, DIFF, NOOP, REKUBE, Results};
+use crate::report::{self, COLD, DIFF, DRIFT, NOOP, REKUBE, Results};
 use crate::workload::Workload;
 use crate::{Bench, Error, WAIT_TIMEOUT, cluster};
 
@@ -16,44 +15,14 @@ pub const FLUX: &str = "flux";
 /// measures the engine rather than the controller's poll period (in Flux's favour).
 const POLL_INTERVAL: &str = "500ms";
 
-/// Builds flux-apply with tests/flux/build.sh (a no-op when already built) and returns its path, the
-/// script's last line of stdout.
+/// Builds flux-apply with tests/flux/build.sh (a no-op when already built) and returns its path.
 pub async fn build() -> Result<PathBuf, Error> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/flux/build.sh");
-    eprintln!("bench: building the Flux peer ({})", script.display());
-    let out = tokio::process::Command::new("bash")
-        .arg(&script)
-        .stdin(Stdio::null())
-        .output()
-        .await
-        .map_err(|e| format!("running bash {}: {e}", script.display()))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        let tail: Vec<&str> = stderr.lines().rev().take(15).collect();
-        let tail: Vec<&str> = tail.into_iter().rev().collect();
-        return Err(format!(
-            "bash {} failed ({}):\n{}",
-            script.display(),
-            out.status,
-            tail.join("\n")
-        )
-        .into());
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let bin = PathBuf::from(stdout.lines().last().unwrap_or_default().trim());
-    if !bin.is_file() {
-        return Err(format!(
-            "bash {} printed no binary path (last line {:?})",
-            script.display(),
-            bin
-        )
-        .into());
-    }
-    Ok(bin)
+    crate::setup::go_tool("tests/flux/build.sh").await
 }
 
 impl Bench {
-    /// Cold rebuild (staged apply + WaitForSet), no-op apply and diff after the 1% change.
+    /// Cold rebuild (staged apply + WaitForSet), no-op apply, drift (its diff of the unchanged
+    /// repository, as kustomize-controller's drift detection) and diff after the 1% change.
     pub(crate) async fn flux(&mut self, w: &mut Workload) -> Result<(), Error> {
         let n = w.repo.objects.len();
         let Some(flux) = self.flux.clone() else {
@@ -76,6 +45,9 @@ impl Bench {
         cluster::wait_available(&self.client, w, WAIT_TIMEOUT).await?;
         let (s, _) = self.measured(w, &flux, &apply, "apply-noop", &[0]).await?;
         self.results.add(n, NOOP, FLUX, s);
+        // Drift: the engine's diff of the unchanged repository (exit 0: nothing differs).
+        let (s, _) = self.measured(w, &flux, &diff, "drift", &[0]).await?;
+        self.results.add(n, DRIFT, FLUX, s);
 
         let changed = w.change_one_percent()?;
         self.results.diff_changed.entry(n).or_insert(changed);
@@ -97,7 +69,7 @@ impl Bench {
 
 /// The Flux table: rekube and the engine side by side per scenario, ratios flux time / rekube time.
 pub fn render(r: &Results) -> String {
-    let mut out = String::from("\n#### Flux's apply engine (seconds, median)\n\n");
+    let mut out = String::from("\n### Flux's apply engine (seconds, median)\n\n");
     out.push_str("flux-apply (tests/flux) drives `fluxcd/pkg/ssa` as kustomize-controller does: ");
     out.push_str(
         "`ApplyAllStaged` (CRDs, Namespaces and other cluster definitions first, waited for), ",
@@ -134,40 +106,4 @@ pub fn render(r: &Results) -> String {
         );
     }
     out
-}
-
-/// The verdict row for "faster than Flux's engine on every scenario", appended to the targets table.
-pub fn target_row(r: &Results) -> String {
-    let mut figures = Vec::new();
-    let (mut slower, mut missing) = (false, false);
-    for n in r.sizes() {
-        for (scenario, label) in [(COLD, "cold"), (NOOP, "no-op"), (DIFF, "diff")] {
-            let (ours, flux) = (r.secs(n, scenario, REKUBE), r.secs(n, scenario, FLUX));
-            match report::both(ours, flux) {
-                Some((ours, flux)) => {
-                    figures.push(format!(
-                        "{n} {label} {}",
-                        report::ratio(Some(flux), Some(ours))
-                    ));
-                    slower |= ours >= flux;
-                }
-                None => missing = true,
-            }
-        }
-    }
-    let verdict = if slower {
-        "**missed**"
-    } else if missing {
-        "not measured"
-    } else {
-        "met"
-    };
-    let figure = if figures.is_empty() {
-        "–".to_string()
-    } else {
-        format!("flux / rekube: {}", figures.join(", "))
-    };
-    format!(
-        "| faster than Flux's engine (fluxcd/pkg/ssa) on cold rebuild, no-op apply and diff, every size | {figure} | {verdict} |\n"
-    )
 }
