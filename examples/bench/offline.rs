@@ -60,7 +60,7 @@ pub async fn run(work: &Path, rekube: &Path) -> Offline {
     o.plan_runs = secs;
     o.plan_mib = median(mib);
 
-    match setup::cargo_build(&["--example", "bench_plan"], "examples/bench_plan").await {
+    match setup::cargo_build(&setup::TARGETS, "examples/bench_plan").await {
         Ok(bench_plan) => {
             let dir_arg = dir.display().to_string();
             for args in [

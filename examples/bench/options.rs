@@ -47,7 +47,7 @@ impl Default for Options {
             flux: None,
             skip_flux: false,
             skip_charts: false,
-            quiet_patience: Duration::from_secs(20),
+            quiet_patience: Duration::from_secs(5),
         }
     }
 }

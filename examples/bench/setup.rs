@@ -82,16 +82,18 @@ pub async fn environment(b: &Bench, opts: &Options) -> String {
 /// dev-dependencies' features, so building the binary alone would rebuild the library with other
 /// features (minutes), and the next `cargo run --example bench` would rebuild it back.
 pub async fn build_rekube() -> Result<PathBuf, Error> {
-    let targets = [
-        "--bin",
-        "rekube",
-        "--example",
-        "bench",
-        "--example",
-        "bench_plan",
-    ];
-    cargo_build(&targets, "rekube").await
+    cargo_build(&TARGETS, "rekube").await
 }
+
+/// What one `cargo build` builds for the benchmark.
+pub const TARGETS: [&str; 6] = [
+    "--bin",
+    "rekube",
+    "--example",
+    "bench",
+    "--example",
+    "bench_plan",
+];
 
 /// `cargo build` of one target of this package with this example's profile; returns `built`, a path
 /// under the profile's folder (target/<profile>).
@@ -104,6 +106,24 @@ pub async fn cargo_build(target: &[&str], built: &str) -> Result<PathBuf, Error>
         .ok_or("cannot locate the target folder from this executable")?;
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = tokio::process::Command::new(cargo);
+    // `cargo run` gave this process its package's variables (OUT_DIR, CARGO_PKG_NAME, …); build
+    // scripts of dependencies (ring's) rerun when those change, which would rebuild half the
+    // dependency tree and the library (minutes) here and again at the next `cargo run`.
+    for (key, _) in std::env::vars_os() {
+        let key = key.to_string_lossy();
+        if key == "OUT_DIR"
+            || key.starts_with("CARGO_PKG_")
+            || key.starts_with("CARGO_MANIFEST_")
+            || [
+                "CARGO_CRATE_NAME",
+                "CARGO_BIN_NAME",
+                "CARGO_PRIMARY_PACKAGE",
+            ]
+            .contains(&&*key)
+        {
+            cmd.env_remove(&*key);
+        }
+    }
     cmd.args(["build", "--quiet"])
         .args(target)
         .current_dir(env!("CARGO_MANIFEST_DIR"));
