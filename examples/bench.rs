@@ -1,26 +1,43 @@
-//! Benchmark: rekube against kubectl and kpt on one local control plane, with the API server's own write
-//! rate (the floor) as the baseline.
+//! Benchmark: rekube against kubectl, kpt, Flux's apply engine (`flux-apply`, tests/flux) and `helm
+//! install --wait` on one local control plane, with the API server's own write rate (the floor) as the
+//! baseline.
 //!
-//! `cargo run --release --example bench -- [--objects 100,1000,5000] [--runs 3] [--smoke] [--out FILE]`
+//! `cargo run --release --example bench -- --write BENCHMARKS.md` regenerates BENCHMARKS.md completely
+//! (machine, commands, offline plan figures, every table, the targets' verdicts); see `--help` for the
+//! sizes, runs and which peers run up to which size.
 //!
 //! For each size and run, every tool gets a fresh copy of a `rekube::synth` repository under its own
 //! name prefix (new Namespaces, CRD group and inventory), so each cold run is really cold; after a tool's
 //! scenarios its Namespaces and CRDs are deleted and waited for, so the API server is back to its size.
 //! Scenarios: the floor (raw concurrent server-side apply from this process); cold rebuild; no-op
-//! re-apply (time, write requests from the apiserver's metrics, resourceVersion changes); diff after a 1%
-//! change; drift; peak memory of every process (wait4 rusage). Tables of medians and ratios go to stdout
-//! and, with `--out`, to a markdown file.
+//! re-apply (time, requests from the apiserver's metrics, resourceVersion changes); drift; diff after a
+//! 1% change; peak memory and CPU time of every process (wait4 rusage); the corpus charts against
+//! `helm install --wait`. Tables of medians and ratios go to stdout, with `--out` to a markdown file.
 //!
 //! `--serve` only starts the control plane and holds it until killed, printing its kubeconfig: for
 //! profiling one tool by hand on the same cluster.
 //!
-//! `--smoke` (50 objects, 1 run) is what CI runs: it exits non-zero when any tool failed; the targets are
-//! printed but not enforced.
+//! `--smoke` (50 objects, 1 run, every tool and chart once) is what CI runs: it exits non-zero when any
+//! tool failed; the targets are printed but not enforced.
 
+#[path = "bench/charts.rs"]
+mod charts;
 #[path = "bench/cluster.rs"]
 mod cluster;
+#[path = "bench/counts.rs"]
+mod counts;
+#[path = "bench/doc.rs"]
+mod doc;
+#[path = "bench/flux.rs"]
+mod flux;
 #[path = "bench/load.rs"]
 mod load;
+#[path = "bench/metrics.rs"]
+mod metrics;
+#[path = "bench/offline.rs"]
+mod offline;
+#[path = "bench/options.rs"]
+mod options;
 #[path = "bench/procs.rs"]
 mod procs;
 #[path = "bench/report.rs"]
@@ -29,17 +46,21 @@ mod report;
 mod scenarios;
 #[path = "bench/setup.rs"]
 mod setup;
+#[path = "bench/targets.rs"]
+mod targets;
 #[path = "bench/workload.rs"]
 mod workload;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use kube::Client;
 use rekube::controlplane::{ControlPlane, ControlPlaneOptions};
 
-use cluster::{Counters, Resolver};
+use cluster::Resolver;
+use metrics::Counters;
+use options::Options;
 use procs::Exit;
 use report::{Results, Sample};
 use scenarios::Tool;
@@ -51,87 +72,15 @@ pub type Error = Box<dyn std::error::Error + Send + Sync>;
 const FLOOR_IN_FLIGHT: usize = 64;
 /// Limit on any one tool invocation (rekube's own per-object timeout is 5 minutes).
 const PROCESS_TIMEOUT: Duration = Duration::from_secs(20 * 60);
-/// A step starts once processes outside the benchmark use less than this many cores...
+/// A step starts once processes outside the benchmark use less than this many cores (or after
+/// `--quiet-patience` anyway; the load is reported with the results).
 const QUIET_CORES: f64 = 0.25;
-/// ...or after this long anyway (the load is reported with the results).
-const QUIET_PATIENCE: Duration = Duration::from_secs(180);
 /// Limit on waiting for Deployments or for a run's objects to be deleted.
 const WAIT_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Clone)]
-struct Options {
-    sizes: Vec<usize>,
-    runs: usize,
-    smoke: bool,
-    serve: bool,
-    out: Option<PathBuf>,
-    /// Above this many objects, kubectl and kpt are measured in the first run only (they are slow).
-    peers_once_above: Option<usize>,
-    rekube: Option<PathBuf>,
-    kubectl: Option<PathBuf>,
-    skip_kpt: bool,
-}
-
-const USAGE: &str = "usage: bench [--objects 100,1000,5000] [--runs 3] [--smoke] [--serve] [--out FILE] \
-[--peers-once-above N] [--rekube PATH] [--kubectl PATH] [--skip-kpt]";
-
-fn parse_args() -> Result<Options, String> {
-    let mut o = Options {
-        sizes: vec![100, 1000, 5000],
-        runs: 3,
-        smoke: false,
-        serve: false,
-        out: None,
-        peers_once_above: None,
-        rekube: None,
-        kubectl: None,
-        skip_kpt: false,
-    };
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        let mut value = || args.next().ok_or(format!("{arg} needs a value; {USAGE}"));
-        match arg.as_str() {
-            "--objects" => {
-                o.sizes = value()?
-                    .split(',')
-                    .map(|s| {
-                        s.trim()
-                            .parse::<usize>()
-                            .map_err(|e| format!("--objects {s}: {e}"))
-                    })
-                    .collect::<Result<_, _>>()?;
-            }
-            "--runs" => o.runs = value()?.parse().map_err(|e| format!("--runs: {e}"))?,
-            "--out" => o.out = Some(PathBuf::from(value()?)),
-            "--peers-once-above" => {
-                o.peers_once_above = Some(
-                    value()?
-                        .parse()
-                        .map_err(|e| format!("--peers-once-above: {e}"))?,
-                )
-            }
-            "--rekube" => o.rekube = Some(PathBuf::from(value()?)),
-            "--kubectl" => o.kubectl = Some(PathBuf::from(value()?)),
-            "--skip-kpt" => o.skip_kpt = true,
-            "--smoke" => o.smoke = true,
-            "--serve" => o.serve = true,
-            "-h" | "--help" => return Err(USAGE.to_string()),
-            _ => return Err(format!("unexpected argument {arg}; {USAGE}")),
-        }
-    }
-    if o.smoke {
-        o.sizes = vec![50];
-        o.runs = 1;
-    }
-    if o.runs == 0 || o.sizes.is_empty() || o.sizes.contains(&0) {
-        return Err("--runs and every size in --objects must be at least 1".into());
-    }
-    Ok(o)
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
-    let opts = match parse_args() {
+    let opts = match options::parse() {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {e}");
@@ -156,15 +105,27 @@ struct Bench {
     rekube: PathBuf,
     kubectl: PathBuf,
     kpt: Option<PathBuf>,
+    /// flux-apply (tests/flux), the Flux peer.
+    flux: Option<PathBuf>,
+    /// Helm, the peer of the chart scenarios.
+    helm: Option<PathBuf>,
     /// Repositories, logs and rekube's cache folder (journals).
     work: PathBuf,
     /// Smoke run: deletions are not waited for (nothing is compared, and CI time counts).
     smoke: bool,
+    quiet_patience: Duration,
     results: Results,
+}
+
+/// A peer that did not build: recorded as a failure once the run has started.
+fn built(r: Result<PathBuf, Error>, what: &str, errors: &mut Vec<String>) -> Option<PathBuf> {
+    r.map_err(|e| errors.push(format!("{what} did not build: {e}")))
+        .ok()
 }
 
 /// Runs every scenario; Ok(false) when a tool failed.
 async fn run(opts: Options) -> Result<bool, Error> {
+    let started = Instant::now();
     let rekube = match &opts.rekube {
         Some(p) => p.clone(),
         None => setup::build_rekube().await?,
@@ -177,6 +138,26 @@ async fn run(opts: Options) -> Result<bool, Error> {
         None
     } else {
         setup::which("kpt")
+    };
+    // The Go peers are built by their pinned scripts; a failed build fails the run (and the smoke).
+    let mut build_errors = Vec::new();
+    let flux = match (&opts.flux, opts.skip_flux) {
+        (_, true) => None,
+        (Some(p), false) => Some(p.clone()),
+        (None, false) => built(
+            flux::build().await,
+            "the Flux peer (tests/flux/build.sh)",
+            &mut build_errors,
+        ),
+    };
+    let helm = if opts.skip_charts {
+        None
+    } else {
+        built(
+            setup::helm().await,
+            "Helm (tests/helm/build.sh)",
+            &mut build_errors,
+        )
     };
     let work = tempfile::Builder::new()
         .prefix("rekube-bench-")
@@ -203,84 +184,86 @@ async fn run(opts: Options) -> Result<bool, Error> {
         rekube,
         kubectl,
         kpt,
+        flux,
+        helm,
         work: work.clone(),
         smoke: opts.smoke,
+        quiet_patience: opts.quiet_patience,
         results: Results::default(),
     };
-    let header = setup::environment(&b, &opts).await;
-    if let Some(kpt) = b.kpt.clone() {
-        let kc = b.kubeconfig_arg();
-        let exit = b
-            .exec(
-                &kpt,
-                &["live", "install-resource-group", &kc[0], &kc[1]],
-                "kpt-install-rg",
-            )
-            .await?;
-        if exit.code != 0 {
-            b.fail(format!(
-                "kpt live install-resource-group: exit {}:\n{}",
-                exit.code,
-                exit.tail()
-            ));
-            b.kpt = None;
-        }
+    for e in build_errors {
+        b.fail(e);
     }
+    let machine = setup::environment(&b, &opts).await;
+    b.install_kpt_inventory().await;
 
-    let last = (*opts.sizes.last().unwrap_or(&0), opts.runs);
-    for &n in &opts.sizes {
-        for run in 1..=opts.runs {
-            let peers = run == 1 || opts.peers_once_above.is_none_or(|limit| n <= limit);
-            eprintln!("bench: {n} objects, run {run}/{}", opts.runs);
-            let is_last = (n, run) == last;
-            b.tool(n, run, Tool::Floor, false).await;
-            b.tool(n, run, Tool::Rekube, is_last && !peers).await;
-            if peers {
-                let kpt_next = b.kpt.is_some();
-                b.tool(n, run, Tool::Kubectl, is_last && !kpt_next).await;
-                if kpt_next {
-                    b.tool(n, run, Tool::Kpt, is_last).await;
-                }
-            }
-        }
+    if b.helm.is_some() {
+        b.charts(opts.runs).await;
     }
+    b.sizes(&opts).await;
     if b.kpt.is_none() && !opts.skip_kpt {
         b.results
             .notes
             .push("kpt was not measured (not installed or its setup failed).".into());
     }
-
-    let mut md = header;
-    md.push_str(&b.results.render());
-    md.push_str("\n#### Targets\n\n");
-    md.push_str(&b.results.targets());
-    if !b.results.notes.is_empty() {
-        md.push_str("\nNotes:\n");
-        for n in &b.results.notes {
-            md.push_str(&format!("- {n}\n"));
-        }
-    }
-    println!("{md}");
+    let tables = format!("{machine}{}", doc::results(&b.results, &opts));
+    println!("{tables}");
     if let Some(out) = &opts.out {
-        std::fs::write(out, &md).map_err(|e| format!("writing {}: {e}", out.display()))?;
+        std::fs::write(out, &tables).map_err(|e| format!("writing {}: {e}", out.display()))?;
         eprintln!("bench: wrote {}", out.display());
     }
     let ok = b.results.failures.is_empty();
+    let rekube = b.rekube.clone();
+    let results = std::mem::take(&mut b.results);
+    drop(b);
+    cp.stop()?;
+    if let Some(path) = &opts.write {
+        // The offline figures run with the control plane gone: nothing else on the CPUs of this run.
+        let offline = offline::run(&work, &rekube).await;
+        let text = doc::document(&machine, &results, &offline, &opts, started.elapsed());
+        std::fs::write(path, text).map_err(|e| format!("writing {}: {e}", path.display()))?;
+        eprintln!("bench: wrote {}", path.display());
+    }
     if ok {
         let _ = std::fs::remove_dir_all(&work);
     } else {
-        eprintln!("bench: {} failure(s):", b.results.failures.len());
-        for f in &b.results.failures {
+        eprintln!("bench: {} failure(s):", results.failures.len());
+        for f in &results.failures {
             eprintln!("  - {f}");
         }
         eprintln!("bench: logs kept in {}", work.join("logs").display());
     }
-    drop(b);
-    cp.stop()?;
     Ok(ok)
 }
 
 impl Bench {
+    /// Every size and run: the floor, rekube, then the peers allowed at that size. The very last tool's
+    /// objects are not deleted (the control plane goes away anyway).
+    async fn sizes(&mut self, opts: &Options) {
+        let last_size = opts.sizes.last().copied().unwrap_or(0);
+        for &n in &opts.sizes {
+            let runs = opts.runs_at(n);
+            for run in 1..=runs {
+                let mut tools = vec![Tool::Floor, Tool::Rekube];
+                if n <= opts.peers_max {
+                    tools.push(Tool::Kubectl);
+                    if self.kpt.is_some() {
+                        tools.push(Tool::Kpt);
+                    }
+                }
+                if self.flux.is_some() && n <= opts.flux_max {
+                    tools.push(Tool::Flux);
+                }
+                eprintln!("bench: {n} objects, run {run}/{runs}: {tools:?}");
+                let count = tools.len();
+                for (i, tool) in tools.into_iter().enumerate() {
+                    let last = n == last_size && run == runs && i + 1 == count;
+                    self.tool(n, run, tool, last).await;
+                }
+            }
+        }
+    }
+
     /// Runs a tool step with request counts and resourceVersion changes around it; fails unless the
     /// exit code is one of `ok`.
     async fn measured(
@@ -319,6 +302,8 @@ impl Bench {
             requests: Some(requests),
             rv_changed: Some(changed.len()),
             foreign: Some(foreign),
+            cpu: Some(exit.cpu.as_secs_f64()),
+            writes: (requests.writes > 0).then(|| counted.writes()),
         };
         Ok((sample, exit))
     }
@@ -356,19 +341,35 @@ impl Bench {
     }
 
     async fn exec_args(&self, program: &Path, args: &[String], log: &str) -> Result<Exit, Error> {
+        self.exec_env(program, args, log, &[]).await
+    }
+
+    /// Runs a tool with its log under logs/; rekube's journals go to a private cache folder, not the
+    /// user's; `envs` come on top.
+    async fn exec_env(
+        &self,
+        program: &Path,
+        args: &[String],
+        log: &str,
+        envs: &[(&str, &Path)],
+    ) -> Result<Exit, Error> {
         let program = program.to_path_buf();
         let args = args.to_vec();
         let log = self.work.join("logs").join(format!("{log}.log"));
         let cache = self.work.join("cache");
+        let mut envs: Vec<(String, PathBuf)> = envs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_path_buf()))
+            .collect();
+        if !envs.iter().any(|(k, _)| k == "REKUBE_CACHE_DIR") {
+            envs.push(("REKUBE_CACHE_DIR".into(), cache));
+        }
         tokio::task::spawn_blocking(move || {
-            // rekube's journals go to a private cache folder, not the user's.
-            procs::run(
-                &program,
-                &args,
-                &[("REKUBE_CACHE_DIR", &cache)],
-                &log,
-                PROCESS_TIMEOUT,
-            )
+            let envs: Vec<(&str, &Path)> = envs
+                .iter()
+                .map(|(k, v)| (k.as_str(), v.as_path()))
+                .collect();
+            procs::run(&program, &args, &envs, &log, PROCESS_TIMEOUT)
         })
         .await?
     }
@@ -377,7 +378,7 @@ impl Bench {
         let mut resources = w.resources();
         // The inventories: rekube's ApplySet parent Secret (already in), kpt's ResourceGroup.
         resources.insert("resourcegroups".into());
-        cluster::requests(&self.client, &resources).await
+        metrics::requests(&self.client, &resources).await
     }
 
     fn kubeconfig_arg(&self) -> [String; 2] {

@@ -1,5 +1,5 @@
 //! What the benchmark itself does against the API server with kube-rs: the floor (raw concurrent
-//! server-side apply), counting requests from the apiserver's `/metrics`, resourceVersion snapshots,
+//! server-side apply), resourceVersion snapshots (request counts: metrics.rs),
 //! waiting for Deployments, and deleting a run's objects so the next cold run starts from nothing.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
@@ -254,108 +254,6 @@ pub fn changed(before: &BTreeMap<String, String>, after: &BTreeMap<String, Strin
         .collect()
 }
 
-/// Request counts from `apiserver_request_total`, main resources only (no `status` subresource, which
-/// controllers write), for the workload's resource names plus the tools' inventories.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Requests {
-    /// Non-dry-run POST, PUT, PATCH, APPLY, DELETE.
-    pub writes: u64,
-    /// The same verbs with `dryRun=All`.
-    pub dry_runs: u64,
-    /// GET and LIST.
-    pub reads: u64,
-}
-
-/// Request counters by class and `VERB resource`, as scraped.
-#[derive(Debug, Clone, Default)]
-pub struct Counters(BTreeMap<(Class, String), u64>);
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Class {
-    Write,
-    DryRun,
-    Read,
-}
-
-impl Counters {
-    /// What was counted after `before`.
-    pub fn since(&self, before: &Counters) -> Counters {
-        Counters(
-            self.0
-                .iter()
-                .map(|(k, v)| (k.clone(), v.saturating_sub(*before.0.get(k).unwrap_or(&0))))
-                .filter(|(_, v)| *v > 0)
-                .collect(),
-        )
-    }
-
-    pub fn summary(&self) -> Requests {
-        let mut r = Requests::default();
-        for ((class, _), n) in &self.0 {
-            match class {
-                Class::Write => r.writes += n,
-                Class::DryRun => r.dry_runs += n,
-                Class::Read => r.reads += n,
-            }
-        }
-        r
-    }
-
-    /// `APPLY secrets ×2, …`: which writes, for the log.
-    pub fn writes(&self) -> String {
-        let v: Vec<String> = self
-            .0
-            .iter()
-            .filter(|((c, _), _)| *c == Class::Write)
-            .map(|((_, k), n)| format!("{k} ×{n}"))
-            .collect();
-        v.join(", ")
-    }
-}
-
-/// Scrapes `/metrics` with the admin client and keeps the request counters of `resources`.
-pub async fn requests(client: &Client, resources: &BTreeSet<String>) -> Result<Counters, Error> {
-    let req = http::Request::get("/metrics").body(Vec::new())?;
-    let text = client.request_text(req).await?;
-    let mut c = Counters::default();
-    for line in text.lines() {
-        let Some(rest) = line.strip_prefix("apiserver_request_total{") else {
-            continue;
-        };
-        let Some((labels, value)) = rest.rsplit_once("} ") else {
-            continue;
-        };
-        let labels = parse_labels(labels);
-        let get = |k: &str| labels.get(k).copied().unwrap_or("");
-        if !get("subresource").is_empty() || !resources.contains(get("resource")) {
-            continue;
-        }
-        let n = value.trim().parse::<f64>().unwrap_or(0.0) as u64;
-        let dry = !get("dry_run").is_empty();
-        let verb = get("verb");
-        let class = match verb {
-            "POST" | "PUT" | "PATCH" | "APPLY" | "DELETE" | "DELETECOLLECTION" if dry => {
-                Class::DryRun
-            }
-            "POST" | "PUT" | "PATCH" | "APPLY" | "DELETE" | "DELETECOLLECTION" => Class::Write,
-            "GET" | "LIST" => Class::Read,
-            _ => continue,
-        };
-        // Counters are split by response code (and group/version): sum them.
-        *c.0.entry((class, format!("{verb} {}", get("resource"))))
-            .or_default() += n;
-    }
-    Ok(c)
-}
-
-/// `a="x",b="y"` (Prometheus text format; the apiserver's label values hold no quotes or commas).
-fn parse_labels(s: &str) -> HashMap<&str, &str> {
-    s.split("\",")
-        .filter_map(|pair| pair.split_once("=\""))
-        .map(|(k, v)| (k, v.trim_end_matches('"')))
-        .collect()
-}
-
 /// Deletes the workload's Namespaces and CRDs and, given a timeout, waits until they are gone, so the
 /// next cold run shares nothing with this one (and the API server is back to its size before).
 pub async fn delete(
@@ -413,20 +311,5 @@ fn ignore_not_found(r: Result<(), kube::Error>) -> Result<(), Error> {
     match r {
         Err(kube::Error::Api(s)) if s.code == 404 => Ok(()),
         other => Ok(other?),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn labels() {
-        let l = parse_labels(
-            r#"code="201",component="apiserver",dry_run="",group="",resource="configmaps",scope="resource",subresource="",verb="APPLY",version="v1""#,
-        );
-        assert_eq!(l["verb"], "APPLY");
-        assert_eq!(l["dry_run"], "");
-        assert_eq!(l["resource"], "configmaps");
     }
 }

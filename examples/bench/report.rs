@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use crate::cluster::Requests;
+use crate::flux::FLUX;
+use crate::metrics::Requests;
 
 /// Scenarios, in table order.
 pub const COLD: &str = "cold";
@@ -33,6 +34,10 @@ pub struct Sample {
     pub rv_changed: Option<usize>,
     /// Cores that processes outside the benchmark used during the step, on average.
     pub foreign: Option<f64>,
+    /// CPU seconds of the tool (user + system, with the children it waited for).
+    pub cpu: Option<f64>,
+    /// Which writes the API server counted (`APPLY secrets ×2, …`), when any.
+    pub writes: Option<String>,
 }
 
 #[derive(Debug, Default)]
@@ -40,6 +45,8 @@ pub struct Results {
     samples: BTreeMap<(usize, &'static str, &'static str), Vec<Sample>>,
     /// Objects changed by the 1% change, per size.
     pub diff_changed: BTreeMap<usize, usize>,
+    /// The chart scenarios (rekube rebuild against helm install --wait).
+    pub charts: Vec<crate::charts::ChartSample>,
     pub notes: Vec<String>,
     pub failures: Vec<String>,
 }
@@ -49,7 +56,7 @@ impl Results {
         self.samples.entry((n, scenario, tool)).or_default().push(s);
     }
 
-    fn get(&self, n: usize, scenario: &str, tool: &str) -> &[Sample] {
+    pub fn get(&self, n: usize, scenario: &str, tool: &str) -> &[Sample] {
         self.samples
             .iter()
             .find(|((k, s, t), _)| *k == n && *s == scenario && *t == tool)
@@ -62,7 +69,7 @@ impl Results {
         median(self.get(n, scenario, tool).iter().map(|s| s.secs).collect())
     }
 
-    fn runs(&self, n: usize, scenario: &str, tool: &str) -> usize {
+    pub fn runs(&self, n: usize, scenario: &str, tool: &str) -> usize {
         self.get(n, scenario, tool).len()
     }
 
@@ -87,7 +94,7 @@ impl Results {
     }
 
     /// Median of a request count.
-    fn req(&self, n: usize, scenario: &str, tool: &str, f: fn(Requests) -> u64) -> Option<f64> {
+    pub fn req(&self, n: usize, scenario: &str, tool: &str, f: fn(Requests) -> u64) -> Option<f64> {
         median(
             self.get(n, scenario, tool)
                 .iter()
@@ -97,7 +104,7 @@ impl Results {
         )
     }
 
-    fn rv(&self, n: usize, scenario: &str, tool: &str) -> Option<f64> {
+    pub fn rv(&self, n: usize, scenario: &str, tool: &str) -> Option<f64> {
         median(
             self.get(n, scenario, tool)
                 .iter()
@@ -107,7 +114,7 @@ impl Results {
         )
     }
 
-    fn sizes(&self) -> Vec<usize> {
+    pub fn sizes(&self) -> Vec<usize> {
         let mut v: Vec<usize> = self.samples.keys().map(|k| k.0).collect();
         v.dedup();
         v
@@ -122,7 +129,7 @@ impl Results {
             ratio(self.secs(n, s, peer), self.secs(n, s, ours))
         };
 
-        out.push_str("#### Cold rebuild (seconds, median)\n\n");
+        out.push_str("### Cold rebuild (seconds, median)\n\n");
         out.push_str("rekube and kpt wait for readiness (Deployments Available); kubectl and the floor do not, ");
         out.push_str("so \"+ wait\" adds the wait for every Deployment to be Available. Ratios are peer time / rekube ");
         out.push_str(
@@ -149,7 +156,7 @@ impl Results {
         }
 
         out.push_str(
-            "\n#### No-op re-apply of the unchanged repository (seconds, median; writes)\n\n",
+            "\n### No-op re-apply of the unchanged repository (seconds, median; writes)\n\n",
         );
         out.push_str("writes: non-dry-run POST/PUT/PATCH/APPLY/DELETE the API server counted for the repository's ");
         out.push_str("resources (and the inventories) during the command, from `apiserver_request_total`; dry-run: ");
@@ -176,7 +183,7 @@ impl Results {
             );
         }
 
-        out.push_str("\n#### Diff after a 1% change (seconds, median)\n\n");
+        out.push_str("\n### Diff after a 1% change (seconds, median)\n\n");
         out.push_str("rekube's default concurrency is 32 requests, kubectl diff's is 1.\n\n");
         out.push_str("| objects | changed | **rekube diff** | rekube --concurrency 8 | kubectl diff --server-side | kubectl diff --concurrency 8 | vs kubectl | vs kubectl --concurrency 8 (both at 8) |\n");
         out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -196,18 +203,24 @@ impl Results {
             );
         }
 
-        out.push_str("\n#### Drift check of the whole repository (seconds, median)\n\n");
-        out.push_str("| objects | **rekube drift** | requests (writes / dry-run / reads) |\n|---:|---:|---:|\n");
+        out.push_str("\n### Drift check of the whole repository (seconds, median)\n\n");
+        out.push_str("Flux's engine has no drift command of its own: kustomize-controller detects drift with the same ");
+        out.push_str("per-object server-side dry-run as its diff, so flux-apply's drift is `flux-apply diff` of the ");
+        out.push_str("unchanged repository (every object dry-run applied and compared).\n\n");
+        out.push_str("| objects | **rekube drift** | writes / dry-run / reads | flux-apply diff (unchanged) | writes / dry-run / reads | vs flux |\n|---:|---:|---:|---:|---:|---:|\n");
         for &n in &sizes {
             let _ = writeln!(
                 out,
-                "| {n} | **{}** | {} |",
+                "| {n} | **{}** | {} | {} | {} | {} |",
                 t(n, DRIFT, REKUBE),
-                self.requests_cell(n, DRIFT, REKUBE)
+                self.requests_cell(n, DRIFT, REKUBE),
+                t(n, DRIFT, FLUX),
+                self.requests_cell(n, DRIFT, FLUX),
+                x(n, DRIFT, FLUX, REKUBE),
             );
         }
 
-        out.push_str("\n#### Peak resident memory (MiB, median; max over runs in brackets)\n\n");
+        out.push_str("\n### Peak resident memory (MiB, median; max over runs in brackets)\n\n");
         out.push_str("| objects | rekube rebuild | rekube apply (no-op) | rekube diff | rekube drift | kubectl apply | kubectl diff | kpt live apply |\n");
         out.push_str("|---:|---:|---:|---:|---:|---:|---:|---:|\n");
         for &n in &sizes {
@@ -225,7 +238,7 @@ impl Results {
             );
         }
 
-        out.push_str("\n#### Machine noise\n\n");
+        out.push_str("\n### Machine noise\n\n");
         out.push_str("Cores used by processes outside the benchmark (its control plane and the tool under test excluded) during the measured steps: each step waits for less than 0.25 before it starts.\n\n");
         out.push_str("| objects | median | max | steps above 0.25 |\n|---:|---:|---:|---|\n");
         for &n in &sizes {
@@ -257,88 +270,10 @@ impl Results {
             );
         }
 
-        out.push_str("\n#### Requests per cold rebuild (median; writes / dry-run / reads, repository resources only)\n\n");
-        out.push_str("| objects | floor | rekube | kubectl | kpt |\n|---:|---:|---:|---:|---:|\n");
-        for &n in &sizes {
-            let _ = writeln!(
-                out,
-                "| {n} | {} | {} | {} | {} |",
-                self.requests_cell(n, COLD, FLOOR),
-                self.requests_cell(n, COLD, REKUBE),
-                self.requests_cell(n, COLD, KUBECTL),
-                self.requests_cell(n, COLD, KPT),
-            );
-        }
         out
     }
 
-    /// The targets of issue 7, each met / missed with its figure.
-    pub fn targets(&self) -> String {
-        let mut out = String::from("| target | figure | verdict |\n|---|---|---|\n");
-        let mut row = |name: &str, figure: String, met: Option<bool>| {
-            let verdict = match met {
-                Some(true) => "met",
-                Some(false) => "**missed**",
-                None => "not measured",
-            };
-            let _ = writeln!(out, "| {name} | {figure} | {verdict} |");
-        };
-        let r = self.secs(1000, COLD, REKUBE);
-        for (peer, label) in [(KUBECTL, "kubectl"), (KUBECTL_WAIT, "kubectl + wait")] {
-            let k = self.secs(1000, COLD, peer);
-            row(
-                &format!("cold rebuild, 1,000 objects: ≥ 10x faster than {label}"),
-                format!("rekube {} vs {label} {} = {}", s(r), s(k), ratio(k, r)),
-                both(r, k).map(|(r, k)| k / r >= 10.0),
-            );
-        }
-        for (base, label) in [(FLOOR, "floor"), (FLOOR_WAIT, "floor + wait")] {
-            let f = self.secs(1000, COLD, base);
-            row(
-                &format!("cold rebuild, 1,000 objects: within 1.5x of the {label}"),
-                format!("rekube {} vs {label} {} = {}", s(r), s(f), ratio(r, f)),
-                both(r, f).map(|(r, f)| r / f <= 1.5),
-            );
-        }
-        let noop = self.secs(5000, NOOP, REKUBE);
-        let writes = self.req(5000, NOOP, REKUBE, |r| r.writes);
-        let changed = self.rv(5000, NOOP, REKUBE);
-        row(
-            "no-op re-apply, 5,000 objects: < 3 s with zero writes",
-            format!(
-                "{}, {} write request(s), {} object(s) changed",
-                s(noop),
-                opt(writes, 0),
-                opt(changed, 0)
-            ),
-            noop.map(|t| t < 3.0 && writes == Some(0.0) && changed == Some(0.0)),
-        );
-        let d = self.secs(1000, DIFF, REKUBE);
-        let k = self.secs(1000, DIFF, KUBECTL);
-        row(
-            "diff, 1,000 objects: ≥ 10x faster than kubectl diff (default concurrency)",
-            format!("rekube {} vs kubectl {} = {}", s(d), s(k), ratio(k, d)),
-            both(d, k).map(|(d, k)| k / d >= 10.0),
-        );
-        let drift = self.secs(5000, DRIFT, REKUBE);
-        row(
-            "drift check, 5,000 objects: < 3 s",
-            s(drift),
-            drift.map(|t| t < 3.0),
-        );
-        let peak = [COLD, NOOP, DIFF, DRIFT]
-            .iter()
-            .filter_map(|sc| self.rss_max_mib(5000, sc, REKUBE))
-            .fold(None, |a: Option<f64>, b| Some(a.map_or(b, |a| a.max(b))));
-        row(
-            "peak memory, 5,000 objects: < 200 MB (any rekube command)",
-            peak.map_or("–".into(), |p| format!("{:.0} MB", p * 1.048_576)),
-            peak.map(|p| p * 1.048_576 < 200.0),
-        );
-        out
-    }
-
-    fn cell(&self, n: usize, scenario: &str, tool: &str) -> String {
+    pub fn cell(&self, n: usize, scenario: &str, tool: &str) -> String {
         match self.secs(n, scenario, tool) {
             None => "–".into(),
             Some(v) => {
@@ -348,7 +283,7 @@ impl Results {
         }
     }
 
-    fn requests_cell(&self, n: usize, scenario: &str, tool: &str) -> String {
+    pub fn requests_cell(&self, n: usize, scenario: &str, tool: &str) -> String {
         let w = self.req(n, scenario, tool, |r| r.writes);
         let d = self.req(n, scenario, tool, |r| r.dry_runs);
         let r = self.req(n, scenario, tool, |r| r.reads);
@@ -358,7 +293,7 @@ impl Results {
         }
     }
 
-    fn mem_cell(&self, n: usize, scenario: &str, tool: &str) -> String {
+    pub fn mem_cell(&self, n: usize, scenario: &str, tool: &str) -> String {
         match (
             self.rss_mib(n, scenario, tool),
             self.rss_max_mib(n, scenario, tool),
@@ -369,20 +304,20 @@ impl Results {
     }
 }
 
-fn both(a: Option<f64>, b: Option<f64>) -> Option<(f64, f64)> {
+pub fn both(a: Option<f64>, b: Option<f64>) -> Option<(f64, f64)> {
     Some((a?, b?))
 }
 
-fn s(v: Option<f64>) -> String {
+pub fn s(v: Option<f64>) -> String {
     v.map_or("–".into(), |v| format!("{v:.2} s"))
 }
 
-fn opt(v: Option<f64>, decimals: usize) -> String {
+pub fn opt(v: Option<f64>, decimals: usize) -> String {
     v.map_or("–".into(), |v| format!("{v:.decimals$}"))
 }
 
 /// `a / b` as "N.Nx".
-fn ratio(a: Option<f64>, b: Option<f64>) -> String {
+pub fn ratio(a: Option<f64>, b: Option<f64>) -> String {
     match both(a, b) {
         Some((a, b)) if b > 0.0 => format!("{:.1}x", a / b),
         _ => "–".into(),

@@ -1,4 +1,4 @@
-//! Each tool's scenarios on a fresh workload: the floor, rekube, kubectl and kpt.
+//! Each tool's scenarios on a fresh workload: the floor, rekube, kubectl and kpt (Flux in flux.rs).
 
 use std::time::Duration;
 
@@ -8,9 +8,7 @@ use crate::report::{
     REKUBE_C8, Sample,
 };
 use crate::workload::{self, Workload};
-use crate::{
-    Bench, Error, FLOOR_IN_FLIGHT, QUIET_CORES, QUIET_PATIENCE, WAIT_TIMEOUT, cluster, load,
-};
+use crate::{Bench, Error, FLOOR_IN_FLIGHT, QUIET_CORES, WAIT_TIMEOUT, cluster, load};
 
 /// The tools, each with its own scenarios.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +17,7 @@ pub enum Tool {
     Rekube,
     Kubectl,
     Kpt,
+    Flux,
 }
 
 impl Tool {
@@ -28,6 +27,7 @@ impl Tool {
             Tool::Rekube => "rekube",
             Tool::Kubectl => "kubectl",
             Tool::Kpt => "kpt",
+            Tool::Flux => "flux",
         }
     }
 }
@@ -47,6 +47,7 @@ impl Bench {
             Tool::Rekube => self.rekube(&mut w).await,
             Tool::Kubectl => self.kubectl(&mut w).await,
             Tool::Kpt => self.kpt(&w).await,
+            Tool::Flux => self.flux(&mut w).await,
         };
         if let Err(e) = result {
             self.fail(format!("{prefix}: {e}"));
@@ -68,7 +69,7 @@ impl Bench {
     /// Before a measured step: wait until other processes leave the CPUs alone (not in smoke runs).
     pub(crate) async fn quiet(&self) {
         if !self.smoke {
-            load::wait_quiet(QUIET_CORES, QUIET_PATIENCE).await;
+            load::wait_quiet(QUIET_CORES, self.quiet_patience).await;
         }
     }
 
@@ -187,6 +188,8 @@ impl Bench {
             requests: Some(requests),
             rv_changed: None,
             foreign: Some(foreign),
+            cpu: Some(total.cpu.as_secs_f64()),
+            writes: None,
         };
         self.results.add(n, COLD, KUBECTL, s.clone());
         let wait = args(&[
@@ -225,6 +228,30 @@ impl Bench {
         let (s, _) = self.measured(w, &kubectl, &diff, "diff-c8", &[1]).await?;
         self.results.add(n, DIFF, KUBECTL_C8, s);
         Ok(())
+    }
+
+    /// kpt's inventory kind (ResourceGroup); kpt is not measured when this fails.
+    pub(crate) async fn install_kpt_inventory(&mut self) {
+        let Some(kpt) = self.kpt.clone() else {
+            return;
+        };
+        let kc = self.kubeconfig_arg();
+        let args = ["live", "install-resource-group", &kc[0], &kc[1]];
+        match self.exec(&kpt, &args, "kpt-install-rg").await {
+            Ok(exit) if exit.code == 0 => {}
+            Ok(exit) => {
+                self.fail(format!(
+                    "kpt live install-resource-group: exit {}:\n{}",
+                    exit.code,
+                    exit.tail()
+                ));
+                self.kpt = None;
+            }
+            Err(e) => {
+                self.fail(format!("kpt live install-resource-group: {e}"));
+                self.kpt = None;
+            }
+        }
     }
 
     async fn kpt(&mut self, w: &Workload) -> Result<(), Error> {
