@@ -1,5 +1,6 @@
 //! The offline figures (no cluster): `rekube plan` of a 10,000-object repository on disk end to end, and
-//! the plan benchmark (`examples/bench_plan.rs`) whose own output is recorded as it prints it.
+//! the plan benchmark (`examples/bench_plan.rs`) whose own output is recorded as it prints it, among them
+//! its instructions per object (`--instructions`, under valgrind).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -66,6 +67,14 @@ pub async fn run(work: &Path, rekube: &Path) -> Offline {
             for args in [
                 vec!["--objects".to_string(), OBJECTS.to_string()],
                 vec!["--dir".to_string(), dir_arg.clone()],
+                // Instructions per object under valgrind (callgrind): counts that noise cannot move.
+                vec![
+                    "--instructions".to_string(),
+                    "--objects".to_string(),
+                    OBJECTS.to_string(),
+                    "--dir".to_string(),
+                    dir_arg.clone(),
+                ],
             ] {
                 let log = work.join("logs/offline-bench-plan.log");
                 let shown = args.join(" ").replace(&dir_arg, "DIR");
