@@ -49,6 +49,19 @@ impl Observation {
             },
         }
     }
+
+    /// [`Observation::of`], keeping the live object of an object in sync too (to compare clusters).
+    pub fn keeping(decision: Decision, desired: &Value) -> Observation {
+        let live = match decision.sync {
+            Sync::InSync(_) => decision.live.clone(),
+            _ => None,
+        };
+        let mut observation = Observation::of(decision, desired);
+        if live.is_some() {
+            observation.live = live;
+        }
+        observation
+    }
 }
 
 #[cfg(test)]

@@ -274,7 +274,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
             _ => None,
         })
         .collect();
-    let mut parsed_files = parallel::parse_files(plain, options.max_file_size, LOAD_STACK_SIZE);
+    let mut prefetch = parallel::Prefetch::new(plain, options.max_file_size, LOAD_STACK_SIZE);
     let mut charts_out = charts::render::render_all(&root, &specs, &options.helm).into_iter();
     let mut specs = specs.into_iter();
     let mut own_namespaces: Vec<Option<String>> = Vec::new();
@@ -295,11 +295,7 @@ fn load_here(snapshot: &Snapshot, options: &LoadOptions) -> Result<Manifest, Dia
         for input in inputs {
             let (rel, origin, parsed) = match input {
                 Input::File { rel, abs } => {
-                    let parsed = match parsed_files.remove(&rel) {
-                        Some(p) => p,
-                        None => parallel::parse_one(&rel, &abs, options.max_file_size),
-                    };
-                    let parsed = parsed.map(|p| {
+                    let parsed = prefetch.take(&rel, &abs).map(|p| {
                         let docs = sops::file::prepare(
                             &p.text,
                             &rel,

@@ -1,5 +1,7 @@
 //! The plain files of a load read and parsed on every core: YAML parsing is about half of loading a large
-//! repository, and files parse independently. The rest of the load stays in file order.
+//! repository, and files parse independently. The rest of the load stays in file order, and takes the
+//! files from a [`Prefetch`] that parses a window ahead of it, so that only a window of parsed files
+//! (with their position trees) is held at once.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -7,6 +9,46 @@ use std::path::PathBuf;
 use super::diagnostics::Diagnostic;
 use super::documents::{self, Doc, Origin};
 use super::files::read_text;
+
+/// Files parsed at once, ahead of the load: enough to keep every core busy, few enough that the parsed
+/// documents of a large repository are not all held at the same time.
+const WINDOW: usize = 512;
+
+/// The plain files of a load, in the order the load takes them, parsed a window at a time.
+pub struct Prefetch {
+    files: Vec<(String, PathBuf)>,
+    next: usize,
+    ready: HashMap<String, Result<Parsed, Diagnostic>>,
+    limit: u64,
+    stack: usize,
+}
+
+impl Prefetch {
+    pub fn new(files: Vec<(String, PathBuf)>, limit: u64, stack: usize) -> Prefetch {
+        Prefetch {
+            files,
+            next: 0,
+            ready: HashMap::new(),
+            limit,
+            stack,
+        }
+    }
+
+    /// The file `rel` (at `abs`), parsed; the next window is parsed when it is not ready yet.
+    pub fn take(&mut self, rel: &str, abs: &std::path::Path) -> Result<Parsed, Diagnostic> {
+        while !self.ready.contains_key(rel) && self.next < self.files.len() {
+            let end = (self.next + WINDOW).min(self.files.len());
+            let window = self.files[self.next..end].to_vec();
+            self.next = end;
+            self.ready
+                .extend(parse_files(window, self.limit, self.stack));
+        }
+        match self.ready.remove(rel) {
+            Some(parsed) => parsed,
+            None => parse(rel.to_string(), abs, self.limit).1,
+        }
+    }
+}
 
 /// One file, read and split into documents.
 pub struct Parsed {
@@ -85,11 +127,6 @@ fn parse(rel: String, abs: &std::path::Path, limit: u64) -> (String, Result<Pars
     (rel, parsed)
 }
 
-/// One file parsed where the load reaches it (its worker could not start).
-pub fn parse_one(rel: &str, abs: &std::path::Path, limit: u64) -> Result<Parsed, Diagnostic> {
-    parse(rel.to_string(), abs, limit).1
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -125,5 +162,24 @@ mod tests {
             "a syntax error is kept"
         );
         assert!(out["missing.yaml"].is_err());
+    }
+
+    #[test]
+    fn the_prefetch_hands_out_each_file_in_windows() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let files: Vec<(String, PathBuf)> = (0..1200)
+            .map(|i| {
+                let rel = format!("f{i}.yaml");
+                let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: c{i}}}\n");
+                std::fs::write(dir.path().join(&rel), text).expect("write");
+                (rel.clone(), dir.path().join(&rel))
+            })
+            .collect();
+        let mut prefetch = Prefetch::new(files.clone(), 1 << 20, 8 << 20);
+        for (n, (rel, abs)) in files.iter().enumerate() {
+            let parsed = prefetch.take(rel, abs).expect("parsed");
+            assert_eq!(parsed.docs[0].value["metadata"]["name"], format!("c{n}"));
+            assert!(prefetch.ready.len() <= WINDOW, "at most a window is held");
+        }
     }
 }

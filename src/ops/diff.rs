@@ -76,7 +76,8 @@ impl DiffReport {
 /// Compares the manifest with the cluster.
 pub async fn diff(cluster: &Cluster, manifest: &Manifest, opts: &DiffRunOptions) -> DiffReport {
     let observations =
-        super::observe::observe_manifest(cluster, manifest, &opts.labels, opts.concurrency).await;
+        super::observe::observe_manifest(cluster, manifest, &opts.labels, opts.concurrency, false)
+            .await;
     let entries = manifest
         .objects
         .iter()

@@ -128,7 +128,7 @@ async fn observe(
 ) -> (Vec<InSync>, Vec<Finding>, Vec<Seen>) {
     let labels = set.member_labels();
     let observations =
-        super::observe::observe_manifest(cluster, manifest, &labels, concurrency).await;
+        super::observe::observe_manifest(cluster, manifest, &labels, concurrency, keep).await;
     let mut in_sync = Vec::new();
     let mut findings = Vec::new();
     let mut seen = Vec::new();

@@ -52,12 +52,14 @@ impl PlanContext {
 }
 
 /// The repository's objects as rekube would apply them (provenance and `labels`, [`desired_body`]),
-/// each observed, in the manifest's order. What diff and drift share.
+/// each observed, in the manifest's order. What diff and drift share. `keep_live` keeps the live object
+/// of objects in sync too (drift of several clusters compares them with each other).
 pub async fn observe_manifest(
     cluster: &Cluster,
     manifest: &crate::manifest::Manifest,
     labels: &std::collections::BTreeMap<String, String>,
     concurrency: usize,
+    keep_live: bool,
 ) -> Vec<Observation> {
     let body = |o: &Object| desired_body(manifest, o, labels);
     observe(
@@ -66,6 +68,7 @@ pub async fn observe_manifest(
         body,
         &manifest.rules.ignore,
         concurrency,
+        keep_live,
     )
     .await
 }
@@ -81,13 +84,15 @@ pub fn desired_body(
 
 /// Observes every object (`body(obj)` is what would be applied for it, made when it is observed and
 /// dropped after), `concurrency` at a time, in input order. Each live object is moved out of the
-/// index as it is observed, and kept only when it is not in sync: the peak holds about one copy.
+/// index as it is observed, and kept only when it is not in sync (or `keep_live`): the peak holds about
+/// one copy.
 pub async fn observe(
     cluster: &Cluster,
     objects: &[Object],
     body: impl Fn(&Object) -> Value,
     ignore: &IgnoreRules,
     concurrency: usize,
+    keep_live: bool,
 ) -> Vec<Observation> {
     let plan = PlanContext::from_objects(objects);
     let live = cluster.list_live(objects, concurrency).await;
@@ -95,7 +100,8 @@ pub async fn observe(
     futures::stream::iter(objects)
         .map(|obj| {
             let ignored = ignore.for_object(&obj.id, &obj.body);
-            async move { observe_one(cluster, obj, &body(obj), &ignored, plan, live).await }
+            let keep = keep_live;
+            async move { observe_one(cluster, obj, &body(obj), &ignored, plan, live, keep).await }
         })
         .buffered(concurrency.max(1))
         .collect()
@@ -109,6 +115,7 @@ async fn observe_one(
     ignored: &Ignored,
     plan: &PlanContext,
     index: &LiveIndex,
+    keep_live: bool,
 ) -> Observation {
     let (live, fresh) = match cluster.live(index, obj).await {
         Ok(found) => found,
@@ -127,6 +134,7 @@ async fn observe_one(
         fresh,
     };
     match crate::apply::decide(cluster, obj, body, ignored, live, opts).await {
+        Ok(d) if keep_live => Observation::keeping(d, body),
         Ok(d) => Observation::of(d, body),
         Err(e) if absent && namespace_missing(&e) && plan.has_namespace(obj) => {
             let ns = obj.namespace().unwrap_or_default();
