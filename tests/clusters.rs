@@ -10,24 +10,9 @@ use support::{
     Rekube, cluster, code, jsonpath, kubectl, second, stderr, stdout, text, unique_name,
 };
 
-/// A repository (support::app: Namespace in `cluster`, a two-replica Deployment and its ConfigMap,
-/// Secret and Service in `apps`) with `clusters:` naming the two control planes.
+/// support::two_cluster_repo: `eu` a primary, `us` a standby of model `standby`.
 fn repo(ns: &str, eu: &Path, us: &Path, standby: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("repo");
-    support::app(dir.path(), ns, "nginx:1.27");
-    let config = format!(
-        "layers:
-  - {{name: cluster, path: cluster}}
-  - {{name: apps, path: apps, dependsOn: [cluster]}}
-clusters:
-  - {{name: eu, kubeconfig: {}}}
-  - {{name: us, kubeconfig: {}, role: standby, {standby}}}
-",
-        eu.display(),
-        us.display()
-    );
-    support::write(dir.path(), "rekube.yaml", &config);
-    dir
+    support::two_cluster_repo(ns, eu, us, &format!("role: standby, {standby}"))
 }
 
 #[tokio::test]

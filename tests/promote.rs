@@ -12,25 +12,12 @@ use support::{Rekube, cluster, code, exists, jsonpath, second, stderr, stdout, t
 /// Service in `apps`), an autoscaled one-replica Deployment `api`, and `clusters:` naming the two
 /// control planes, `us` a standby of model `standby`.
 fn repo(ns: &str, eu: &Path, us: &Path, standby: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("repo");
-    support::app(dir.path(), ns, "nginx:1.27");
+    let dir = support::two_cluster_repo(ns, eu, us, &format!("role: standby, {standby}"));
     let api = support::deployment(ns, "api", "nginx:1.27");
     let hpa = format!(
         "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: api\n  namespace: {ns}\nspec:\n  scaleTargetRef: {{apiVersion: apps/v1, kind: Deployment, name: api}}\n  minReplicas: 1\n  maxReplicas: 3\n"
     );
     support::write(dir.path(), "apps/api.yaml", &format!("{api}---\n{hpa}"));
-    let config = format!(
-        "layers:
-  - {{name: cluster, path: cluster}}
-  - {{name: apps, path: apps, dependsOn: [cluster]}}
-clusters:
-  - {{name: eu, kubeconfig: {}}}
-  - {{name: us, kubeconfig: {}, role: standby, {standby}}}
-",
-        eu.display(),
-        us.display()
-    );
-    support::write(dir.path(), "rekube.yaml", &config);
     dir
 }
 

@@ -97,3 +97,29 @@ spec:
         ),
     );
 }
+
+/// [`app`] in a new repository whose rekube.yaml declares the layers `cluster` and `apps` and two
+/// clusters reached by their kubeconfig files: `eu`, a primary, and `us`, whose entry ends with `us_role`
+/// (e.g. `role: standby, standby: warm`; empty for a second primary).
+pub fn two_cluster_repo(ns: &str, eu: &Path, us: &Path, us_role: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("repo");
+    app(dir.path(), ns, "nginx:1.27");
+    let us_role = if us_role.is_empty() {
+        String::new()
+    } else {
+        format!(", {us_role}")
+    };
+    let config = format!(
+        "layers:
+  - {{name: cluster, path: cluster}}
+  - {{name: apps, path: apps, dependsOn: [cluster]}}
+clusters:
+  - {{name: eu, kubeconfig: {}}}
+  - {{name: us, kubeconfig: {}{us_role}}}
+",
+        eu.display(),
+        us.display()
+    );
+    write(dir.path(), "rekube.yaml", &config);
+    dir
+}

@@ -29,7 +29,7 @@ pub use bin::{Background, Rekube, rekube, run_logged};
 pub use control_plane::{assets, cluster, second, test_namespace};
 pub use corpus::{corpus, corpus_repo, three_projects};
 pub use kubectl::{exists, jsonpath, kubectl, kubectl_piped, kubectl_with, recorded};
-pub use manifests::{annotate, app, config_map, deployment, namespace};
+pub use manifests::{annotate, app, config_map, deployment, namespace, two_cluster_repo};
 pub use repo::{Repo, copy_dir, files, temp_repo, write, write_files};
 
 /// The repository root (where `Cargo.toml` is): fixtures, examples and golden files are found from here.
