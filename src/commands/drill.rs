@@ -50,13 +50,11 @@ pub async fn run(args: DrillArgs) -> Result<i32, CommandError> {
             problems: report.problems.clone(),
             notes: &report.simulation,
             rebuild: &report.rebuild,
-            drift: match &report.drift {
-                Some(d) => DriftCheck::Done {
-                    report: d,
-                    seconds: report.drift_seconds.unwrap_or_default(),
-                },
-                None => DriftCheck::NotRun("the rebuild failed"),
-            },
+            drift: DriftCheck::of(
+                report.drift.as_ref(),
+                report.drift_seconds,
+                "the rebuild failed",
+            ),
             generated: &generated,
         };
         common::write_report(path, format, &evidence, &json)?;

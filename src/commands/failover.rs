@@ -127,13 +127,11 @@ pub async fn run(args: DrillArgs) -> Result<i32, CommandError> {
             problems: report.problems.clone(),
             notes: &notes,
             rebuild: &promotion.apply,
-            drift: match &report.drift {
-                Some(d) => DriftCheck::Done {
-                    report: d,
-                    seconds: report.drift_seconds.unwrap_or_default(),
-                },
-                None => DriftCheck::NotRun("the promotion failed"),
-            },
+            drift: DriftCheck::of(
+                report.drift.as_ref(),
+                report.drift_seconds,
+                "the promotion failed",
+            ),
             generated: &generated,
         };
         common::write_report(path, format, &evidence, &json)?;

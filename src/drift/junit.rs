@@ -95,7 +95,7 @@ fn finding(out: &mut String, f: &Finding, failing: bool) {
 }
 
 /// `classname` is the group-kind, `name` the object, `file`/`line` where Git declares it.
-fn case_attributes(id: &ObjectId, source: Option<&str>) -> String {
+pub(super) fn case_attributes(id: &ObjectId, source: Option<&str>) -> String {
     let mut a = format!(
         "classname=\"{}\" name=\"{}\"",
         escape(&id.group_kind()),

@@ -17,6 +17,20 @@ pub enum DriftCheck<'a> {
     },
 }
 
+impl<'a> DriftCheck<'a> {
+    /// The check of a drill's report: done when it ran (in `seconds`, when known), else not run for
+    /// `why`.
+    pub fn of(report: Option<&'a DriftReport>, seconds: Option<f64>, why: &'a str) -> Self {
+        match report {
+            Some(report) => DriftCheck::Done {
+                report,
+                seconds: seconds.unwrap_or_default(),
+            },
+            None => DriftCheck::NotRun(why),
+        }
+    }
+}
+
 /// One DR test, for people and for CI.
 #[derive(Debug, Clone)]
 pub struct Evidence<'a> {

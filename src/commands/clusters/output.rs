@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use super::Run;
 use crate::commands::{CommandError, EXIT_ERROR, render_error};
+use crate::report::escape;
 
 /// How a command's outputs of several clusters are put together.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -163,9 +164,9 @@ fn junit(parts: &[Part], extra: &str) -> String {
             let _ = writeln!(
                 out,
                 "  <testsuite name=\"{}\" tests=\"1\" failures=\"0\" errors=\"1\">\n    <testcase name=\"{}\"><error message=\"{}\"/></testcase>\n  </testsuite>",
-                xml(name),
-                xml(name),
-                xml(e)
+                escape(name),
+                escape(name),
+                escape(e)
             );
             continue;
         }
@@ -177,7 +178,7 @@ fn junit(parts: &[Part], extra: &str) -> String {
             let end = start + len + "</testsuite>".len();
             let suite = rest[start..end].replacen(
                 "<testsuite name=\"",
-                &format!("<testsuite name=\"{}: ", xml(name)),
+                &format!("<testsuite name=\"{}: ", escape(name)),
                 1,
             );
             let _ = writeln!(out, "  {suite}");
@@ -187,13 +188,6 @@ fn junit(parts: &[Part], extra: &str) -> String {
     out.push_str(extra);
     out.push_str("</testsuites>\n");
     out
-}
-
-fn xml(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

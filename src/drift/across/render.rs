@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use super::super::junit::escape;
+use super::super::junit::{case_attributes as attributes, escape};
 use super::super::text::attribution;
 use super::{Group, Row};
 
@@ -131,21 +131,6 @@ pub fn render_junit(groups: &[Group]) -> String {
         out.push_str("  </testsuite>\n");
     }
     out
-}
-
-fn attributes(id: &crate::object::ObjectId, source: Option<&str>) -> String {
-    let mut a = format!(
-        "classname=\"{}\" name=\"{}\"",
-        escape(&id.group_kind()),
-        escape(&id.to_string())
-    );
-    if let Some((file, line)) = source
-        .and_then(|s| s.rsplit_once(':'))
-        .filter(|(_, l)| l.parse::<u32>().is_ok())
-    {
-        let _ = write!(a, " file=\"{}\" line=\"{line}\"", escape(file));
-    }
-    a
 }
 
 /// `ConfigMap/web/settings differs between clusters: eu in sync, us modified; data.mode`.
