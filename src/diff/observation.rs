@@ -52,15 +52,13 @@ impl Observation {
 
     /// [`Observation::of`], keeping the live object of an object in sync too (to compare clusters).
     pub fn keeping(decision: Decision, desired: &Value) -> Observation {
-        let live = match decision.sync {
-            Sync::InSync(_) => decision.live.clone(),
-            _ => None,
-        };
-        let mut observation = Observation::of(decision, desired);
-        if live.is_some() {
-            observation.live = live;
+        match decision.sync {
+            Sync::InSync(_) => Observation {
+                live: decision.live,
+                dry_run: DryRun::InSync,
+            },
+            _ => Observation::of(decision, desired),
         }
-        observation
     }
 }
 
